@@ -1,0 +1,133 @@
+"""Read YAML safely while remembering the line of every value, for one-line errors."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ForecastInputError
+
+
+@dataclass(frozen=True)
+class Source:
+    """A parsed YAML document plus the line of each field path.
+
+    Attributes
+    ----------
+    path : str
+        File name as given by the user (used in error messages).
+    data : Any
+        Plain Python value (dicts, lists, str, int, float, bool, date, None).
+    lines : dict
+        Field path (``tasks[3].effort.high``) -> 1-based line number.
+    """
+
+    path: str
+    data: Any
+    lines: dict
+
+    def line(self, field: str) -> int | None:
+        """Line of `field`, or of its nearest enclosing field that has one."""
+        while field:
+            if field in self.lines:
+                return self.lines[field]
+            cut = max(field.rfind("."), field.rfind("["))
+            field = field[:cut] if cut > 0 else ""
+        return self.lines.get("", None)
+
+    def error(self, field: str, message: str) -> ForecastInputError:
+        """A `ForecastInputError` located at `field` in this file."""
+        return ForecastInputError(message, file=self.path, line=self.line(field), field=field or None)
+
+
+def _join(prefix: str, key: Any) -> str:
+    if isinstance(key, int):
+        return f"{prefix}[{key}]"
+    return f"{prefix}.{key}" if prefix else str(key)
+
+
+def _convert(node: yaml.Node, loader: yaml.SafeLoader, path: str, lines: dict, file: str) -> Any:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out: dict = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key, (str, int, float)) or isinstance(key, bool):
+                raise ForecastInputError(f"keys must be text, got {key!r}", file=file,
+                                         line=key_node.start_mark.line + 1, field=path or None)
+            key = str(key)
+            if key in out:
+                raise ForecastInputError(f"duplicate key '{key}'", file=file,
+                                         line=key_node.start_mark.line + 1, field=_join(path, key))
+            child = _join(path, key)
+            out[key] = _convert(value_node, loader, child, lines, file)
+            lines[child] = key_node.start_mark.line + 1
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_convert(v, loader, _join(path, i), lines, file) for i, v in enumerate(node.value)]
+    return loader.construct_object(node, deep=True)
+
+
+def parse_yaml(text: str, path: str) -> Source:
+    """Parse YAML text with the safe loader, keeping field lines.
+
+    Raises
+    ------
+    ForecastInputError
+        On a syntax error or an empty document.
+    """
+    loader = yaml.SafeLoader(text)
+    try:
+        try:
+            node = loader.get_single_node()
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = mark.line + 1 if mark else None
+            problem = exc.problem or exc.context or "invalid YAML"
+            raise ForecastInputError(f"YAML syntax error: {problem}", file=path, line=line) from None
+        except yaml.YAMLError as exc:
+            raise ForecastInputError(f"YAML error: {exc}", file=path) from None
+        if node is None:
+            raise ForecastInputError("file is empty, expected a YAML mapping", file=path)
+        lines: dict = {}
+        try:
+            data = _convert(node, loader, "", lines, path)
+        except yaml.constructor.ConstructorError as exc:
+            mark = exc.problem_mark
+            raise ForecastInputError(f"YAML error: {exc.problem}", file=path,
+                                     line=mark.line + 1 if mark else None) from None
+    finally:
+        loader.dispose()
+    return Source(path=path, data=data, lines=lines)
+
+
+def read_text(path: str | Path) -> str:
+    """Read a UTF-8 text file; missing files and bad bytes become `ForecastInputError`."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise ForecastInputError("file not found", file=str(path)) from None
+    except IsADirectoryError:
+        raise ForecastInputError("is a directory, expected a file", file=str(path)) from None
+    except OSError as exc:
+        raise ForecastInputError(f"cannot read: {exc.strerror}", file=str(path)) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ForecastInputError(f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+                                 file=str(path), line=line) from None
+
+
+def load_yaml(path: str | Path) -> Source:
+    """Read and parse a YAML file into a `Source`."""
+    return parse_yaml(read_text(path), str(path))
+
+
+def is_date(value: Any) -> bool:
+    return isinstance(value, _dt.date) and not isinstance(value, _dt.datetime)
