@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .config import MAX_TRIALS
 from .distributions import TABLE_SIZE, Range, quantile_table
 from .graph import topological_order
 from .plan import Plan, scheduling_edges
@@ -39,7 +40,6 @@ BLOCK_TRIALS = 4096
 #: Default number of trials whose full schedule is kept (sensitivity, burn chart).
 SAMPLE_TRIALS = 20_000
 _CHUNK_CELLS = 1 << 24  # tasks x trials per chunk: bounds the per-chunk arrays
-MAX_TRIALS = 100_000_000
 
 ProgressFn = Callable[[int, int], None]
 

@@ -1,0 +1,145 @@
+"""Buffer sizing: is the planned buffer enough, and what would P80/P90 need?"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .engine import SimulationResult, deterministic_schedule
+from .graph import topological_order
+from .plan import Plan, scheduling_edges
+
+
+@dataclass(frozen=True)
+class BufferSummary:
+    """Planned buffer against the simulated finish.
+
+    Attributes
+    ----------
+    baseline_weeks : float
+    buffer : float
+        Planned buffer as a fraction of the baseline.
+    buffered_weeks : float
+        ``baseline_weeks * (1 + buffer)``.
+    p_within_buffer : float
+        P(finish <= buffered_weeks): the confidence the planned buffer carries.
+    needed_for_p80, needed_for_p90 : float
+        Buffer fraction of the baseline needed to reach 80% / 90% confidence
+        (``P80 / baseline - 1``; negative when the baseline alone is enough).
+    rsem_weeks : float
+        Critical-chain root-square-error buffer: sqrt of the sum of squared
+        (pessimistic - most likely) durations along the modal critical chain.
+    critical_chain : tuple of str
+        Task ids on that chain.
+    """
+
+    baseline_weeks: float
+    buffer: float
+    buffered_weeks: float
+    p_within_buffer: float
+    needed_for_p80: float
+    needed_for_p90: float
+    rsem_weeks: float
+    critical_chain: tuple
+
+    @property
+    def rsem_fraction(self) -> float:
+        """The RSEM buffer as a fraction of the baseline."""
+        return self.rsem_weeks / self.baseline_weeks
+
+    def __str__(self) -> str:
+        return (f"buffer {self.buffer:.0%} of {self.baseline_weeks:g} weeks -> {self.buffered_weeks:.1f} weeks,"
+                f" confidence {self.p_within_buffer:.0%}; P80 needs {self.needed_for_p80:.0%},"
+                f" P90 needs {self.needed_for_p90:.0%}; RSEM buffer {self.rsem_weeks:.1f} weeks")
+
+
+def critical_chain(plan: Plan) -> tuple[tuple[str, ...], float]:
+    """The longest path of the modal schedule (risks left out) and its length in weeks.
+
+    Resource links (a workstream's previous task) count as part of the chain, as in
+    critical-chain scheduling.
+    """
+    start, finish = deterministic_schedule(plan, "mode")
+    preds = scheduling_edges(plan.tasks)
+    t = int(np.argmax(finish))
+    chain = [t]
+    while preds[t]:
+        binding = [p for p in preds[t] if math.isclose(finish[p], start[t], abs_tol=1e-12)]
+        if not binding:
+            break
+        t = max(binding, key=lambda p: finish[p])
+        chain.append(t)
+    chain.reverse()
+    return tuple(plan.tasks[i].id for i in chain), float(finish.max())
+
+
+def rsem_buffer_weeks(plan: Plan) -> tuple[float, tuple[str, ...]]:
+    """Root-square-error buffer (weeks) over the modal critical chain.
+
+    Each chain task contributes (high - mode) of its duration, effort tasks converted at
+    their workstream's modal capacity. Risks are not included (RSEM has no notion of them),
+    which is one reason it can undershoot a simulation that has risks.
+    """
+    chain, _ = critical_chain(plan)
+    index = plan.task_index()
+    ws_index = plan.workstream_index()
+    team = plan.team_hours_per_week.mode if plan.team_hours_per_week is not None else 0.0
+    caps = [w.hours_per_week.mode if w.hours_per_week is not None else w.share * team for w in plan.workstreams]
+    total = 0.0
+    for tid in chain:
+        task = plan.tasks[index[tid]]
+        if task.done_finish_week is not None:
+            continue
+        spread = task.estimate.high - task.estimate.mode
+        if task.workstream is not None:
+            spread /= caps[ws_index[task.workstream]]
+        total += spread * spread
+    return math.sqrt(total), chain
+
+
+def buffer_summary(result: SimulationResult) -> BufferSummary:
+    """Compare the plan's buffer with the buffers the simulation says are needed.
+
+    Raises
+    ------
+    ValueError
+        If the plan has no ``baseline_weeks``.
+    """
+    plan = result.plan
+    if plan.baseline_weeks is None:
+        raise ValueError("the plan has no baseline_weeks, so there is no buffer to size")
+    base = plan.baseline_weeks
+    buffered = base * (1 + plan.buffer)
+    p80, p90 = np.percentile(result.finish_weeks, [80, 90])
+    rsem, chain = rsem_buffer_weeks(plan)
+    return BufferSummary(base, plan.buffer, buffered, float(np.mean(result.finish_weeks <= buffered)),
+                         float(p80 / base - 1), float(p90 / base - 1), rsem, chain)
+
+
+def buffer_curve(result: SimulationResult, fractions=None) -> pd.DataFrame:
+    """Probability of finishing within ``baseline * (1 + fraction)`` for a range of buffers."""
+    plan = result.plan
+    if plan.baseline_weeks is None:
+        raise ValueError("the plan has no baseline_weeks, so there is no buffer to size")
+    if fractions is None:
+        fractions = np.round(np.arange(0.0, 1.001, 0.025), 3)
+    f = np.sort(result.finish_weeks)
+    weeks = plan.baseline_weeks * (1 + np.asarray(fractions, dtype=float))
+    p = np.searchsorted(f, weeks, side="right") / f.size
+    return pd.DataFrame({"buffer": fractions, "weeks": weeks, "p_within": p})
+
+
+def buffer_table(result: SimulationResult) -> pd.DataFrame:
+    """Side by side: planned buffer, P80/P90 buffers and the RSEM buffer, with confidence."""
+    s = buffer_summary(result)
+    f = result.finish_weeks
+    rows = []
+    for label, frac in (("planned", s.buffer), ("for P80", s.needed_for_p80), ("for P90", s.needed_for_p90),
+                        ("RSEM (critical chain)", s.rsem_fraction)):
+        weeks = s.baseline_weeks * (1 + frac)
+        rows.append({"buffer": label, "fraction": frac, "buffer_weeks": s.baseline_weeks * frac,
+                     "total_weeks": weeks, "confidence": float(np.mean(f <= weeks))})
+    return pd.DataFrame(rows).set_index("buffer")

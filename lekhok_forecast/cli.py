@@ -1,0 +1,219 @@
+"""The ``lekhok-forecast`` command line.
+
+Heavy libraries are imported inside the commands that use them so that ``--help`` and
+``validate`` start fast. Bad input prints one line on stderr and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+from .config import DEFAULT_PLAN, MAX_TRIALS
+from .errors import ForecastInputError
+
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (no usage dump) and exit status 2."""
+
+    def error(self, message: str):  # noqa: D401 - argparse API
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _positive_int(limit: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text.replace("_", ""))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not 1 <= value <= limit:
+            raise argparse.ArgumentTypeError(f"must be between 1 and {limit:,}, got {text}")
+        return value
+    return parse
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
+def _week(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of weeks, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number of weeks > 0, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for docs and tests)."""
+    parser = _Parser(prog="lekhok-forecast",
+                     description="Monte Carlo schedule, cost and buffer forecasts from a plan file.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("validate", help="check a plan file and report the first problem")
+    p.add_argument("plan", help="plan YAML file")
+    p.add_argument("--scenario", action="append", default=[], metavar="YAML",
+                   help="apply a scenario overlay (repeatable, in order)")
+
+    p = sub.add_parser("simulate", help="simulate a plan and print the forecast")
+    p.add_argument("plan", help="plan YAML file")
+    p.add_argument("--trials", type=_positive_int(MAX_TRIALS), default=100_000, help="Monte Carlo trials (default 100000)")
+    p.add_argument("--seed", type=_seed, default=1, help="random seed (default 1)")
+    p.add_argument("--deadline", type=_week, action="append", default=[], metavar="WEEK",
+                   help="also report P(finish <= WEEK); repeatable")
+    p.add_argument("--workers", type=_positive_int(64), default=1, help="processes (results do not depend on it)")
+    p.add_argument("--scenario", action="append", default=[], metavar="YAML",
+                   help="apply a scenario overlay (repeatable, in order)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+
+    p = sub.add_parser("report", help="run the report notebooks and write the weekly PDFs")
+    p.add_argument("--week", default=None, metavar="YYYY-Www", help="ISO week (default: the current week)")
+    p.add_argument("--plan", default=str(DEFAULT_PLAN), help="plan YAML file (default: the Lekhok plan in data/plans/)")
+    p.add_argument("--trials", type=_positive_int(MAX_TRIALS), default=None,
+                   help="Monte Carlo trials (default: the notebooks' report default)")
+    p.add_argument("--seed", type=_seed, default=1, help="random seed (default 1)")
+    p.add_argument("--out", default="reports", metavar="DIR", help="output folder (default reports/)")
+    p.add_argument("--actuals", default=None, metavar="DIR",
+                   help="folder of weekly actuals (default data/actuals)")
+    return parser
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def _load(path: str, scenarios: list[str]):
+    from .plan import load_plan
+
+    if not scenarios:
+        return load_plan(path)
+    from .scenarios import load_plan_with_scenarios
+
+    return load_plan_with_scenarios(path, scenarios)
+
+
+def _progress_printer(enabled: bool):
+    if not enabled:
+        return None
+    state = {"last": -1}
+
+    def show(done: int, total: int) -> None:
+        pct = int(100 * done / total)
+        if pct != state["last"]:
+            state["last"] = pct
+            sys.stderr.write(f"\rsimulating: {done:,}/{total:,} trials ({pct}%)")
+            if done >= total:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+    return show
+
+
+def _text_summary(s: dict, plan) -> str:
+    fw = s["finish_weeks"]
+    lines = [f"{s['plan']}  ({s['trials']:,} trials, seed {s['seed']})", ""]
+    dates = s.get("finish_dates", {})
+    lines.append("Finish (weeks from start)")
+    lines.append(f"  mean {fw['mean']:.1f} +/- {fw['std']:.1f}")
+    for key in ("p10", "p50", "p80", "p90", "p95"):
+        d = f"  {dates[key]}" if key in dates else ""
+        lines.append(f"  {key.upper():>4} {fw[key]:6.1f}{d}")
+    if s["p_finish_by"]:
+        lines.append("Chance of finishing by")
+        for week, p in s["p_finish_by"].items():
+            lines.append(f"  week {week:>5}: {p:6.1%}")
+    for rng, p in s.get("p_between", {}).items():
+        lines.append(f"  between weeks {rng}: {p:6.1%}")
+    if "milestones" in s:
+        lines.append("Milestones (target week: chance on time, P80 week)")
+        for mid, m in s["milestones"].items():
+            lines.append(f"  {mid:<6} week {m['target_week']:g}: {m['p_on_time']:6.1%}, P80 week {m['p80_week']:.1f} [{m['status']}]")
+    if "buffer" in s:
+        b = s["buffer"]
+        lines.append("Buffer")
+        lines.append(f"  planned {b['buffer']:.0%} of {b['baseline_weeks']:g} weeks = {b['buffered_weeks']:.1f} weeks:"
+                     f" {b['p_within_buffer']:.1%} confidence")
+        lines.append(f"  needed for P80: {b['needed_for_p80']:.0%}, for P90: {b['needed_for_p90']:.0%};"
+                     f" RSEM critical-chain buffer {b['rsem_weeks']:.1f} weeks")
+    top = sorted(s["tasks"].items(), key=lambda kv: -abs(kv[1]["sensitivity"]))[:5]
+    lines.append("Top drivers (sensitivity, criticality)")
+    for tid, t in top:
+        lines.append(f"  {tid:<28} {t['sensitivity']:+.2f}  {t['criticality']:5.0%}")
+    if "cost" in s:
+        c = s["cost"]
+        cur = c["currency"]
+        lines.append("Cost")
+        lines.append(f"  mean {cur}{c['mean']:,.0f}, P50 {cur}{c['p50']:,.0f}, P80 {cur}{c['p80']:,.0f}, P90 {cur}{c['p90']:,.0f}")
+        if "budget" in c:
+            lines.append(f"  within budget {cur}{c['budget']:,.0f}: {c['p_within_budget']:.1%}")
+            for week, p in c["joint_p_by"].items():
+                lines.append(f"  by week {week} and within budget: {p:.1%}")
+    return "\n".join(lines)
+
+
+def _cmd_validate(args) -> int:
+    plan = _load(args.plan, args.scenario)
+    n_effort = sum(t.workstream is not None for t in plan.tasks)
+    print(f"{args.plan}: OK: '{plan.name}', {len(plan.tasks)} tasks ({n_effort} effort, "
+          f"{len(plan.tasks) - n_effort} duration), {len(plan.workstreams)} workstreams, "
+          f"{len(plan.risks)} risks, {len(plan.milestones)} milestones, {len(plan.costs)} costs")
+    return 0
+
+
+def _cmd_simulate(args) -> int:
+    plan = _load(args.plan, args.scenario)
+    deadlines = list(plan.deadlines) + [d for d in args.deadline if d not in plan.deadlines]
+    from .engine import simulate
+    from .summary import summary_dict
+
+    show = _progress_printer(sys.stderr.isatty() and args.trials >= 1_000_000)
+    result = simulate(plan, args.trials, args.seed, workers=args.workers, progress=show)
+    summary = summary_dict(result, deadlines)
+    summary["plan_file"] = args.plan
+    if args.json:
+        print(json.dumps(summary, indent=1))
+    else:
+        print(_text_summary(summary, plan))
+    return 0
+
+
+def _cmd_report(args) -> int:
+    from .report import run_report_cli
+
+    return run_report_cli(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``lekhok-forecast`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    handlers = {"validate": _cmd_validate, "simulate": _cmd_simulate, "report": _cmd_report}
+    try:
+        return handlers[args.command](args)
+    except ForecastInputError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        sys.stderr.write("lekhok-forecast: interrupted\n")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

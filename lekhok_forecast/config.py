@@ -1,0 +1,17 @@
+"""Project paths and limits: the one place a path is spelled out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PROJ_ROOT = Path(__file__).resolve().parents[1]
+DATA_DIR = PROJ_ROOT / "data"
+PLANS_DIR = DATA_DIR / "plans"
+SCENARIOS_DIR = DATA_DIR / "scenarios"
+ACTUALS_DIR = DATA_DIR / "actuals"
+NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
+REPORTS_DIR = PROJ_ROOT / "reports"
+DEFAULT_PLAN = PLANS_DIR / "lekhok_deployment.yaml"
+
+#: Largest trial count the CLI and engine accept.
+MAX_TRIALS = 100_000_000

@@ -1,0 +1,101 @@
+"""Critical drivers: criticality index and rank-correlation sensitivity per task."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .engine import SimulationResult
+
+
+def _ranks(x: np.ndarray) -> np.ndarray:
+    """Average ranks along the last axis (ties share their mean rank), as float64."""
+    from scipy.stats import rankdata
+
+    return rankdata(x, axis=-1).astype(np.float64)
+
+
+def _spearman_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Spearman rho of each row of `x` with `y` (0 for constant rows)."""
+    rx = _ranks(x)
+    ry = _ranks(y)
+    rx -= rx.mean(axis=1, keepdims=True)
+    ry = ry - ry.mean()
+    num = rx @ ry
+    den = np.sqrt((rx * rx).sum(axis=1) * (ry @ ry))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / den, 0.0)
+
+
+def task_estimates(result: SimulationResult) -> np.ndarray:
+    """Each task's own sampled estimate in the sample: effort hours or duration weeks.
+
+    Effort hours are recovered as duration x the workstream's capacity, so the shared
+    capacity draw (which moves every effort task's duration together) does not make
+    every task look like a driver.
+    """
+    plan = result.plan
+    est = result.sample_duration_weeks.astype(np.float64)
+    ws = plan.workstream_index()
+    for t, task in enumerate(plan.tasks):
+        if task.workstream is not None:
+            est[t] *= result.sample_capacity[ws[task.workstream]]
+    return est
+
+
+def spearman_sensitivity(result: SimulationResult) -> np.ndarray:
+    """Spearman rank correlation of each task's own estimate with the project finish.
+
+    The estimate is the task's sampled effort (effort tasks) or duration (duration
+    tasks), risk impacts included. Computed on the engine's sample of full schedules
+    (the first `sample_trials` trials); its standard error is about
+    ``1 / sqrt(sample_trials - 1)`` (0.007 at 20,000). Tasks with a constant estimate get 0.
+    """
+    n = result.sample_trials
+    if n < 3:
+        return np.zeros(len(result.plan.tasks))
+    return _spearman_rows(task_estimates(result), result.finish_weeks[:n])
+
+
+def capacity_sensitivity(result: SimulationResult) -> pd.Series:
+    """Spearman rho of each workstream's weekly capacity with the finish (negative: more is faster)."""
+    plan = result.plan
+    n = result.sample_trials
+    if n < 3 or not plan.workstreams:
+        return pd.Series(dtype=float)
+    rho = _spearman_rows(result.sample_capacity.astype(np.float64), result.finish_weeks[:n])
+    return pd.Series(rho, index=[w.id for w in plan.workstreams], name="sensitivity")
+
+
+def driver_table(result: SimulationResult, top: int | None = None, include_capacity: bool = True) -> pd.DataFrame:
+    """Per task: criticality index, sensitivity and mean duration, most influential first.
+
+    With `include_capacity`, one row per workstream (``capacity:<id>``) gives the
+    sensitivity to that workstream's weekly hours (criticality is NaN there); workstreams
+    that share one team draw carry the same correlation.
+
+    Columns: ``name``, ``phase``, ``criticality`` (share of trials on a longest path),
+    ``sensitivity`` (Spearman rho with the finish), ``mean_weeks``, ``p10_weeks``,
+    ``p90_weeks`` (duration in the sample). Sorted by ``|sensitivity|`` then criticality.
+    """
+    plan = result.plan
+    d = result.sample_duration_weeks
+    df = pd.DataFrame({
+        "task": [t.id for t in plan.tasks],
+        "name": [t.name for t in plan.tasks],
+        "phase": [t.phase or "" for t in plan.tasks],
+        "criticality": result.task_criticality,
+        "sensitivity": spearman_sensitivity(result),
+        "mean_weeks": d.mean(axis=1) if d.shape[1] else np.nan,
+        "p10_weeks": np.percentile(d, 10, axis=1) if d.shape[1] else np.nan,
+        "p90_weeks": np.percentile(d, 90, axis=1) if d.shape[1] else np.nan,
+    }).set_index("task")
+    if include_capacity:
+        cap = capacity_sensitivity(result)
+        if len(cap):
+            extra = pd.DataFrame({"name": [f"{w.name} capacity (hours/week)" for w in plan.workstreams],
+                                  "phase": "", "criticality": np.nan, "sensitivity": cap.to_numpy()},
+                                 index=pd.Index([f"capacity:{w.id}" for w in plan.workstreams], name="task"))
+            df = pd.concat([df, extra])
+    df = df.reindex(df["sensitivity"].abs().sort_values(ascending=False, kind="stable").index)
+    return df.head(top) if top else df

@@ -1,0 +1,167 @@
+"""Schedule analyses: the finish distribution, deadlines, phases and milestones."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .engine import SimulationResult
+from .plan import week_label
+
+PERCENTILES = (10, 50, 80, 90, 95)
+
+
+def mc_standard_error(p: float, trials: int) -> float:
+    """Binomial standard error of a probability estimated from `trials` trials."""
+    return float(np.sqrt(max(p * (1 - p), 0.0) / trials))
+
+
+def p_finish_by(result: SimulationResult, week: float) -> float:
+    """Probability that the project finishes by `week` (weeks from start)."""
+    return float(np.mean(result.finish_weeks <= week))
+
+
+def finish_percentiles(result: SimulationResult, percentiles=PERCENTILES) -> dict[int, float]:
+    """Exact empirical percentiles (linear interpolation) of the finish week."""
+    values = np.percentile(result.finish_weeks, list(percentiles))
+    return {int(p): float(v) for p, v in zip(percentiles, values)}
+
+
+@dataclass(frozen=True)
+class FinishSummary:
+    """The finish-date distribution in numbers.
+
+    Attributes
+    ----------
+    mean_weeks, std_weeks : float
+    percentiles_weeks : dict
+        Percentile (10, 50, 80, 90, 95) -> finish week.
+    percentile_dates : dict
+        Percentile -> calendar date (empty without a plan start date).
+    p_finish_by : dict
+        Deadline label ("12") -> P(finish <= deadline).
+    p_between : dict
+        ``"14-16"`` style label -> P(a <= finish <= b) for consecutive deadline pairs.
+    trials : int
+    """
+
+    mean_weeks: float
+    std_weeks: float
+    percentiles_weeks: dict
+    percentile_dates: dict
+    p_finish_by: dict
+    p_between: dict
+    trials: int
+
+    def __str__(self) -> str:
+        ps = ", ".join(f"P{p} {w:.1f}" for p, w in self.percentiles_weeks.items())
+        by = ", ".join(f"P(<= {k} wk) {v:.0%}" for k, v in self.p_finish_by.items())
+        return f"finish: mean {self.mean_weeks:.1f} +/- {self.std_weeks:.1f} weeks; {ps}; {by}"
+
+
+def finish_summary(result: SimulationResult, deadlines=None) -> FinishSummary:
+    """Summarise the finish distribution.
+
+    Parameters
+    ----------
+    result : SimulationResult
+    deadlines : sequence of float, optional
+        Weeks to report P(finish <= week) for (default: the plan's deadlines).
+    """
+    plan = result.plan
+    deadlines = plan.deadlines if deadlines is None else tuple(deadlines)
+    f = result.finish_weeks
+    pct = finish_percentiles(result)
+    dates = {p: plan.date_of_week(w) for p, w in pct.items()} if plan.start else {}
+    by = {week_label(d): p_finish_by(result, d) for d in deadlines}
+    ds = sorted(deadlines)
+    between = {f"{week_label(a)}-{week_label(b)}": float(np.mean((f >= a) & (f <= b)))
+               for a, b in zip(ds, ds[1:])}
+    return FinishSummary(float(f.mean()), float(f.std(ddof=1)) if f.size > 1 else 0.0, pct, dates, by,
+                         between, result.trials)
+
+
+def percentile_table(result: SimulationResult, percentiles=PERCENTILES) -> pd.DataFrame:
+    """Finish percentiles as a table: week and (with a start date) calendar date."""
+    pct = finish_percentiles(result, percentiles)
+    rows = []
+    for p, w in pct.items():
+        row = {"percentile": f"P{p}", "finish_week": w}
+        if result.plan.start:
+            row["date"] = result.plan.date_of_week(w)
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("percentile")
+
+
+def deadline_table(result: SimulationResult, deadlines=None) -> pd.DataFrame:
+    """P(finish <= week) for each deadline with its Monte Carlo standard error."""
+    plan = result.plan
+    deadlines = plan.deadlines if deadlines is None else tuple(deadlines)
+    rows = []
+    for d in deadlines:
+        p = p_finish_by(result, d)
+        row = {"deadline_week": d, "p_finish_by": p, "mc_error": mc_standard_error(p, result.trials)}
+        if plan.start:
+            row["date"] = plan.date_of_week(d)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def cdf_curve(result: SimulationResult, points: int = 200) -> pd.DataFrame:
+    """The empirical CDF of the finish week on an even grid (for plots)."""
+    f = np.sort(result.finish_weeks)
+    grid = np.linspace(f[0], f[-1], points)
+    return pd.DataFrame({"week": grid, "p_finish_by": np.searchsorted(f, grid, side="right") / f.size})
+
+
+def phase_table(result: SimulationResult) -> pd.DataFrame:
+    """Each phase's simulated P50/P80 end beside the report's original and realistic ends.
+
+    Columns: ``original_end_week``, ``p_by_original`` (confidence of that end),
+    ``realistic_end_week``, ``p_by_realistic``, ``p50_week``, ``p80_week``.
+    """
+    plan = result.plan
+    names = plan.phase_names()
+    declared = {p.name: p for p in plan.phases}
+    rows = []
+    for i, name in enumerate(names):
+        ends = result.phase_end_weeks[i]
+        ph = declared.get(name)
+        row = {"phase": name}
+        for key in ("original_end_week", "realistic_end_week"):
+            week = getattr(ph, key) if ph else None
+            row[key] = week
+            row["p_by_" + key.split("_")[0]] = float(np.mean(ends <= week)) if week is not None else np.nan
+        row["p50_week"] = float(np.percentile(ends, 50))
+        row["p80_week"] = float(np.percentile(ends, 80))
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("phase")
+
+
+def traffic_light(p: float) -> str:
+    """``green`` (>= 80%), ``amber`` (>= 50%) or ``red`` for a probability of being on time."""
+    return "green" if p >= 0.8 else "amber" if p >= 0.5 else "red"
+
+
+def milestone_table(result: SimulationResult) -> pd.DataFrame:
+    """Milestone odds: P(on time) against the target week, P50/P80 week and a traffic light."""
+    plan = result.plan
+    rows = []
+    for i, m in enumerate(plan.milestones):
+        w = result.milestone_weeks[i]
+        p = float(np.mean(w <= m.target_week))
+        row = {"milestone": m.id, "name": m.name, "target_week": m.target_week, "p_on_time": p,
+               "p50_week": float(np.percentile(w, 50)), "p80_week": float(np.percentile(w, 80)),
+               "status": traffic_light(p)}
+        if plan.start:
+            row["p80_date"] = plan.date_of_week(row["p80_week"])
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("milestone") if rows else pd.DataFrame()
+
+
+def finish_date(plan, week: float) -> _dt.date | None:
+    """Calendar date of a finish week (None without a start date)."""
+    return plan.date_of_week(week)

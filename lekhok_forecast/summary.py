@@ -1,0 +1,60 @@
+"""The headline numbers as one JSON-ready dict, shared by `simulate --json` and reports."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .budget import cost_summary
+from .buffers import buffer_summary
+from .drivers import spearman_sensitivity
+from .engine import SimulationResult
+from .schedule import finish_summary, milestone_table
+
+
+def _r(x: float, digits: int = 6) -> float:
+    return float(round(float(x), digits))
+
+
+def summary_dict(result: SimulationResult, deadlines=None) -> dict:
+    """Headline numbers with the keys documented for ``simulate --json``.
+
+    Sections the plan has no data for (milestones, buffer, cost) are omitted. Keys of
+    ``p_finish_by`` and ``joint_p_by`` are the deadline weeks as written ("12", "1.5").
+    """
+    plan = result.plan
+    deadlines = plan.deadlines if deadlines is None else tuple(deadlines)
+    fs = finish_summary(result, deadlines)
+    out: dict = {"plan": plan.name, "trials": result.trials, "seed": result.seed}
+    fw = {"mean": _r(fs.mean_weeks), "std": _r(fs.std_weeks)}
+    fw.update({f"p{p}": _r(v) for p, v in fs.percentiles_weeks.items()})
+    out["finish_weeks"] = fw
+    if plan.start:
+        out["start"] = plan.start.isoformat()
+        out["finish_dates"] = {f"p{p}": d.isoformat() for p, d in fs.percentile_dates.items()}
+    out["p_finish_by"] = {k: _r(v) for k, v in fs.p_finish_by.items()}
+    if fs.p_between:
+        out["p_between"] = {k: _r(v) for k, v in fs.p_between.items()}
+    if plan.milestones:
+        mt = milestone_table(result)
+        out["milestones"] = {
+            mid: {"target_week": plan.milestones[i].target_week, "p_on_time": _r(row.p_on_time),
+                  "p50_week": _r(row.p50_week), "p80_week": _r(row.p80_week), "status": row.status}
+            for i, (mid, row) in enumerate(mt.iterrows())}
+    sens = spearman_sensitivity(result)
+    out["tasks"] = {t.id: {"criticality": _r(result.task_criticality[i]), "sensitivity": _r(sens[i])}
+                    for i, t in enumerate(plan.tasks)}
+    if plan.baseline_weeks is not None:
+        b = buffer_summary(result)
+        out["buffer"] = {"baseline_weeks": b.baseline_weeks, "buffer": b.buffer,
+                         "buffered_weeks": _r(b.buffered_weeks), "p_within_buffer": _r(b.p_within_buffer),
+                         "needed_for_p80": _r(b.needed_for_p80), "needed_for_p90": _r(b.needed_for_p90),
+                         "rsem_weeks": _r(b.rsem_weeks)}
+    if plan.costs:
+        c = cost_summary(result, deadlines)
+        cost = {"currency": plan.currency, "mean": _r(c.mean, 2), "p50": _r(c.p50, 2), "p80": _r(c.p80, 2),
+                "p90": _r(c.p90, 2)}
+        if plan.budget is not None:
+            cost.update({"budget": plan.budget, "p_within_budget": _r(c.p_within_budget),
+                         "joint_p_by": {k: _r(v) for k, v in c.joint_p_by.items()}})
+        out["cost"] = cost
+    return out
