@@ -1,0 +1,95 @@
+"""Guard for engine optimisations: every output array must stay bitwise identical.
+
+    python benchmarks/check_identical.py           # compare with reference_digests.json
+    python benchmarks/check_identical.py --save    # (re)write the reference (only from a
+                                                   # commit whose numbers are the reference)
+
+Each case runs `simulate` and hashes every `SimulationResult` array (dtype, shape and
+bytes). The cases cover the Lekhok plan (several trial counts, chunk sizes, 2 workers),
+the textbook network, generated 100- and 1,000-task networks with workstreams and risks,
+and re-forecast plans with done tasks, `not_before_week`, hours spent and calibration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import networks  # noqa: E402
+
+from lekhok_forecast.engine import simulate  # noqa: E402
+
+REFERENCE = Path(__file__).resolve().parent / "reference_digests.json"
+
+CASES = [
+    # (case name, network builder, simulate kwargs)
+    ("lekhok_10k", networks.lekhok, dict(trials=10_000, seed=1)),
+    ("lekhok_50001_chunk8192", networks.lekhok, dict(trials=50_001, seed=7, chunk_trials=8192)),
+    ("lekhok_50001_workers2", networks.lekhok, dict(trials=50_001, seed=7, workers=2, chunk_trials=4096)),
+    ("lekhok_1", networks.lekhok, dict(trials=1, seed=0)),
+    ("pert14_20k", networks.textbook14, dict(trials=20_000, seed=3)),
+    ("net100_30k", lambda: networks.generated(100), dict(trials=30_000, seed=3)),
+    ("net100_30k_chunk5000_sample700", lambda: networks.generated(100),
+     dict(trials=30_000, seed=3, chunk_trials=5000, sample_trials=700)),
+    ("net1000_9000", lambda: networks.generated(1000), dict(trials=9_000, seed=11)),
+    ("lekhok_calibrated_20k", lambda: networks.calibrated(networks.lekhok()), dict(trials=20_000, seed=5)),
+    ("net100_calibrated_12k", lambda: networks.calibrated(networks.generated(100), done=20, in_progress=5),
+     dict(trials=12_000, seed=9)),
+]
+
+
+def digests(result) -> dict[str, str]:
+    out = {}
+    for f in dataclasses.fields(result):
+        value = getattr(result, f.name)
+        if isinstance(value, np.ndarray):
+            a = np.ascontiguousarray(value)
+            h = hashlib.sha256(f"{a.dtype.str}{a.shape}".encode())
+            h.update(a.tobytes())
+            out[f.name] = h.hexdigest()[:32]
+    return out
+
+
+def run_cases() -> dict[str, dict[str, str]]:
+    plans = {}
+    out = {}
+    for name, build, kwargs in CASES:
+        key = id(build)
+        if key not in plans:
+            plans[key] = build()
+        t = time.perf_counter()
+        out[name] = digests(simulate(plans[key], **kwargs))
+        print(f"  {name:<34} {time.perf_counter() - t:6.2f} s", file=sys.stderr)
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--save", action="store_true", help="write the reference digests")
+    args = ap.parse_args(argv)
+    got = run_cases()
+    if args.save:
+        REFERENCE.write_text(json.dumps(got, indent=1, sort_keys=True) + "\n")
+        print(f"wrote {REFERENCE}")
+        return 0
+    want = json.loads(REFERENCE.read_text())
+    bad = [(c, f) for c in want for f in want[c] if got.get(c, {}).get(f) != want[c][f]]
+    bad += [(c, f) for c in got for f in got[c] if f not in want.get(c, {})]
+    if bad:
+        for c, f in bad:
+            print(f"DIFFERENT: {c}: {f}")
+        return 1
+    print(f"identical: {len(want)} cases, {sum(len(v) for v in want.values())} arrays")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""Benchmark networks, built in memory from the plan dataclasses.
+
+- `lekhok()`: the Lekhok plan (data/plans/lekhok_deployment.yaml).
+- `textbook14()`: the 14-activity PERT network of Hillier & Lieberman's "Reliable
+  Construction Co." example (weeks; optimistic / most likely / pessimistic).
+- `generated(n, seed)`: a random layered network of `n` tasks with workstreams, risks,
+  milestones, phases and costs, from a fixed generator seed. Estimates are random to
+  0.01 of a day, so nearly every PERT task has its own shape (the worst case for table
+  building and memory).
+- `calibrated(plan)`: a re-forecast variant of a plan: done and in-progress tasks,
+  `not_before_week`, hours spent, and calibration ratios (exercises every engine path).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from lekhok_forecast.config import DEFAULT_PLAN  # noqa: E402
+from lekhok_forecast.distributions import Dist, Range  # noqa: E402
+from lekhok_forecast.plan import Cost, Milestone, Phase, Plan, Risk, Task, Workstream, load_plan  # noqa: E402
+
+GENERATOR_SEED = 20250203
+HOURS_PER_DAY = 8.0
+
+
+def lekhok() -> Plan:
+    """The Lekhok deployment plan."""
+    return load_plan(DEFAULT_PLAN)
+
+
+# (id, name, optimistic, most likely, pessimistic, predecessors), weeks
+_RELIABLE = [
+    ("a", "Excavate", 1, 2, 3, ""),
+    ("b", "Lay the foundation", 2, 3.5, 8, "a"),
+    ("c", "Put up the rough wall", 6, 9, 18, "b"),
+    ("d", "Put up the roof", 4, 5.5, 10, "c"),
+    ("e", "Install the exterior plumbing", 1, 4.5, 5, "c"),
+    ("f", "Install the interior plumbing", 4, 4, 10, "e"),
+    ("g", "Put up the exterior siding", 5, 6.5, 11, "d"),
+    ("h", "Do the exterior painting", 5, 8, 17, "e g"),
+    ("i", "Do the electrical work", 3, 7.5, 9, "c"),
+    ("j", "Put up the wallboard", 3, 9, 9, "f i"),
+    ("k", "Install the flooring", 4, 4, 4, "j"),
+    ("l", "Do the interior painting", 1, 5.5, 7, "j"),
+    ("m", "Install the exterior fixtures", 1, 2, 3, "h"),
+    ("n", "Install the interior fixtures", 5, 5.5, 9, "k l"),
+]
+
+
+def textbook14() -> Plan:
+    """Hillier & Lieberman's 14-activity PERT example (mean length about 44 weeks)."""
+    tasks = []
+    for tid, name, lo, m, hi, after in _RELIABLE:
+        r = Range.fixed(lo) if lo == hi else Range(Dist.PERT, float(lo), float(m), float(hi))
+        tasks.append(Task(tid, name, None, None, None, r, tuple(after.split())))
+    return Plan(name="Reliable Construction Co. (14 activities)", tasks=tuple(tasks), units="weeks",
+                deadlines=(40.0, 44.0, 47.0))
+
+
+def _estimate(rng: np.random.Generator, factor: float) -> Range:
+    """A random range (in days, times `factor`): mostly PERT, some triangular/uniform/lognormal/fixed."""
+    kind = rng.random()
+    low = round(float(rng.uniform(0.5, 8.0)), 2)
+    mode = round(low + float(rng.uniform(0.0, 4.0)), 2)
+    high = round(mode + float(rng.uniform(0.25, 8.0)), 2)
+    if kind < 0.75:
+        return Range(Dist.PERT, low * factor, mode * factor, high * factor)
+    if kind < 0.85:
+        return Range(Dist.TRIANGULAR, low * factor, mode * factor, high * factor)
+    if kind < 0.93:
+        return Range(Dist.UNIFORM, low * factor, (low + high) / 2 * factor, high * factor)
+    if kind < 0.97:
+        return Range(Dist.LOGNORMAL, low * factor, (low * high) ** 0.5 * factor, high * factor)
+    return Range.fixed(mode * factor)
+
+
+def generated(n: int, seed: int = GENERATOR_SEED, *, n_workstreams: int | None = None,
+              effort_share: float = 0.5, n_risks: int | None = None) -> Plan:
+    """A random layered network of `n` tasks (fixed `seed`: the same plan every time).
+
+    Each task waits for 0-3 of the 30 tasks before it (so the longest path grows with n);
+    about `effort_share` of the tasks are effort tasks spread over the workstreams (half
+    with their own weekly hours, half a share of the team), the rest duration tasks.
+    Risks hit 1-4 tasks of one kind each. Four phases, three milestones, a monthly and
+    an hourly cost.
+    """
+    rng = np.random.default_rng([seed, n])
+    n_ws = n_workstreams if n_workstreams is not None else max(2, min(8, n // 25))
+    n_risks = n_risks if n_risks is not None else max(2, n // 10)
+    day_hours, day_weeks = HOURS_PER_DAY, 1 / 5
+    workstreams = []
+    n_shared = n_ws // 2
+    for w in range(n_ws):
+        if w < n_shared:
+            workstreams.append(Workstream(f"ws{w}", f"Workstream {w}", share=round(1.0 / n_shared, 6)))
+        else:
+            lo = float(rng.integers(15, 30))
+            workstreams.append(Workstream(f"ws{w}", f"Workstream {w}",
+                                          hours_per_week=Range(Dist.UNIFORM, lo, lo + 7.5, lo + 15)))
+    team = Range(Dist.UNIFORM, 20.0 * n_shared, 25.0 * n_shared, 30.0 * n_shared) if n_shared else None
+    phases = tuple(Phase(f"Phase {p + 1}") for p in range(4))
+    tasks = []
+    for i in range(n):
+        k = int(rng.integers(0, 4)) if i >= 3 else 0
+        window = np.arange(max(0, i - 30), i)
+        after = tuple(f"t{j}" for j in sorted(rng.choice(window, size=min(k, window.size), replace=False)))
+        phase = phases[min(3, 4 * i // n)].name
+        if rng.random() < effort_share:
+            ws = f"ws{int(rng.integers(0, n_ws))}"
+            tasks.append(Task(f"t{i}", f"Task {i}", phase, ws, _estimate(rng, day_hours), None, after))
+        else:
+            tasks.append(Task(f"t{i}", f"Task {i}", phase, None, None, _estimate(rng, day_weeks), after))
+    risks = []
+    for r in range(n_risks):
+        effort_kind = rng.random() < effort_share
+        pool = [t.id for t in tasks if (t.workstream is not None) == effort_kind]
+        hit = tuple(str(x) for x in rng.choice(pool, size=min(len(pool), int(rng.integers(1, 5))), replace=False))
+        lo = round(float(rng.uniform(0.5, 3)), 2)
+        impact = Range(Dist.UNIFORM, lo, lo + 1, lo + 2)
+        risks.append(Risk(f"r{r}", f"Risk {r}", round(float(rng.uniform(0.05, 0.5)), 3), hit,
+                          effort_hours=impact.scaled(day_hours) if effort_kind else None,
+                          duration_weeks=None if effort_kind else impact.scaled(day_weeks)))
+    milestones = tuple(Milestone(f"M{m + 1}", f"Milestone {m + 1}",
+                                 tuple(f"t{j}" for j in range((m + 1) * n // 4 - 3, (m + 1) * n // 4)),
+                                 float(8 * (m + 1)))
+                       for m in range(3))
+    costs = (Cost("cloud", "Cloud", per_month=Range(Dist.UNIFORM, 200.0, 350.0, 500.0), from_task="t0"),
+             Cost("engineering", "Engineering", per_hour=Range(Dist.TRIANGULAR, 50.0, 60.0, 80.0)))
+    return Plan(name=f"Generated network ({n} tasks)", tasks=tuple(tasks), units="days",
+                hours_per_day=day_hours, deadlines=(20.0, 30.0), team_hours_per_week=team, phases=phases,
+                workstreams=tuple(workstreams), risks=tuple(risks), milestones=milestones, costs=costs)
+
+
+def calibrated(plan: Plan, done: int = 5, in_progress: int = 3,
+               ratios=(0.8, 0.95, 1.0, 1.2, 1.45, 2.1)) -> Plan:
+    """A re-forecast of `plan`: the first `done` tasks (in file order) finished, the next
+    `in_progress` started, every remaining task calibrated by `ratios`."""
+    tasks = []
+    week = 0.0
+    for i, t in enumerate(plan.tasks):
+        if i < done:
+            tasks.append(dataclasses.replace(t, done_start_week=week, done_finish_week=week + 0.5,
+                                             hours_spent=6.0 if t.workstream else 0.0))
+            week += 0.5
+        elif i < done + in_progress:
+            tasks.append(dataclasses.replace(t, not_before_week=week, hours_spent=3.0 if t.workstream else 0.0,
+                                             calibrate=True))
+        else:
+            tasks.append(dataclasses.replace(t, calibrate=i % 2 == 0, not_before_week=week if i % 7 == 0 else 0.0))
+    return plan.with_changes(name=plan.name + " (re-forecast)", tasks=tuple(tasks),
+                             calibration_ratios=tuple(ratios))
+
+
+NETWORKS = {
+    "lekhok": lekhok,
+    "pert14": textbook14,
+    "net100": lambda: generated(100),
+    "net1000": lambda: generated(1000),
+}
+
+
+def build(name: str) -> Plan:
+    """A benchmark network by name (see `NETWORKS`)."""
+    return NETWORKS[name]()
