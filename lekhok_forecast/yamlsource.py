@@ -69,7 +69,11 @@ def _convert(node: yaml.Node, loader: yaml.SafeLoader, path: str, lines: dict, f
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_convert(v, loader, _join(path, i), lines, file) for i, v in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+    try:
+        return loader.construct_object(node, deep=True)
+    except ValueError as exc:  # a scalar that matches a YAML type but is invalid: 2025-02-30
+        raise ForecastInputError(f"invalid value {node.value!r}: {exc}", file=file,
+                                 line=node.start_mark.line + 1, field=path or None) from None
 
 
 def parse_yaml(text: str, path: str) -> Source:

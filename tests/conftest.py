@@ -1,0 +1,91 @@
+"""Shared helpers for the forecasting-core tests.
+
+Monte Carlo tolerances are stated as ``K_SE`` standard errors computed from the analytic
+variance of the estimated quantity, with fixed seeds, so a test fails only when the engine
+is wrong (at K_SE = 5 a correct engine fails one assertion in about 1.7 million).
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lekhok_forecast.config import DEFAULT_PLAN
+from lekhok_forecast.plan import Plan, load_plan, plan_from_text
+
+#: Standard errors allowed between a Monte Carlo estimate and its known answer.
+K_SE = 5.0
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def make_plan(text: str, path: str = "<test>") -> Plan:
+    """A plan from (indented) YAML text."""
+    return plan_from_text(textwrap.dedent(text), path)
+
+
+def mean_tolerance(variance: float, trials: int, k: float = K_SE) -> float:
+    """k standard errors of a sample mean of `trials` draws with the given variance."""
+    return k * math.sqrt(variance / trials)
+
+
+def prob_tolerance(p: float, trials: int, k: float = K_SE, bias: float = 0.0) -> float:
+    """k binomial standard errors of an estimated probability (plus a known bias bound)."""
+    return k * math.sqrt(p * (1 - p) / trials) + bias
+
+
+def var_tolerance(variance: float, mu4: float, trials: int, k: float = K_SE) -> float:
+    """k standard errors of a sample variance: sqrt((mu4 - sigma^4) / n)."""
+    return k * math.sqrt((mu4 - variance**2) / trials)
+
+
+def assert_close(observed: float, expected: float, tol: float, what: str = "") -> float:
+    """Assert |observed - expected| <= tol; return the error in units of tol."""
+    err = abs(observed - expected)
+    assert err <= tol, f"{what}: observed {observed!r}, expected {expected!r}, |err| {err:.3g} > tol {tol:.3g}"
+    return err / tol
+
+
+@pytest.fixture(scope="session")
+def lekhok_plan() -> Plan:
+    """The real Lekhok deployment plan."""
+    return load_plan(DEFAULT_PLAN)
+
+
+@pytest.fixture(scope="session")
+def lekhok_path() -> str:
+    return str(DEFAULT_PLAN)
+
+
+@pytest.fixture
+def write_plan(tmp_path):
+    """Write YAML text (dedented) or bytes to a file in tmp_path and return its path."""
+
+    def write(content, name: str = "plan.yaml") -> str:
+        p = tmp_path / name
+        if isinstance(content, bytes):
+            p.write_bytes(content)
+        else:
+            p.write_text(textwrap.dedent(content), encoding="utf-8")
+        return str(p)
+
+    return write
+
+
+@pytest.fixture
+def run_cli(capsys):
+    """Run ``lekhok_forecast.cli.main(args)``; return (exit code, stdout, stderr)."""
+    from lekhok_forecast.cli import main
+
+    def run(*args: str):
+        try:
+            rc = main([str(a) for a in args])
+        except SystemExit as exc:  # argparse exits
+            rc = exc.code
+        out, err = capsys.readouterr()
+        return rc, out, err
+
+    return run

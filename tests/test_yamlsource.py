@@ -1,0 +1,93 @@
+"""Safe YAML reading with the line of every field."""
+
+import datetime as dt
+
+import pytest
+
+from lekhok_forecast.errors import ForecastInputError
+from lekhok_forecast.yamlsource import is_date, load_yaml, parse_yaml, read_text
+
+DOC = """\
+name: demo
+tasks:
+  - id: a
+    effort:
+      low: 1
+      high: 2
+  - {id: b, duration: 3}
+"""
+
+
+def test_lines_of_nested_fields():
+    src = parse_yaml(DOC, "p.yaml")
+    assert src.data["tasks"][1] == {"id": "b", "duration": 3}
+    assert src.lines["name"] == 1
+    assert src.lines["tasks"] == 2
+    assert src.lines["tasks[0]"] == 3
+    assert src.lines["tasks[0].effort"] == 4
+    assert src.lines["tasks[0].effort.high"] == 6
+    assert src.lines["tasks[1].duration"] == 7
+
+
+def test_line_falls_back_to_enclosing_field():
+    src = parse_yaml(DOC, "p.yaml")
+    assert src.line("tasks[0].effort.mode") == 4  # missing key: its mapping's line
+    assert src.line("tasks[1].after[0]") == 7
+    assert src.line("nothing.here") == 1  # the document itself
+
+
+def test_error_carries_file_line_field():
+    src = parse_yaml(DOC, "p.yaml")
+    e = src.error("tasks[0].effort.high", "must be >= 3")
+    assert str(e) == "p.yaml:6: tasks[0].effort.high: must be >= 3"
+
+
+@pytest.mark.parametrize("text, line, words", [
+    ("name: x\ntasks: [a, b\n", 3, "YAML syntax error"),
+    ("name: x\n  bad: : indent\n", 2, "YAML syntax error"),
+    ("name: x\n\ttasks: []\n", 2, "YAML syntax error"),
+    ("a: 1\na: 2\n", 2, "duplicate key 'a'"),
+    ("? [1, 2]\n: x\n", 1, "keys must be text"),
+    ("name: !!python/object:os.system x\n", 1, "YAML error"),
+    ("start: 2025-02-30\n", 1, "invalid value '2025-02-30'"),
+])
+def test_bad_yaml_is_one_located_error(text, line, words):
+    with pytest.raises(ForecastInputError) as info:
+        parse_yaml(text, "p.yaml")
+    msg = str(info.value)
+    assert msg.startswith(f"p.yaml:{line}: "), msg
+    assert words in msg
+    assert "\n" not in msg
+
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n", "\n\n"])
+def test_empty_document(text):
+    with pytest.raises(ForecastInputError, match="file is empty"):
+        parse_yaml(text, "p.yaml")
+
+
+def test_dates_are_dates_and_datetimes_are_not():
+    src = parse_yaml("a: 2025-02-03\nb: 2025-02-03 10:00:00\n", "p.yaml")
+    assert is_date(src.data["a"]) and src.data["a"] == dt.date(2025, 2, 3)
+    assert not is_date(src.data["b"])
+    assert not is_date("2025-02-03")
+
+
+def test_read_text_errors(tmp_path):
+    with pytest.raises(ForecastInputError, match="file not found") as info:
+        read_text(tmp_path / "missing.yaml")
+    assert str(info.value).startswith(str(tmp_path / "missing.yaml"))
+    with pytest.raises(ForecastInputError, match="is a directory"):
+        read_text(tmp_path)
+    bad = tmp_path / "latin1.yaml"
+    bad.write_bytes(b"name: ok\nnote: caf\xe9\n")
+    with pytest.raises(ForecastInputError) as info:
+        read_text(bad)
+    assert str(info.value) == f"{bad}:2: not valid UTF-8 (byte 0xe9 at offset 18)"
+
+
+def test_load_yaml_round_trip(tmp_path):
+    p = tmp_path / "p.yaml"
+    p.write_text(DOC, encoding="utf-8")
+    src = load_yaml(p)
+    assert src.path == str(p) and src.data["name"] == "demo"
