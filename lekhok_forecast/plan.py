@@ -227,7 +227,10 @@ class _Reader:
                maximum: float | None = None) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.fail(field, f"expected a number, got {_kind(value)}")
-        x = float(value)
+        try:
+            x = float(value)
+        except OverflowError:  # an integer literal too large for a float
+            x = math.inf
         if not math.isfinite(x):
             raise self.fail(field, f"must be a finite number, got {value}")
         if positive and x <= 0:
