@@ -1,8 +1,8 @@
 """Guard for engine optimisations: every output array must stay bitwise identical.
 
-    python benchmarks/check_identical.py           # compare with reference_digests.json
-    python benchmarks/check_identical.py --save    # (re)write the reference (only from a
-                                                   # commit whose numbers are the reference)
+    python benchmarks/check_identical.py             # compare with reference_digests.json
+    python benchmarks/check_identical.py --ref HEAD  # compare with the engine of a commit
+    python benchmarks/check_identical.py --ref HEAD --save   # store that commit's digests
 
 Each case runs `simulate` and hashes every `SimulationResult` array (dtype, shape and
 bytes). The cases cover the Lekhok plan (several trial counts, chunk sizes, 2 workers),
@@ -16,7 +16,10 @@ import argparse
 import dataclasses
 import hashlib
 import json
+import os
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -71,16 +74,39 @@ def run_cases() -> dict[str, dict[str, str]]:
     return out
 
 
+def digests_at(rev: str) -> dict[str, dict[str, str]]:
+    """Run the cases with the package (and plans) as committed at `rev`, in a subprocess."""
+    root = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = subprocess.run(["git", "-C", str(root), "archive", rev, "lekhok_forecast", "data/plans"],
+                                 check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        env = dict(os.environ, PYTHONPATH=tmp)
+        out = subprocess.run([sys.executable, __file__, "--emit"], env=env, check=True,
+                             capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--save", action="store_true", help="write the reference digests")
+    ap.add_argument("--ref", metavar="REV", help="compare with the engine as committed at REV (git)")
+    ap.add_argument("--save", action="store_true", help="write the reference digests (of --ref if given)")
+    ap.add_argument("--emit", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    got = run_cases()
+    if args.emit:
+        print(json.dumps(run_cases()))
+        return 0
+    if args.ref:
+        print(f"reference: {args.ref}", file=sys.stderr)
+        want = digests_at(args.ref)
+    else:
+        want = json.loads(REFERENCE.read_text())
     if args.save:
-        REFERENCE.write_text(json.dumps(got, indent=1, sort_keys=True) + "\n")
+        REFERENCE.write_text(json.dumps(want, indent=1, sort_keys=True) + "\n")
         print(f"wrote {REFERENCE}")
         return 0
-    want = json.loads(REFERENCE.read_text())
+    print("working tree:", file=sys.stderr)
+    got = run_cases()
     bad = [(c, f) for c in want for f in want[c] if got.get(c, {}).get(f) != want[c][f]]
     bad += [(c, f) for c in got for f in got[c] if f not in want.get(c, {})]
     if bad:

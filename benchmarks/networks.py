@@ -20,8 +20,10 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+try:
+    import lekhok_forecast  # noqa: F401  (installed, or on PYTHONPATH: check_identical --ref)
+except ImportError:  # running from a clone without installing
+    sys.path.append(str(ROOT))
 
 from lekhok_forecast.config import DEFAULT_PLAN  # noqa: E402
 from lekhok_forecast.distributions import Dist, Range  # noqa: E402
