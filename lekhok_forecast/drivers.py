@@ -54,7 +54,20 @@ def spearman_sensitivity(result: SimulationResult) -> np.ndarray:
     n = result.sample_trials
     if n < 3:
         return np.zeros(len(result.plan.tasks))
-    return _spearman_rows(task_estimates(result), result.finish_weeks[:n])
+    rho = _spearman_rows(task_estimates(result), result.finish_weeks[:n])
+    # A constant estimate recovered as float32 finish - start carries rounding noise that
+    # grows with the start week, which ranks as a spurious correlation: zero it.
+    rho[_constant_estimates(result.plan)] = 0.0
+    return rho
+
+
+def _constant_estimates(plan) -> np.ndarray:
+    """True for tasks whose estimate cannot vary: fixed, no risk can hit them, not calibrated."""
+    hit = {tid for risk in plan.risks if risk.probability > 0 for tid in risk.tasks}
+    calibrated = bool(plan.calibration_ratios)
+    return np.array([task.done_finish_week is not None
+                     or (not task.estimate.is_random and task.id not in hit and not (task.calibrate and calibrated))
+                     for task in plan.tasks], dtype=bool)
 
 
 def capacity_sensitivity(result: SimulationResult) -> pd.Series:

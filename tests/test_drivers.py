@@ -1,0 +1,161 @@
+"""Drivers: criticality index and Spearman sensitivity."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from conftest import DATA, K_SE, assert_close, make_plan, prob_tolerance
+from lekhok_forecast.drivers import (_spearman_rows, capacity_sensitivity, driver_table, spearman_sensitivity,
+                                     task_estimates)
+from lekhok_forecast.engine import simulate
+from lekhok_forecast.plan import load_plan
+
+
+def crit(result) -> dict:
+    return dict(zip((t.id for t in result.plan.tasks), result.task_criticality))
+
+
+def test_dominant_path_has_criticality_one_and_the_other_zero():
+    plan = make_plan("""
+        name: dominant
+        units: weeks
+        tasks:
+          - {id: s, duration: 1}
+          - {id: long, duration: {low: 10, high: 11}, after: [s]}
+          - {id: short, duration: {low: 1, mode: 1.5, high: 2}, after: [s]}
+          - {id: e, duration: {low: 0.5, high: 1}, after: [long, short]}
+        """)
+    assert crit(simulate(plan, 20_000, seed=1)) == {"s": 1.0, "long": 1.0, "short": 0.0, "e": 1.0}
+
+
+def test_two_identical_parallel_paths_share_criticality():
+    """Continuous durations tie with probability 0; the 65,536-cell tables tie with
+    probability 1/65,536, when both count as critical."""
+    plan = make_plan("""
+        name: twins
+        units: weeks
+        tasks:
+          - {id: x, duration: {low: 1, high: 2}}
+          - {id: y, duration: {low: 1, high: 2}}
+          - {id: end, duration: 1, after: [x, y]}
+        """)
+    n = 100_000
+    c = crit(simulate(plan, n, seed=2))
+    for tid in ("x", "y"):
+        assert_close(c[tid], 0.5, prob_tolerance(0.5, n), f"criticality {tid}")
+    assert 1.0 <= c["x"] + c["y"] <= 1.0 + 1e-3
+    assert c["end"] == 1.0
+
+
+def test_textbook_criticality_matches_path_enumeration():
+    """General Foundry has three paths; a task is critical in a trial iff it lies on a longest one."""
+    plan = load_plan(DATA / "textbook_pert.yaml")
+    n = 40_000
+    r = simulate(plan, n, seed=3, sample_trials=n)
+    d = dict(zip((t.id for t in plan.tasks), r.sample_duration_weeks.astype(np.float64)))
+    paths = ["aceg" + "h", "bdgh", "acfh"]
+    lengths = np.array([sum(d[t] for t in p) for p in paths])
+    longest = lengths >= lengths.max(axis=0) - 1e-5
+    expected = {t.id: float(np.mean(np.any([longest[k] for k, p in enumerate(paths) if t.id in p], axis=0)))
+                for t in plan.tasks}
+    got = crit(r)
+    for tid in expected:
+        assert got[tid] == pytest.approx(expected[tid], abs=2e-3), tid
+    assert got["h"] == 1.0 and got["a"] == got["c"]
+    assert got["a"] + got["b"] == pytest.approx(1.0, abs=1e-3)
+    assert got["e"] > got["d"] > got["f"]  # the expected critical path A-C-E-G-H dominates
+
+
+def _chain_plan():
+    return make_plan("""
+        name: sensitivity
+        units: weeks
+        tasks:
+          - {id: wide, duration: {low: 0, high: 10}}
+          - {id: narrow, duration: {low: 0, high: 1}, after: [wide]}
+          - {id: idle, duration: {low: 0, high: 0.5}}
+          - {id: fixed, duration: 0.1, after: [narrow]}
+        """)
+
+
+def test_spearman_sign_and_size():
+    r = simulate(_chain_plan(), 20_000, seed=4)
+    rho = dict(zip((t.id for t in r.plan.tasks), spearman_sensitivity(r)))
+    n = r.sample_trials
+    assert rho["wide"] > 0.95
+    # finish = wide + narrow + 0.1: Pearson corr(narrow, finish) = 1/sqrt(101) ~ 0.0995
+    assert 0.05 < rho["narrow"] < 0.2
+    assert abs(rho["idle"]) < K_SE / math.sqrt(n - 1)  # never critical: uncorrelated
+    assert rho["fixed"] == 0.0
+
+
+def test_spearman_rows_match_scipy():
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=500)
+    x = np.vstack([y + rng.normal(size=500), -y, rng.normal(size=500), np.ones(500)])
+    got = _spearman_rows(x, y)
+    for i in range(3):
+        assert got[i] == pytest.approx(stats.spearmanr(x[i], y).statistic, abs=1e-12)
+    assert got[1] == pytest.approx(-1.0) and got[3] == 0.0
+
+
+EFFORT = """
+    name: capacity
+    units: hours
+    workstreams: {w: {hours_per_week: {low: 10, high: 20}}}
+    tasks:
+      - {id: big, workstream: w, effort: {low: 40, mode: 60, high: 100}}
+      - {id: small, workstream: w, effort: {low: 1, high: 2}}
+    """
+
+
+def test_task_estimates_recover_effort_hours_and_capacity_sensitivity_is_negative():
+    r = simulate(make_plan(EFFORT), 20_000, seed=5)
+    est = task_estimates(r)
+    assert est[0].min() >= 40 * (1 - 1e-5) and est[0].max() <= 100 * (1 + 1e-5)
+    assert est[1].min() >= 1 * (1 - 1e-5) and est[1].max() <= 2 * (1 + 1e-5)
+    cap = capacity_sensitivity(r)
+    assert list(cap.index) == ["w"] and cap["w"] < -0.5
+    rho = spearman_sensitivity(r)
+    assert rho[0] > 0.5 and abs(rho[1]) < 0.1  # the tiny task's own hours barely matter
+
+
+def test_driver_table():
+    r = simulate(make_plan(EFFORT), 5_000, seed=6)
+    t = driver_table(r)
+    assert list(t.index) == ["capacity:w", "big", "small"] or list(t.index) == ["big", "capacity:w", "small"]
+    assert {"name", "phase", "criticality", "sensitivity", "mean_weeks", "p10_weeks", "p90_weeks"} <= set(t.columns)
+    assert t["sensitivity"].abs().is_monotonic_decreasing
+    assert np.isnan(t.loc["capacity:w", "criticality"])
+    assert t.loc["big", "criticality"] == t.loc["small", "criticality"] == 1.0  # one chain through the workstream
+    assert len(driver_table(r, top=2)) == 2
+    assert "capacity:w" not in driver_table(r, include_capacity=False).index
+
+
+def test_too_few_samples_give_zero_sensitivity():
+    r = simulate(_chain_plan(), 2, seed=1)
+    np.testing.assert_array_equal(spearman_sensitivity(r), 0.0)
+
+
+def test_constant_estimates_have_zero_sensitivity_unless_a_risk_can_hit_them():
+    """A fixed task's duration, recovered as float32 finish - start, carries rounding noise
+    that grows with its start; that noise must not rank as a driver."""
+    plan = make_plan("""
+        name: constants
+        units: hours
+        workstreams: {w: {hours_per_week: {low: 10, high: 20}}}
+        tasks:
+          - {id: random, workstream: w, effort: {low: 10, high: 100}}
+          - {id: fixed_effort, workstream: w, effort: 30}
+          - {id: fixed_duration, duration: 4, after: [fixed_effort]}
+          - {id: risky, duration: 4, after: [fixed_duration]}
+        risks:
+          - {id: r, probability: 0.5, tasks: [risky], duration: {low: 40, high: 80}}
+        """)
+    rho = dict(zip((t.id for t in plan.tasks), spearman_sensitivity(simulate(plan, 20_000, seed=7))))
+    assert rho["fixed_effort"] == 0.0 and rho["fixed_duration"] == 0.0
+    assert rho["random"] > 0.3 and rho["risky"] > 0.3
