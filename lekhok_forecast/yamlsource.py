@@ -92,6 +92,10 @@ def parse_yaml(text: str, path: str) -> Source:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else None
             problem = exc.problem or exc.context or "invalid YAML"
+            start = exc.context_mark
+            if exc.problem and exc.context and start and mark and start.line != mark.line:
+                # an unclosed bracket or quote: say where it was opened, not only where it broke
+                problem += f" ({exc.context} started on line {start.line + 1})"
             raise ForecastInputError(f"YAML syntax error: {problem}", file=path, line=line) from None
         except yaml.YAMLError as exc:
             raise ForecastInputError(f"YAML error: {exc}", file=path) from None
