@@ -22,6 +22,7 @@ Sampling
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from collections.abc import Callable
@@ -89,6 +90,7 @@ class Model:
     calib_rows: tuple[int, ...]  # per task, row of its ratio pick or -1
     calib_ratios: np.ndarray
     n_rows: int
+    steps: tuple = ()  # the forward pass, resolved (see `_steps`)
 
 
 def compile_plan(plan: Plan) -> Model:
@@ -151,7 +153,7 @@ def compile_plan(plan: Plan) -> Model:
             calib_rows.append(len(rows) - 1)
         else:
             calib_rows.append(-1)
-    return Model(plan=plan, order=tuple(order), preds=tuple(preds), succs=tuple(tuple(s) for s in succs),
+    model = Model(plan=plan, order=tuple(order), preds=tuple(preds), succs=tuple(tuple(s) for s in succs),
                  random_vars=tuple(rows), task_var=tuple(task_var), task_row=tuple(task_row),
                  task_ws=tuple(task_ws), ws_row=tuple(ws_row), ws_var=tuple(ws_var),
                  ws_share=tuple(ws_share), team_row=team_row, team_var=team_var,
@@ -160,6 +162,7 @@ def compile_plan(plan: Plan) -> Model:
                  task_risks=tuple(tuple(x) for x in task_risks), cost_row=tuple(cost_row),
                  cost_var=tuple(cost_var), calib_rows=tuple(calib_rows), calib_ratios=ratios,
                  n_rows=len(rows))
+    return dataclasses.replace(model, steps=_steps(model))
 
 
 # ---------------------------------------------------------------------------- result
@@ -243,19 +246,40 @@ class _Chunk:
     s_rates: np.ndarray
 
 
-def _draw(model: Model, seed: int, first_block: int, n_blocks: int, n_trials: int):
-    """Uniform uint16 draws (rows x trials) and risk firings (risks x trials) for whole blocks."""
+def _buffer(ws: dict | None, name: str, rows: int, width: int, dtype) -> np.ndarray:
+    """A (rows, width) work array, reused from `ws` across the chunks of one simulation
+    (fresh pages cost more to fault in than the arithmetic done on them)."""
+    if ws is None:
+        return np.empty((rows, width), dtype=dtype)
+    a = ws.get(name)
+    if a is None or a.shape[0] != rows or a.shape[1] < width:
+        a = ws[name] = np.empty((rows, width), dtype=dtype)
+    return a[:, :width]
+
+
+def _draw(model: Model, seed: int, first_block: int, n_blocks: int, n_trials: int, ws: dict | None = None):
+    """Uniform uint16 draws (rows x trials) and risk firings (risks x trials) for whole blocks.
+
+    The uint16 draws are the numbers ``rng.integers(0, 65536, (rows, BLOCK_TRIALS),
+    dtype=np.uint16)`` gives, read straight from the bit generator: NumPy fills uint16
+    from ``next_uint32`` (low half first) and PCG64 splits ``next_uint64`` the same way,
+    so the stream is the little-endian uint16 view of ``random_raw`` (about half the
+    cost). The count is a multiple of 4, so the generator ends in the same state.
+    """
     width = n_blocks * BLOCK_TRIALS
-    u = np.empty((model.n_rows, width), dtype=np.uint16)
-    fired = np.empty((len(model.risk_prob), width), dtype=bool)
+    rows = model.n_rows
+    u = _buffer(ws, "u", rows, width, np.uint16)
+    fired = _buffer(ws, "fired", len(model.risk_prob), width, bool)
     p = model.risk_prob[:, None]
+    words = rows * BLOCK_TRIALS // 4
     for k in range(n_blocks):
         rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(first_block + k,))))
         sl = slice(k * BLOCK_TRIALS, (k + 1) * BLOCK_TRIALS)
-        if model.n_rows:
-            u[:, sl] = rng.integers(0, TABLE_SIZE, size=(model.n_rows, BLOCK_TRIALS), dtype=np.uint16)
+        if rows:
+            raw = rng.bit_generator.random_raw(words).astype("<u8", copy=False)
+            u[:, sl] = raw.view("<u2").reshape(rows, BLOCK_TRIALS)
         if fired.shape[0]:
-            fired[:, sl] = rng.random((fired.shape[0], BLOCK_TRIALS)) < p
+            np.less(rng.random((fired.shape[0], BLOCK_TRIALS)), p, out=fired[:, sl])
     return u[:, :n_trials], fired[:, :n_trials]
 
 
@@ -266,18 +290,86 @@ def _value(var: _Var, row: int, u: np.ndarray, n: int, out: np.ndarray | None = 
             return np.full(n, var.offset, dtype=np.float32)
         out.fill(var.offset)
         return out
-    x = np.take(var.table, u[row], out=out)
+    x = np.take(var.table, u[row], out=out, mode="wrap")  # uint16 indices are always in range
     x *= np.float32(var.scale)
     if var.offset:
         x += np.float32(var.offset)
     return x
 
 
+@dataclass(frozen=True)
+class _Step:
+    """What the forward pass does for one task, resolved once per simulation."""
+
+    task: int
+    done: tuple[float, float] | None  # (start, finish) of a finished task
+    table: np.ndarray | None
+    scale: np.float32
+    offset: np.float32 | None  # None: no offset to add
+    fixed: float
+    row: int
+    calib_row: int
+    ws: int
+    risks: tuple[int, ...]
+    preds: tuple[int, ...]
+    not_before: np.float32 | None  # None: 0, and every predecessor finishes at >= +0.0
+    not_before_week: float
+    phase: int
+
+
+def _steps(model: Model) -> tuple[_Step, ...]:
+    plan = model.plan
+    phase_of = {name: p for p, name in enumerate(plan.phase_names())}
+    steps = []
+    f32 = np.float32
+    for t in model.order:
+        task = plan.tasks[t]
+        done = None
+        if task.done_finish_week is not None:
+            done = (task.done_start_week if task.done_start_week is not None else task.done_finish_week,
+                    task.done_finish_week)
+        var = model.task_var[t]
+        preds = model.preds[t]
+        # max(finish, 0) is finish itself when every predecessor is simulated: their
+        # finishes are sums of non-negative float32 terms, never negative or -0.0.
+        skip_zero = task.not_before_week == 0 and all(plan.tasks[p].done_finish_week is None for p in preds)
+        steps.append(_Step(task=t, done=done, table=var.table, scale=f32(var.scale),
+                           offset=f32(var.offset) if var.offset else None, fixed=var.offset,
+                           row=model.task_row[t], calib_row=model.calib_rows[t], ws=model.task_ws[t],
+                           risks=model.task_risks[t], preds=preds,
+                           not_before=None if skip_zero else f32(task.not_before_week),
+                           not_before_week=task.not_before_week,
+                           phase=phase_of.get(task.phase, -1) if task.phase else -1))
+    return tuple(steps)
+
+
+def _prefetch_tables(model: Model, n: int) -> bool:
+    """Whether to stream each task's table (times its scale) into a cache-resident scratch
+    table before the gather: a gather from a table that is not in cache costs several
+    times a streamed copy of it. Tables are cold when the plan has many distinct ones."""
+    if _PREFETCH is not None:
+        return _PREFETCH
+    distinct = len({id(v.table) for v in model.task_var if v.table is not None})
+    return distinct * TABLE_SIZE * 4 > _HOT_TABLE_BYTES or n >= TABLE_SIZE
+
+
+#: Tables (bytes) that stay in cache across a chunk; more than this and the engine
+#: streams each table into a scratch table before gathering from it.
+_HOT_TABLE_BYTES = 1 << 20
+_PREFETCH: bool | None = None  # benchmarks: force prefetching on or off
+_CRITICALITY = True  # benchmarks: False skips the criticality pass (to time it)
+
+
 def _run_chunk(model: Model, seed: int, first_block: int, n_blocks: int, n: int, first_trial: int,
-               sample_trials: int) -> _Chunk:
+               sample_trials: int, ws: dict | None = None) -> _Chunk:
+    """Simulate trials ``first_trial .. first_trial + n`` (blocks ``first_block ..``).
+
+    `ws` holds work arrays reused across chunks; the sample arrays returned may be views
+    into it, valid until the next call with the same `ws`.
+    """
     plan = model.plan
     T = len(plan.tasks)
-    u, fired = _draw(model, seed, first_block, n_blocks, n)
+    u, fired = _draw(model, seed, first_block, n_blocks, n, ws)
     f32 = np.float32
     team = _value(model.team_var, model.team_row, u, n) if model.team_var is not None else None
     caps = []
@@ -290,60 +382,92 @@ def _run_chunk(model: Model, seed: int, first_block: int, n_blocks: int, n: int,
         rows = model.risk_rows[k]
         risk_effort.append(np.where(fired[k], _value(ev, rows[0], u, n), f32(0)) if ev else None)
         risk_duration.append(np.where(fired[k], _value(dv, rows[1], u, n), f32(0)) if dv else None)
-    start = np.empty((T, n), dtype=np.float32)
-    finish = np.empty((T, n), dtype=np.float32)
+    start = _buffer(ws, "start", T, n, np.float32)
+    finish = _buffer(ws, "finish", T, n, np.float32)
     ratios = model.calib_ratios
-    for t in model.order:
-        task = plan.tasks[t]
+    steps = model.steps or _steps(model)
+    prefetch = _prefetch_tables(model, n)
+    scratch = _buffer(ws, "scratch", 1, TABLE_SIZE, np.float32)[0] if prefetch else None
+    # Project finish and phase ends are running maxima over the tasks, taken while each
+    # task's finish is still in cache (max is exact, so the order does not matter).
+    project = np.empty(n, dtype=np.float32)
+    phase_names = plan.phase_names()
+    phases = np.full((len(phase_names), n), np.nan, dtype=np.float32)
+    phase_started = [False] * len(phase_names)
+    first = True
+    maximum, take, multiply = np.maximum, np.take, np.multiply
+    for step in steps:
+        t = step.task
         st = start[t]
-        if task.done_finish_week is not None:
-            st.fill(task.done_start_week if task.done_start_week is not None else task.done_finish_week)
-            finish[t].fill(task.done_finish_week)
-            continue
-        est = _value(model.task_var[t], model.task_row[t], u, n, out=finish[t])
-        if model.calib_rows[t] >= 0:
-            pick = (u[model.calib_rows[t]].astype(np.uint32) * np.uint32(ratios.size)) >> np.uint32(16)
-            est *= ratios[pick]
-        w = model.task_ws[t]
-        for k in model.task_risks[t]:
-            est += risk_effort[k] if w >= 0 else risk_duration[k]
-        if w >= 0:
-            hours[w] += est
-            est *= inv_caps[w]
-        preds = model.preds[t]
-        if preds:
-            np.maximum(finish[preds[0]], f32(task.not_before_week), out=st)
-            for p in preds[1:]:
-                np.maximum(st, finish[p], out=st)
+        ft = finish[t]
+        if step.done is not None:
+            st.fill(step.done[0])
+            ft.fill(step.done[1])
         else:
-            st.fill(task.not_before_week)
-        est += st  # finish[t] = start + duration, in place
+            table = step.table
+            if table is None:
+                ft.fill(step.fixed)
+            elif prefetch:
+                multiply(table, step.scale, out=scratch)
+                take(scratch, u[step.row], out=ft, mode="wrap")
+            else:
+                take(table, u[step.row], out=ft, mode="wrap")
+                multiply(ft, step.scale, out=ft)
+            if step.offset is not None and table is not None:
+                ft += step.offset
+            if step.calib_row >= 0:
+                pick = (u[step.calib_row].astype(np.uint32) * np.uint32(ratios.size)) >> np.uint32(16)
+                ft *= ratios[pick]
+            w = step.ws
+            for k in step.risks:
+                ft += risk_effort[k] if w >= 0 else risk_duration[k]
+            if w >= 0:
+                hours[w] += ft
+                ft *= inv_caps[w]
+            preds = step.preds
+            if not preds:
+                st.fill(step.not_before_week)
+            elif step.not_before is None:
+                if len(preds) == 1:
+                    np.copyto(st, finish[preds[0]])
+                else:
+                    maximum(finish[preds[0]], finish[preds[1]], out=st)
+                    for p in preds[2:]:
+                        maximum(st, finish[p], out=st)
+            else:
+                maximum(finish[preds[0]], step.not_before, out=st)
+                for p in preds[1:]:
+                    maximum(st, finish[p], out=st)
+            ft += st  # finish = start + duration, in place
+        if first:
+            np.copyto(project, ft)
+            first = False
+        else:
+            maximum(project, ft, out=project)
+        ph = step.phase
+        if ph >= 0:
+            if phase_started[ph]:
+                maximum(phases[ph], ft, out=phases[ph])
+            else:
+                np.copyto(phases[ph], ft)
+                phase_started[ph] = True
     for t, task in enumerate(plan.tasks):
         if task.hours_spent and model.task_ws[t] >= 0:
             hours[model.task_ws[t]] += f32(task.hours_spent)
-    project = finish.max(axis=0)
 
-    # Criticality: one backward pass. A task is critical if it ends the project or if a
-    # critical successor's start is exactly its finish (it is the binding predecessor).
-    crit = np.empty((T, n), dtype=bool)
-    for t in reversed(model.order):
-        c = crit[t]
-        np.greater_equal(finish[t], project, out=c)
-        ft = finish[t]
-        for s in model.succs[t]:
-            c |= crit[s] & (start[s] == ft)
-    crit_counts = crit.sum(axis=1, dtype=np.int64)
+    crit_counts = (_criticality(model, start, finish, project, ws) if _CRITICALITY
+                   else np.zeros(T, dtype=np.int64))
 
     tindex = plan.task_index()
     milestones = np.empty((len(plan.milestones), n), dtype=np.float32)
     for m, ms in enumerate(plan.milestones):
-        np.max(finish[[tindex[x] for x in ms.tasks]], axis=0, out=milestones[m])
-    phase_names = plan.phase_names()
-    phases = np.full((len(phase_names), n), np.nan, dtype=np.float32)
-    for p, name in enumerate(phase_names):
-        members = [i for i, t in enumerate(plan.tasks) if t.phase == name]
-        if members:
-            np.max(finish[members], axis=0, out=phases[p])
+        idx = [tindex[x] for x in ms.tasks]
+        if len(idx) == 1:
+            np.copyto(milestones[m], finish[idx[0]])
+        else:
+            maximum(finish[idx[0]], finish[idx[1]], out=milestones[m])
+            for i in idx[2:]:
+                maximum(milestones[m], finish[i], out=milestones[m])
 
     project64 = project.astype(np.float64)
     costs = np.empty((len(plan.costs), n), dtype=np.float64)
@@ -364,7 +488,39 @@ def _run_chunk(model: Model, seed: int, first_block: int, n_blocks: int, n: int,
     s = max(0, min(n, sample_trials - first_trial))
     cap_arr = np.stack(caps) if caps else np.empty((0, n), dtype=np.float32)
     return _Chunk(project64, crit_counts, milestones, phases, costs, hours,
-                  start[:, :s].copy(), finish[:, :s].copy(), cap_arr[:, :s].copy(), rates[:, :s].copy())
+                  start[:, :s], finish[:, :s], cap_arr[:, :s], rates[:, :s])
+
+
+def _criticality(model: Model, start: np.ndarray, finish: np.ndarray, project: np.ndarray,
+                 ws: dict | None = None) -> np.ndarray:
+    """Trials (count per task) in which each task lies on a longest path.
+
+    One backward pass: a task is critical if it ends the project or if a critical
+    successor starts exactly at its finish (it is that successor's binding predecessor).
+    Successors that are critical in no trial of the chunk are skipped, and the mask is
+    not applied for those critical in every trial.
+    """
+    T, n = finish.shape
+    crit = _buffer(ws, "crit", T, n, bool)
+    tmp = _buffer(ws, "crit_tmp", 1, n, bool)[0]
+    counts = np.zeros(T, dtype=np.int64)
+    equal, logical_and, logical_or = np.equal, np.logical_and, np.logical_or
+    for t in reversed(model.order):
+        c = crit[t]
+        ft = finish[t]
+        np.greater_equal(ft, project, out=c)
+        for s in model.succs[t]:
+            k = counts[s]
+            if k == 0:
+                continue
+            if k == n:
+                logical_or(c, equal(start[s], ft, out=tmp), out=c)
+            else:
+                equal(start[s], ft, out=tmp)
+                logical_and(tmp, crit[s], out=tmp)
+                logical_or(c, tmp, out=c)
+        counts[t] = np.count_nonzero(c)
+    return counts
 
 
 def default_chunk_trials(n_tasks: int) -> int:
@@ -375,11 +531,11 @@ def default_chunk_trials(n_tasks: int) -> int:
 
 # Worker processes inherit the compiled model (and its quantile tables) through fork.
 _WORKER_MODEL: Model | None = None
+_WORKER_WS: dict = {}
 
 
 def _worker_run(args):
-    seed, first_block, n_blocks, n, first_trial, sample_trials = args
-    return _run_chunk(_WORKER_MODEL, seed, first_block, n_blocks, n, first_trial, sample_trials)
+    return _run_chunk(_WORKER_MODEL, *args, ws=_WORKER_WS)
 
 
 def simulate(plan: Plan, trials: int = 20_000, seed: int = 1, *, chunk_trials: int | None = None,
@@ -438,8 +594,33 @@ def simulate(plan: Plan, trials: int = 20_000, seed: int = 1, *, chunk_trials: i
         first = b * BLOCK_TRIALS
         jobs.append((seed, b, nb, min(nb * BLOCK_TRIALS, trials - first), first, sample_trials))
 
-    chunks: list[_Chunk] = []
-    done = 0
+    # Outputs are allocated once and filled chunk by chunk (no concatenation, which
+    # would hold every trial's outputs twice).
+    W, C, S = len(plan.workstreams), len(plan.costs), max(sample_trials, 0)
+    f32 = np.float32
+    out = _Chunk(finish=np.empty(trials, dtype=np.float64), crit_counts=np.zeros(T, dtype=np.int64),
+                 milestones=np.empty((len(plan.milestones), trials), dtype=f32),
+                 phases=np.empty((len(plan.phase_names()), trials), dtype=f32),
+                 costs=np.empty((C, trials), dtype=np.float64), hours=np.empty((W, trials), dtype=f32),
+                 s_start=np.empty((T, S), dtype=f32), s_finish=np.empty((T, S), dtype=f32),
+                 s_cap=np.empty((W, S), dtype=f32), s_rates=np.empty((C, S), dtype=f32))
+    state = {"done": 0}
+
+    def collect(job, ch: _Chunk) -> None:
+        a = job[4]
+        b = a + ch.finish.size
+        out.finish[a:b] = ch.finish
+        out.crit_counts += ch.crit_counts
+        for name in ("milestones", "phases", "costs", "hours"):
+            getattr(out, name)[:, a:b] = getattr(ch, name)
+        s = ch.s_start.shape[1]
+        if s:
+            for name in ("s_start", "s_finish", "s_cap", "s_rates"):
+                getattr(out, name)[:, a:a + s] = getattr(ch, name)
+        state["done"] += ch.finish.size
+        if progress:
+            progress(state["done"], trials)
+
     if workers > 1 and len(jobs) > 1:
         import concurrent.futures as cf
         import multiprocessing as mp
@@ -449,31 +630,21 @@ def simulate(plan: Plan, trials: int = 20_000, seed: int = 1, *, chunk_trials: i
         try:
             ctx = mp.get_context("fork")
             with cf.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx) as pool:
-                for ch in pool.map(_worker_run, jobs):
-                    chunks.append(ch)
-                    done += ch.finish.size
-                    if progress:
-                        progress(done, trials)
+                for job, ch in zip(jobs, pool.map(_worker_run, jobs)):
+                    collect(job, ch)
         finally:
             _WORKER_MODEL = None
     else:
+        ws: dict = {}
         for job in jobs:
-            ch = _run_chunk(model, *job)
-            chunks.append(ch)
-            done += ch.finish.size
-            if progress:
-                progress(done, trials)
+            collect(job, _run_chunk(model, *job, ws=ws))
 
-    def cat(name, axis=-1):
-        return np.concatenate([getattr(c, name) for c in chunks], axis=axis)
-
-    crit = np.sum([c.crit_counts for c in chunks], axis=0) / trials
-    return SimulationResult(plan=plan, trials=trials, seed=seed, finish_weeks=cat("finish"),
-                            task_criticality=crit, milestone_weeks=cat("milestones"),
-                            phase_end_weeks=cat("phases"), cost_by_item=cat("costs"),
-                            hours_by_workstream=cat("hours"), sample_start_weeks=cat("s_start"),
-                            sample_finish_weeks=cat("s_finish"), sample_capacity=cat("s_cap"),
-                            sample_cost_rates=cat("s_rates"))
+    return SimulationResult(plan=plan, trials=trials, seed=seed, finish_weeks=out.finish,
+                            task_criticality=out.crit_counts / trials, milestone_weeks=out.milestones,
+                            phase_end_weeks=out.phases, cost_by_item=out.costs,
+                            hours_by_workstream=out.hours, sample_start_weeks=out.s_start,
+                            sample_finish_weeks=out.s_finish, sample_capacity=out.s_cap,
+                            sample_cost_rates=out.s_rates)
 
 
 def sampler_calls(plan: Plan, trials: int, seed: int = 1, chunk_trials: int | None = None) -> int:
