@@ -458,33 +458,36 @@ def test_prefix_stability(plan, k):
 # ------------------------------------------------------------------ sampler guard
 
 
-class _CountingGenerator:
-    """Wraps a real numpy Generator and counts its method calls."""
+class _Counting:
+    """Wraps a numpy Generator (or its bit generator) and counts the calls that return numbers."""
 
     def __init__(self, real, counts):
         self._real, self._counts = real, counts
 
     def __getattr__(self, name):
         attr = getattr(self._real, name)
+        if name == "bit_generator":  # raw draws straight from the bit generator count too
+            return _Counting(attr, self._counts)
         if not callable(attr):
             return attr
 
         def call(*args, **kwargs):
+            out = attr(*args, **kwargs)
             self._counts["calls"] += 1
-            self._counts["sizes"].append(kwargs.get("size", args[-1] if args else None))
-            return attr(*args, **kwargs)
+            self._counts["values"] += int(np.size(out))
+            return out
 
         return call
 
 
-@pytest.fixture
-def counting_generator(monkeypatch):
-    counts = {"generators": 0, "calls": 0, "sizes": []}
+def count_generators(monkeypatch) -> dict:
+    """Make every `np.random.Generator` the engine creates count its calls."""
+    counts = {"generators": 0, "calls": 0, "values": 0}
     real = np.random.Generator
 
     def factory(bit_generator):
         counts["generators"] += 1
-        return _CountingGenerator(real(bit_generator), counts)
+        return _Counting(real(bit_generator), counts)
 
     monkeypatch.setattr(engine.np.random, "Generator", factory)
     return counts
@@ -511,18 +514,25 @@ def test_sampler_calls_grow_with_blocks_not_trials():
         assert sampler_calls(p, 10**6) == math.ceil(10**6 / BLOCK_TRIALS) * per_block
 
 
-@pytest.mark.parametrize("trials, chunk", [(1, None), (100, None), (4096, None), (4097, None),
-                                           (3 * 4096 + 1, 4096), (10 * 4096, None)])
-def test_generator_calls_counted_during_simulate(counting_generator, trials, chunk):
+def test_generator_calls_counted_during_simulate(monkeypatch):
+    """One generator per block, and a fixed number of calls and of numbers per block, whatever
+    the trial count: the engine never draws per trial."""
     plan = make_plan(WITH_RISK)
-    expected = simulate(plan, trials, seed=4, chunk_trials=chunk).finish_weeks  # before counting
-    counting_generator.update(generators=0, calls=0, sizes=[])
-    got = simulate(plan, trials, seed=4, chunk_trials=chunk).finish_weeks
-    blocks = math.ceil(trials / BLOCK_TRIALS)
-    assert counting_generator["generators"] == blocks  # one generator per block
-    assert counting_generator["calls"] == sampler_calls(plan, trials) == 2 * blocks  # one call per kind per block
-    assert all(s is not None and s[-1] == BLOCK_TRIALS for s in counting_generator["sizes"])  # whole blocks
-    np.testing.assert_array_equal(got, expected)
+    cases = [(1, None), (100, None), (4096, None), (4097, None), (3 * 4096 + 1, 4096), (10 * 4096, None)]
+    reference = [simulate(plan, trials, seed=4, chunk_trials=chunk).finish_weeks for trials, chunk in cases]
+    counts = count_generators(monkeypatch)
+    simulate(plan, 1, seed=4)
+    per_block = dict(counts)
+    assert per_block["generators"] == 1
+    assert per_block["calls"] == sampler_calls(plan, 1) == 2  # the uniforms and the risk firings
+    for (trials, chunk), expected in zip(cases, reference):
+        counts.update(generators=0, calls=0, values=0)
+        got = simulate(plan, trials, seed=4, chunk_trials=chunk).finish_weeks
+        blocks = math.ceil(trials / BLOCK_TRIALS)
+        assert counts["generators"] == blocks, trials
+        assert counts["calls"] == blocks * per_block["calls"] == sampler_calls(plan, trials), trials
+        assert counts["values"] == blocks * per_block["values"], trials
+        np.testing.assert_array_equal(got, expected)  # counting changed nothing
 
 
 def test_compiled_model_rows():
