@@ -43,7 +43,7 @@ What changed (`what_changed`)
        the remaining effort now against last week's minus a week of work);
     2. the week elapsing: work not started, and tasks in progress with no update, cannot
        continue before this week;
-    3. the calibration update (new evidence from newly done tasks), when it moves anything.
+    3. the calibration update (new evidence from newly done tasks), when the ratios changed.
 
     The steps add up exactly to the change in P80. Steps smaller than the Monte Carlo error
     of P80 (a few hundredths of a week at 20,000 trials) are noise; changing one task also
@@ -391,8 +391,8 @@ def what_changed(plan: Plan, previous: WeeklyActuals | None, current: WeeklyActu
     -------
     DataFrame
         Columns ``task, name, change, detail, p80_before, p80_after, p80_effect_weeks``; one
-        row per changed task (dependency order), then ``(week elapsed)`` and, when it moved
-        anything, ``(calibration)``. Hours-only updates are listed with zero effect.
+        row per changed task (dependency order), then ``(week elapsed)`` and, when the
+        calibration ratios changed, ``(calibration)``.
     """
     prev = previous if previous is not None else no_actuals()
     old_rows, new_rows = prev.by_task(), current.by_task()
