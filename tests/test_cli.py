@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DATA
-from test_summary import check_documented_keys
+from conftest import DATA, check_documented_keys
 
 # Line numbers matter: every case below names the line of the offending field.
 BASE = """\

@@ -441,9 +441,17 @@ def test_finish_between_chains_of_minimums_and_maximums(plan):
 @given(plan=random_plans())
 def test_same_seed_same_numbers_for_any_chunk_size(plan):
     trials = 3 * BLOCK_TRIALS + 77
-    ref = simulate(plan, trials, seed=13)
+    ref = simulate(plan, trials, seed=13)  # default chunk
     for chunk in (BLOCK_TRIALS, 2 * BLOCK_TRIALS, 3 * BLOCK_TRIALS):
         assert_same_result(ref, simulate(plan, trials, seed=13, chunk_trials=chunk))
+
+
+@settings(max_examples=8, deadline=None)
+@given(plan=random_plans())
+def test_same_seed_same_numbers_for_any_worker_count(plan):
+    trials = 2 * BLOCK_TRIALS + 9
+    ref = simulate(plan, trials, seed=19, chunk_trials=BLOCK_TRIALS)
+    assert_same_result(ref, simulate(plan, trials, seed=19, chunk_trials=BLOCK_TRIALS, workers=2))
 
 
 @PROPERTY

@@ -7,33 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from conftest import DATA
+from conftest import DATA, FINISH_KEYS, check_documented_keys
 from lekhok_forecast.engine import simulate
 from lekhok_forecast.plan import load_plan
 from lekhok_forecast.summary import summary_dict
-
-FINISH_KEYS = {"mean", "std", "p10", "p50", "p80", "p90", "p95"}
-MILESTONE_KEYS = {"target_week", "p_on_time", "p50_week", "p80_week"}
-BUFFER_KEYS = {"baseline_weeks", "buffer", "p_within_buffer", "needed_for_p80", "needed_for_p90", "rsem_weeks"}
-COST_KEYS = {"mean", "p50", "p80", "p90", "p_within_budget", "joint_p_by"}
-
-
-def check_documented_keys(s: dict, plan, deadlines=("12", "14", "16")) -> None:
-    """Every key `simulate --json` documents, for a plan with all sections."""
-    assert {"plan", "trials", "seed", "finish_weeks", "p_finish_by", "milestones", "tasks", "buffer", "cost"} <= set(s)
-    assert FINISH_KEYS <= set(s["finish_weeks"])
-    assert list(s["p_finish_by"]) == list(deadlines)
-    assert list(s["milestones"]) == [m.id for m in plan.milestones]
-    for m in s["milestones"].values():
-        assert MILESTONE_KEYS <= set(m) and 0 <= m["p_on_time"] <= 1
-    assert list(s["tasks"]) == [t.id for t in plan.tasks]
-    for t in s["tasks"].values():
-        assert set(t) == {"criticality", "sensitivity"}
-        assert 0 <= t["criticality"] <= 1 and -1 <= t["sensitivity"] <= 1
-    assert BUFFER_KEYS <= set(s["buffer"])
-    assert COST_KEYS <= set(s["cost"])
-    assert list(s["cost"]["joint_p_by"]) == list(deadlines)
-
 
 @pytest.fixture(scope="module")
 def lekhok_result(lekhok_plan):

@@ -44,6 +44,8 @@ def test_error_carries_file_line_field():
 
 @pytest.mark.parametrize("text, line, words", [
     ("name: x\ntasks: [a, b\n", 3, "YAML syntax error"),
+    ("name: x\ntasks: [a, b\nrisks: []\n", 3, "(while parsing a flow sequence started on line 2)"),
+    ("name: 'x\ntasks: []\n", 3, "(while scanning a quoted scalar started on line 1)"),
     ("name: x\n  bad: : indent\n", 2, "YAML syntax error"),
     ("name: x\n\ttasks: []\n", 2, "YAML syntax error"),
     ("a: 1\na: 2\n", 2, "duplicate key 'a'"),
