@@ -50,6 +50,29 @@ def _join(prefix: str, key: Any) -> str:
     return f"{prefix}.{key}" if prefix else str(key)
 
 
+def _reject_shared_nodes(root: yaml.Node, file: str) -> None:
+    """Refuse anchors/aliases that reuse a mapping or list.
+
+    A plan has no use for them, and nested aliases ("billion laughs") would otherwise
+    expand exponentially.
+    """
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.ScalarNode):
+            continue
+        if id(node) in seen:
+            raise ForecastInputError("YAML aliases of mappings or lists (*name) are not supported;"
+                                     " write the value out", file=file, line=node.start_mark.line + 1)
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                stack.extend((k, v))
+        else:
+            stack.extend(node.value)
+
+
 def _convert(node: yaml.Node, loader: yaml.SafeLoader, path: str, lines: dict, file: str) -> Any:
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
@@ -101,6 +124,7 @@ def parse_yaml(text: str, path: str) -> Source:
             raise ForecastInputError(f"YAML error: {exc}", file=path) from None
         if node is None:
             raise ForecastInputError("file is empty, expected a YAML mapping", file=path)
+        _reject_shared_nodes(node, path)
         lines: dict = {}
         try:
             data = _convert(node, loader, "", lines, path)

@@ -93,3 +93,17 @@ def test_load_yaml_round_trip(tmp_path):
     p.write_text(DOC, encoding="utf-8")
     src = load_yaml(p)
     assert src.path == str(p) and src.data["name"] == "demo"
+
+
+def test_nested_aliases_are_refused_quickly():
+    """A "billion laughs" document is an error, not an exponential expansion."""
+    rows = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    for prev, name in zip("abcdef", "bcdefg"):
+        rows.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 9) + "]")
+    with pytest.raises(ForecastInputError, match="aliases"):
+        parse_yaml("\n".join(rows), "laughs.yaml")
+
+
+def test_scalar_alias_is_fine():
+    src = parse_yaml("a: &x 3\nb: *x\n", "ok.yaml")
+    assert src.data == {"a": 3, "b": 3}
