@@ -88,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="reports", metavar="DIR", help="output folder (default reports/)")
     p.add_argument("--actuals", default=None, metavar="DIR",
                    help="folder of weekly actuals (default data/actuals)")
+    p.add_argument("--notebooks", default=None, metavar="DIR",
+                   help="folder of report notebooks (default notebooks/)")
     return parser
 
 

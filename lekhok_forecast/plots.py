@@ -577,17 +577,16 @@ def milestone_lights(milestones: pd.DataFrame, ax=None, title: str | None = "Mil
     return fig, ax
 
 
-def save_figure(fig, output_dir: str | None, name: str) -> str | None:
+def save_figure(fig, output_dir: str | None, name: str) -> None:
     """Save `fig` as ``<output_dir>/figures/<name>.png`` (200 dpi); do nothing without a folder.
 
-    Returns the path written, or None.
+    Returns None on purpose: as the last line of a notebook cell it prints nothing (a
+    returned path would land in the PDF).
     """
     if not output_dir:
-        return None
+        return
     from pathlib import Path
 
     folder = Path(output_dir) / "figures"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.png"
-    fig.savefig(path, dpi=200, metadata={"Software": None})
-    return str(path)
+    fig.savefig(folder / f"{name}.png", dpi=200, metadata={"Software": None})
