@@ -1,7 +1,8 @@
 """Guard for engine optimisations: every output array must stay bitwise identical.
 
     python benchmarks/check_identical.py             # compare with reference_digests.json
-    python benchmarks/check_identical.py --ref HEAD  # compare with the engine of a commit
+    python benchmarks/check_identical.py --ref REV   # compare with engine.py and
+                                                     # distributions.py as committed at REV
     python benchmarks/check_identical.py --ref HEAD --save   # store that commit's digests
 
 Each case runs `simulate` and hashes every `SimulationResult` array (dtype, shape and
@@ -17,6 +18,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -61,6 +63,21 @@ def digests(result) -> dict[str, str]:
     return out
 
 
+def check_raw_draws() -> None:
+    """The engine reads uint16 draws from PCG64's raw stream; they must be exactly what
+    ``rng.integers(0, 65536, dtype=np.uint16)`` gives (and leave the same state)."""
+    from lekhok_forecast import engine
+
+    plan = networks.lekhok()
+    model = engine.compile_plan(plan)
+    for seed, block in ((0, 0), (1, 7), (2**40, 12345)):
+        u, fired = engine._draw(model, seed, block, 1, engine.BLOCK_TRIALS)
+        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(block,))))
+        want_u = rng.integers(0, 65536, size=(model.n_rows, engine.BLOCK_TRIALS), dtype=np.uint16)
+        want_fired = rng.random((len(model.risk_prob), engine.BLOCK_TRIALS)) < model.risk_prob[:, None]
+        assert np.array_equal(u, want_u) and np.array_equal(fired, want_fired), (seed, block)
+
+
 def run_cases() -> dict[str, dict[str, str]]:
     plans = {}
     out = {}
@@ -74,13 +91,22 @@ def run_cases() -> dict[str, dict[str, str]]:
     return out
 
 
+#: Files whose numbers must not change: `--ref REV` takes these from REV and everything
+#: else (plans, other modules) from the working tree.
+ENGINE_FILES = ("lekhok_forecast/engine.py", "lekhok_forecast/distributions.py")
+
+
 def digests_at(rev: str) -> dict[str, dict[str, str]]:
-    """Run the cases with the package (and plans) as committed at `rev`, in a subprocess."""
+    """Run the cases in a subprocess on a copy of the working tree whose engine files
+    are as committed at `rev`."""
     root = Path(__file__).resolve().parents[1]
     with tempfile.TemporaryDirectory() as tmp:
-        archive = subprocess.run(["git", "-C", str(root), "archive", rev, "lekhok_forecast", "data/plans"],
-                                 check=True, capture_output=True).stdout
-        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        for d in ("lekhok_forecast", "data/plans"):
+            shutil.copytree(root / d, Path(tmp) / d, ignore=shutil.ignore_patterns("__pycache__"))
+        for f in ENGINE_FILES:
+            text = subprocess.run(["git", "-C", str(root), "show", f"{rev}:{f}"], check=True,
+                                  capture_output=True, text=True).stdout
+            (Path(tmp) / f).write_text(text)
         env = dict(os.environ, PYTHONPATH=tmp)
         out = subprocess.run([sys.executable, __file__, "--emit"], env=env, check=True,
                              capture_output=True, text=True).stdout
@@ -89,7 +115,7 @@ def digests_at(rev: str) -> dict[str, dict[str, str]]:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--ref", metavar="REV", help="compare with the engine as committed at REV (git)")
+    ap.add_argument("--ref", metavar="REV", help="compare with engine.py and distributions.py as committed at REV")
     ap.add_argument("--save", action="store_true", help="write the reference digests (of --ref if given)")
     ap.add_argument("--emit", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -106,6 +132,7 @@ def main(argv=None) -> int:
         print(f"wrote {REFERENCE}")
         return 0
     print("working tree:", file=sys.stderr)
+    check_raw_draws()
     got = run_cases()
     bad = [(c, f) for c in want for f in want[c] if got.get(c, {}).get(f) != want[c][f]]
     bad += [(c, f) for c in got for f in got[c] if f not in want.get(c, {})]

@@ -4,9 +4,9 @@
 - `textbook14()`: the 14-activity PERT network of Hillier & Lieberman's "Reliable
   Construction Co." example (weeks; optimistic / most likely / pessimistic).
 - `generated(n, seed)`: a random layered network of `n` tasks with workstreams, risks,
-  milestones, phases and costs, from a fixed generator seed. Estimates are random to
-  0.01 of a day, so nearly every PERT task has its own shape (the worst case for table
-  building and memory).
+  milestones, phases and costs, from a fixed generator seed. Estimates are in quarter
+  days; `step=0.01` gives nearly every PERT task its own shape (the worst case for
+  table building and memory: 256 KB a shape).
 - `calibrated(plan)`: a re-forecast variant of a plan: done and in-progress tasks,
   `not_before_week`, hours spent, and calibration ratios (exercises every engine path).
 """
@@ -67,12 +67,17 @@ def textbook14() -> Plan:
                 deadlines=(40.0, 44.0, 47.0))
 
 
-def _estimate(rng: np.random.Generator, factor: float) -> Range:
-    """A random range (in days, times `factor`): mostly PERT, some triangular/uniform/lognormal/fixed."""
+def _estimate(rng: np.random.Generator, factor: float, step: float) -> Range:
+    """A random range in days (multiples of `step`) times `factor`: mostly PERT, some
+    triangular, uniform, lognormal and fixed."""
     kind = rng.random()
-    low = round(float(rng.uniform(0.5, 8.0)), 2)
-    mode = round(low + float(rng.uniform(0.0, 4.0)), 2)
-    high = round(mode + float(rng.uniform(0.25, 8.0)), 2)
+
+    def days(lo, hi):
+        return max(step, round(float(rng.uniform(lo, hi)) / step) * step)
+
+    low = days(0.5, 8.0)
+    mode = low + days(0.0, 4.0) - step
+    high = mode + days(0.25, 8.0)
     if kind < 0.75:
         return Range(Dist.PERT, low * factor, mode * factor, high * factor)
     if kind < 0.85:
@@ -84,7 +89,7 @@ def _estimate(rng: np.random.Generator, factor: float) -> Range:
     return Range.fixed(mode * factor)
 
 
-def generated(n: int, seed: int = GENERATOR_SEED, *, n_workstreams: int | None = None,
+def generated(n: int, seed: int = GENERATOR_SEED, *, n_workstreams: int = 4, step: float = 0.25,
               effort_share: float = 0.5, n_risks: int | None = None) -> Plan:
     """A random layered network of `n` tasks (fixed `seed`: the same plan every time).
 
@@ -92,10 +97,12 @@ def generated(n: int, seed: int = GENERATOR_SEED, *, n_workstreams: int | None =
     about `effort_share` of the tasks are effort tasks spread over the workstreams (half
     with their own weekly hours, half a share of the team), the rest duration tasks.
     Risks hit 1-4 tasks of one kind each. Four phases, three milestones, a monthly and
-    an hourly cost.
+    an hourly cost. Estimates are in multiples of `step` days (0.25: quarter days, as
+    planners write them; the 1,000-task network then has about 300 distinct PERT shapes;
+    0.01 makes nearly every shape distinct).
     """
     rng = np.random.default_rng([seed, n])
-    n_ws = n_workstreams if n_workstreams is not None else max(2, min(8, n // 25))
+    n_ws = n_workstreams
     n_risks = n_risks if n_risks is not None else max(2, n // 10)
     day_hours, day_weeks = HOURS_PER_DAY, 1 / 5
     workstreams = []
@@ -117,9 +124,9 @@ def generated(n: int, seed: int = GENERATOR_SEED, *, n_workstreams: int | None =
         phase = phases[min(3, 4 * i // n)].name
         if rng.random() < effort_share:
             ws = f"ws{int(rng.integers(0, n_ws))}"
-            tasks.append(Task(f"t{i}", f"Task {i}", phase, ws, _estimate(rng, day_hours), None, after))
+            tasks.append(Task(f"t{i}", f"Task {i}", phase, ws, _estimate(rng, day_hours, step), None, after))
         else:
-            tasks.append(Task(f"t{i}", f"Task {i}", phase, None, None, _estimate(rng, day_weeks), after))
+            tasks.append(Task(f"t{i}", f"Task {i}", phase, None, None, _estimate(rng, day_weeks, step), after))
     risks = []
     for r in range(n_risks):
         effort_kind = rng.random() < effort_share
@@ -165,7 +172,8 @@ NETWORKS = {
     "lekhok": lekhok,
     "pert14": textbook14,
     "net100": lambda: generated(100),
-    "net1000": lambda: generated(1000),
+    "net1000": lambda: generated(1000, n_workstreams=2),
+    "net1000u": lambda: generated(1000, n_workstreams=2, step=0.01),  # unique shapes: worst case
 }
 
 

@@ -369,6 +369,7 @@ def _run_chunk(model: Model, seed: int, first_block: int, n_blocks: int, n: int,
     """
     plan = model.plan
     T = len(plan.tasks)
+    tindex = plan.task_index()
     u, fired = _draw(model, seed, first_block, n_blocks, n, ws)
     f32 = np.float32
     team = _value(model.team_var, model.team_row, u, n) if model.team_var is not None else None
@@ -382,8 +383,14 @@ def _run_chunk(model: Model, seed: int, first_block: int, n_blocks: int, n: int,
         rows = model.risk_rows[k]
         risk_effort.append(np.where(fired[k], _value(ev, rows[0], u, n), f32(0)) if ev else None)
         risk_duration.append(np.where(fired[k], _value(dv, rows[1], u, n), f32(0)) if dv else None)
-    start = _buffer(ws, "start", T, n, np.float32)
     finish = _buffer(ws, "finish", T, n, np.float32)
+    st_buf = _buffer(ws, "start_row", 1, n, np.float32)[0]
+    # Starts are not stored for every task (criticality recomputes them); only those of
+    # the sampled trials and of the tasks that start a monthly cost are kept.
+    s = max(0, min(n, sample_trials - first_trial))
+    s_start = np.empty((T, s), dtype=np.float32)
+    since_tasks = {tindex[c.from_task] for c in plan.costs if c.from_task}
+    since_rows: dict[int, np.ndarray] = {}
     ratios = model.calib_ratios
     steps = model.steps or _steps(model)
     prefetch = _prefetch_tables(model, n)
@@ -398,11 +405,10 @@ def _run_chunk(model: Model, seed: int, first_block: int, n_blocks: int, n: int,
     maximum, take, multiply = np.maximum, np.take, np.multiply
     for step in steps:
         t = step.task
-        st = start[t]
         ft = finish[t]
         if step.done is not None:
-            st.fill(step.done[0])
             ft.fill(step.done[1])
+            st = _start_into(step, finish, st_buf)
         else:
             table = step.table
             if table is None:
@@ -424,21 +430,12 @@ def _run_chunk(model: Model, seed: int, first_block: int, n_blocks: int, n: int,
             if w >= 0:
                 hours[w] += ft
                 ft *= inv_caps[w]
-            preds = step.preds
-            if not preds:
-                st.fill(step.not_before_week)
-            elif step.not_before is None:
-                if len(preds) == 1:
-                    np.copyto(st, finish[preds[0]])
-                else:
-                    maximum(finish[preds[0]], finish[preds[1]], out=st)
-                    for p in preds[2:]:
-                        maximum(st, finish[p], out=st)
-            else:
-                maximum(finish[preds[0]], step.not_before, out=st)
-                for p in preds[1:]:
-                    maximum(st, finish[p], out=st)
+            st = _start_into(step, finish, st_buf)
             ft += st  # finish = start + duration, in place
+        if s:
+            s_start[t] = st[:s]
+        if t in since_tasks:
+            since_rows[t] = st.copy()
         if first:
             np.copyto(project, ft)
             first = False
@@ -455,10 +452,6 @@ def _run_chunk(model: Model, seed: int, first_block: int, n_blocks: int, n: int,
         if task.hours_spent and model.task_ws[t] >= 0:
             hours[model.task_ws[t]] += f32(task.hours_spent)
 
-    crit_counts = (_criticality(model, start, finish, project, ws) if _CRITICALITY
-                   else np.zeros(T, dtype=np.int64))
-
-    tindex = plan.task_index()
     milestones = np.empty((len(plan.milestones), n), dtype=np.float32)
     for m, ms in enumerate(plan.milestones):
         idx = [tindex[x] for x in ms.tasks]
@@ -477,7 +470,7 @@ def _run_chunk(model: Model, seed: int, first_block: int, n_blocks: int, n: int,
         rate = _value(model.cost_var[c], model.cost_row[c], u, n)
         rates[c] = rate
         if cost.per_month is not None:
-            since = start[tindex[cost.from_task]] if cost.from_task else f32(0)
+            since = since_rows[tindex[cost.from_task]] if cost.from_task else f32(0)
             costs[c] = rate * (12.0 / 52.0) * np.maximum(project64 - since, 0.0)
         else:
             streams = cost.workstreams if cost.workstreams is not None else tuple(ws_index)
@@ -485,41 +478,91 @@ def _run_chunk(model: Model, seed: int, first_block: int, n_blocks: int, n: int,
             for wid in streams:
                 worked += hours[ws_index[wid]]
             costs[c] = rate * worked
-    s = max(0, min(n, sample_trials - first_trial))
     cap_arr = np.stack(caps) if caps else np.empty((0, n), dtype=np.float32)
+    # Last: the uniform draws are no longer needed, so criticality may reuse their memory.
+    crit_counts = (_criticality(steps, finish, project, ws) if _CRITICALITY
+                   else np.zeros(T, dtype=np.int64))
     return _Chunk(project64, crit_counts, milestones, phases, costs, hours,
-                  start[:, :s], finish[:, :s], cap_arr[:, :s], rates[:, :s])
+                  s_start, finish[:, :s], cap_arr[:, :s], rates[:, :s])
 
 
-def _criticality(model: Model, start: np.ndarray, finish: np.ndarray, project: np.ndarray,
+def _start_into(step: _Step, finish: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """A task's start in every trial: the latest finish of its predecessors (and its
+    not-before week). Returns the predecessor's own finish row when that is the start
+    (one predecessor, nothing to wait for besides), else fills and returns `out`."""
+    if step.done is not None:
+        out.fill(step.done[0])
+        return out
+    preds = step.preds
+    if not preds:
+        out.fill(step.not_before_week)
+    elif step.not_before is None:
+        if len(preds) == 1:
+            return finish[preds[0]]
+        np.maximum(finish[preds[0]], finish[preds[1]], out=out)
+        for p in preds[2:]:
+            np.maximum(out, finish[p], out=out)
+    else:
+        np.maximum(finish[preds[0]], step.not_before, out=out)
+        for p in preds[1:]:
+            np.maximum(out, finish[p], out=out)
+    return out
+
+
+def _criticality(steps: tuple[_Step, ...], finish: np.ndarray, project: np.ndarray,
                  ws: dict | None = None) -> np.ndarray:
     """Trials (count per task) in which each task lies on a longest path.
 
     One backward pass: a task is critical if it ends the project or if a critical
     successor starts exactly at its finish (it is that successor's binding predecessor).
-    Successors that are critical in no trial of the chunk are skipped, and the mask is
-    not applied for those critical in every trial.
+    Each task, once its own criticality is known, pushes it to its predecessors; its
+    start is recomputed from their finishes (not stored: that halves the chunk's memory).
+    Tasks critical in no trial of the chunk push nothing; for those critical in every
+    trial the mask is not applied; a lone predecessor with nothing else to wait for is
+    binding in every trial.
     """
     T, n = finish.shape
-    crit = _buffer(ws, "crit", T, n, bool)
+    spent = ws.get("u") if ws is not None else None
+    if spent is not None and spent.nbytes >= T * n:  # the chunk's uniform draws, used up
+        crit = spent.reshape(-1).view(np.uint8)[:T * n].view(bool).reshape(T, n)
+    else:
+        crit = _buffer(ws, "crit", T, n, bool)
     tmp = _buffer(ws, "crit_tmp", 1, n, bool)[0]
+    st_buf = _buffer(ws, "crit_start", 1, n, np.float32)[0]
     counts = np.zeros(T, dtype=np.int64)
-    equal, logical_and, logical_or = np.equal, np.logical_and, np.logical_or
-    for t in reversed(model.order):
-        c = crit[t]
-        ft = finish[t]
-        np.greater_equal(ft, project, out=c)
-        for s in model.succs[t]:
-            k = counts[s]
-            if k == 0:
-                continue
-            if k == n:
-                logical_or(c, equal(start[s], ft, out=tmp), out=c)
+    pushed = [False] * T
+    equal, logical_and, logical_or, greater_equal = np.equal, np.logical_and, np.logical_or, np.greater_equal
+    for step in reversed(steps):
+        s = step.task
+        c = crit[s]
+        if pushed[s]:
+            logical_or(c, greater_equal(finish[s], project, out=tmp), out=c)
+        else:
+            greater_equal(finish[s], project, out=c)
+        k = np.count_nonzero(c)
+        counts[s] = k
+        preds = step.preds
+        if k == 0 or not preds:
+            continue
+        st = _start_into(step, finish, st_buf)
+        lone = step.done is None and step.not_before is None and len(preds) == 1
+        for p in preds:
+            cp = crit[p]
+            if lone:  # start == finish[p] in every trial
+                if pushed[p]:
+                    logical_or(cp, c, out=cp)
+                else:
+                    np.copyto(cp, c)
+            elif pushed[p]:
+                equal(st, finish[p], out=tmp)
+                if k < n:
+                    logical_and(tmp, c, out=tmp)
+                logical_or(cp, tmp, out=cp)
             else:
-                equal(start[s], ft, out=tmp)
-                logical_and(tmp, crit[s], out=tmp)
-                logical_or(c, tmp, out=c)
-        counts[t] = np.count_nonzero(c)
+                equal(st, finish[p], out=cp)
+                if k < n:
+                    logical_and(cp, c, out=cp)
+            pushed[p] = True
     return counts
 
 
