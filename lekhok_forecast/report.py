@@ -152,6 +152,7 @@ class ReportResult:
     week: str
     week_dir: Path
     outcomes: list = field(default_factory=list)
+    shown_dir: Path | None = None
     summary: dict | None = None
     seconds: float = 0.0
 
@@ -194,10 +195,12 @@ def _execute(nb: ReportNotebook, out_path: Path, parameters: dict, cwd: Path) ->
     import papermill
 
     declared = _declared_parameters(nb.path)
+    # The kernel's folder goes in `resources`: papermill's own `cwd` option calls
+    # os.chdir, which is process-wide and breaks the other threads' relative paths.
     papermill.execute_notebook(
         str(nb.path), str(out_path), parameters={k: v for k, v in parameters.items() if k in declared},
-        kernel_name="python3", cwd=str(cwd), progress_bar=False, log_output=False,
-        execution_timeout=CELL_TIMEOUT, extra_arguments=KERNEL_ARGUMENTS)
+        kernel_name="python3", progress_bar=False, log_output=False, execution_timeout=CELL_TIMEOUT,
+        extra_arguments=KERNEL_ARGUMENTS, resources={"metadata": {"path": str(cwd)}})
 
 
 def run_report(week: str, plan_path: str | Path = DEFAULT_PLAN, trials: int = REPORT_TRIALS, seed: int = 1,
@@ -242,15 +245,17 @@ def run_report(week: str, plan_path: str | Path = DEFAULT_PLAN, trials: int = RE
     load_plan(plan_path)  # first, so that an error names the plan as the user wrote it
     plan_file = Path(plan_path).resolve()  # the notebooks' kernels run elsewhere
     forecast = run_forecast(plan_file, trials, seed)
+    notebooks_dir = Path(notebooks_dir).resolve()
     notebooks = report_notebooks(notebooks_dir)
     fast_notebook_imports()
     from .pdf import find_chromium, notebook_to_pdf
 
     chromium = find_chromium()
-    out_dir = Path(out_dir)
+    shown_dir = Path(out_dir) / week  # as the user wrote it, for messages
+    out_dir = Path(out_dir).resolve()  # absolute: worker threads must not depend on the cwd
     week_dir = out_dir / week
     say(f"report {week}: {len(notebooks)} notebooks, plan {forecast.plan_file}, {trials:,} trials, seed {seed}"
-        f" -> {week_dir}/")
+        f" -> {shown_dir}/")
 
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{week}.staging-", dir=out_dir))
@@ -258,7 +263,7 @@ def run_report(week: str, plan_path: str | Path = DEFAULT_PLAN, trials: int = RE
                   "output_dir": str(staging), "figure_format": "retina"}
     if actuals_dir is not None:
         parameters["actuals_dir"] = str(Path(actuals_dir).resolve())
-    result = ReportResult(week, week_dir)
+    result = ReportResult(week, week_dir, shown_dir=shown_dir)
     total = len(notebooks)
 
     def one(k_nb):
@@ -267,14 +272,14 @@ def run_report(week: str, plan_path: str | Path = DEFAULT_PLAN, trials: int = RE
         executed = staging / f"{nb.name}.ipynb"
         t = time.perf_counter()
         try:
-            _execute(nb, executed, parameters, Path(notebooks_dir))
+            _execute(nb, executed, parameters, notebooks_dir)
         except Exception as exc:  # a failing cell, a dead kernel: report it, keep going
             outcome.execute_seconds = time.perf_counter() - t
             kept = None
             if executed.exists():
                 week_dir.mkdir(parents=True, exist_ok=True)
-                kept = week_dir / f"{nb.name}.failed.ipynb"
-                os.replace(executed, kept)
+                os.replace(executed, week_dir / f"{nb.name}.failed.ipynb")
+                kept = shown_dir / f"{nb.name}.failed.ipynb"
             outcome.error = _describe_failure(exc, nb, kept)
             say(f"[{k}/{total}] {nb.name}: FAILED after {outcome.execute_seconds:.1f} s")
             return outcome
@@ -345,8 +350,8 @@ def run_report_cli(args) -> int:
         say(f"lekhok-forecast report: {line}")
     if failures:
         say(f"lekhok-forecast report: {len(failures)} of {len(result.outcomes)} notebooks failed;"
-            f" earlier outputs in {result.week_dir}/ were left as they were")
+            f" earlier outputs in {result.shown_dir}/ were left as they were")
         return 1
-    say(f"wrote {result.week_dir / 'weekly-status.pdf'} (+{len(result.outcomes) - 1} PDFs, executed notebooks,"
+    say(f"wrote {result.shown_dir / 'weekly-status.pdf'} (+{len(result.outcomes) - 1} PDFs, executed notebooks,"
         f" summary.json) in {result.seconds:.1f} s")
     return 0

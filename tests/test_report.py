@@ -34,10 +34,15 @@ def pdf_text(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
-    out = tmp_path_factory.mktemp("reports")
-    proc = run_report("--week", WEEK, "--trials", TRIALS, "--seed", SEED, "--out", out)
+    """One real report, run from another folder with a relative --out (as the README does)."""
+    work = tmp_path_factory.mktemp("work")
+    before = sorted(p.name for p in NOTEBOOKS_DIR.iterdir())
+    proc = run_report("--week", WEEK, "--trials", TRIALS, "--seed", SEED, "--out", "reports", cwd=work)
     assert proc.returncode == 0, proc.stderr
-    return out / WEEK, proc
+    # every output under the given folder, nothing next to the notebooks (kernels run there)
+    assert sorted(p.name for p in NOTEBOOKS_DIR.iterdir()) == before
+    assert [p.name for p in work.iterdir()] == ["reports"]
+    return work / "reports" / WEEK, proc
 
 
 def _failing_notebooks(tmp_path: Path) -> Path:
@@ -108,7 +113,7 @@ def test_progress_goes_to_stderr(report):
     lines = proc.stderr.splitlines()
     assert lines[0].startswith(f"report {WEEK}: 5 notebooks")
     assert any(line.startswith("[1/5] weekly_status: executed in") for line in lines)
-    assert lines[-1].startswith("wrote ") and "weekly-status.pdf" in lines[-1]
+    assert lines[-1].startswith(f"wrote reports/{WEEK}/weekly-status.pdf")
     assert "Traceback" not in proc.stderr and "WARNING" not in proc.stderr
 
 
