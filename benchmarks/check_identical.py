@@ -51,15 +51,27 @@ CASES = [
 ]
 
 
+def _digest(a: np.ndarray) -> str:
+    a = np.ascontiguousarray(a)
+    h = hashlib.sha256(f"{a.dtype.str}{a.shape}".encode())
+    h.update(a.tobytes())
+    return h.hexdigest()[:32]
+
+
 def digests(result) -> dict[str, str]:
+    """Every result array, and the analyses computed from them (sensitivity, the summary)."""
+    from lekhok_forecast import drivers
+    from lekhok_forecast.summary import summary_dict
+
     out = {}
     for f in dataclasses.fields(result):
         value = getattr(result, f.name)
         if isinstance(value, np.ndarray):
-            a = np.ascontiguousarray(value)
-            h = hashlib.sha256(f"{a.dtype.str}{a.shape}".encode())
-            h.update(a.tobytes())
-            out[f.name] = h.hexdigest()[:32]
+            out[f.name] = _digest(value)
+    out["analysis:sensitivity"] = _digest(drivers.spearman_sensitivity(result))
+    out["analysis:capacity_sensitivity"] = _digest(drivers.capacity_sensitivity(result).to_numpy())
+    summary = json.dumps(summary_dict(result), sort_keys=True, default=str)
+    out["analysis:summary"] = hashlib.sha256(summary.encode()).hexdigest()[:32]
     return out
 
 
@@ -93,7 +105,7 @@ def run_cases() -> dict[str, dict[str, str]]:
 
 #: Files whose numbers must not change: `--ref REV` takes these from REV and everything
 #: else (plans, other modules) from the working tree.
-ENGINE_FILES = ("lekhok_forecast/engine.py", "lekhok_forecast/distributions.py")
+ENGINE_FILES = ("lekhok_forecast/engine.py", "lekhok_forecast/distributions.py", "lekhok_forecast/drivers.py")
 
 
 def digests_at(rev: str) -> dict[str, dict[str, str]]:
