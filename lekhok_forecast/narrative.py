@@ -24,6 +24,8 @@ from .plan import Plan, week_label
 from .summary import summary_dict
 
 STATUS_COLORS = {"green": "#2e9d4b", "amber": "#c98a00", "red": "#c62828"}
+#: Tables up to this many rows are kept on one printed page.
+KEEP_TOGETHER_ROWS = 16
 
 
 # ------------------------------------------------------------------------- paths
@@ -207,7 +209,10 @@ class HtmlTable:
                 df[col] = df[col].map(lambda v: html.escape(str(v)))
         df.columns = [html.escape(str(c)) for c in df.columns]
         # tex2jax_ignore: JupyterLab's MathJax would read "$15,781 / $18,353" as maths
-        return df.to_html(index=False, escape=False, border=0, classes="tex2jax_ignore")
+        table = df.to_html(index=False, escape=False, border=0, classes="tex2jax_ignore")
+        if len(df) <= KEEP_TOGETHER_ROWS:  # a short table is not split over two printed pages
+            table = f'<div style="break-inside: avoid; page-break-inside: avoid">{table}</div>'
+        return table
 
     def __repr__(self) -> str:
         plain = self.frame.map(lambda v: _strip_tags(str(v)))
@@ -265,6 +270,8 @@ def headline(fc: Forecast, week: str | None = None) -> Markdown:
         parts.append("**Milestones.** " + _join(ms) + ".")
     lead = (f"Status for **{week}** from the plan *{plan.name}*" if week else f"Forecast for *{plan.name}*")
     lead += f" ({fc.result.trials:,} Monte Carlo trials, seed {fc.result.seed})."
+    if plan.start:
+        lead += f" Weeks count from the plan's start on {plan.start:%A %Y-%m-%d} (week 0)."
     return Markdown(lead + "\n\n" + "\n\n".join(f"- {p}" for p in parts))
 
 

@@ -125,6 +125,14 @@ def _axes(ax, height: float = HEIGHT, width: float = FULL_WIDTH):
     return fig, ax
 
 
+def new_axes(height: float = HEIGHT, width: float = FULL_WIDTH):
+    """Axes on a figure of their own, `height` inches tall (e.g. a compact chart for page one).
+
+    Pass the result as ``ax=`` to any plot function.
+    """
+    return _axes(None, height=height, width=width)[1]
+
+
 def _title(fig, ax, title: str | None) -> None:
     """Title at the figure's left edge (own figure) or above the axes (caller's axes)."""
     if not title:
@@ -331,7 +339,7 @@ def criticality_bars(drivers: pd.DataFrame, top: int = 12, ax=None,
         skipped; the `top` most critical tasks are shown.
     """
     d = drivers.dropna(subset=["criticality"]).sort_values("criticality", ascending=False, kind="stable").head(top)
-    fig, ax = _axes(ax, height=0.24 * len(d) + 1.0)
+    fig, ax = _axes(ax, height=0.2 * len(d) + 1.0)
     y = np.arange(len(d))[::-1]
     crit = d["criticality"].to_numpy(dtype=float)
     ax.barh(y, crit, color=[COLORS["red"] if c >= 0.8 else COLORS["amber"] if c >= 0.3 else COLORS["light"]
@@ -419,7 +427,7 @@ def burn_fan(burn: pd.DataFrame, *, budget: float | None = None, currency: str =
     _money_axis(ax.yaxis, currency)
     ax.set_xlabel("Week from start")
     ax.set_ylabel(f"Spent so far ({currency})")
-    ax.legend(loc="upper left")
+    ax.legend(loc="lower right")  # empty there: spending only rises
     _title(fig, ax, title)
     return fig, ax
 
