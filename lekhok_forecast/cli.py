@@ -13,6 +13,7 @@ import sys
 
 from .config import DEFAULT_PLAN, MAX_TRIALS
 from .errors import ForecastInputError
+from .report import REPORT_TRIALS  # light: the report's heavy imports happen when it runs
 
 EXIT_BAD_INPUT = 2
 
@@ -83,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--week", default=None, metavar="YYYY-Www", help="ISO week (default: the current week)")
     p.add_argument("--plan", default=str(DEFAULT_PLAN), help="plan YAML file (default: the Lekhok plan in data/plans/)")
     p.add_argument("--trials", type=_positive_int(MAX_TRIALS), default=None,
-                   help="Monte Carlo trials (default: the notebooks' report default)")
+                   help=f"Monte Carlo trials (default {REPORT_TRIALS}, as simulate)")
     p.add_argument("--seed", type=_seed, default=1, help="random seed (default 1)")
     p.add_argument("--out", default="reports", metavar="DIR", help="output folder (default reports/)")
     p.add_argument("--actuals", default=None, metavar="DIR",
