@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -572,13 +573,71 @@ def default_chunk_trials(n_tasks: int) -> int:
     return blocks * BLOCK_TRIALS
 
 
+#: Work arrays up to this size stay allocated between `simulate` calls (per thread), so
+#: repeated small runs (the explorer) do not fault in fresh pages every time.
+_KEEP_WORKSPACE_BYTES = 64 << 20
+_workspaces = threading.local()
+
+
+def _workspace() -> dict:
+    ws = getattr(_workspaces, "ws", None)
+    if ws is None:
+        ws = _workspaces.ws = {}
+    return ws
+
+
+def _release_workspace(ws: dict) -> None:
+    if sum(a.nbytes for a in ws.values()) > _KEEP_WORKSPACE_BYTES:
+        ws.clear()
+
+
 # Worker processes inherit the compiled model (and its quantile tables) through fork.
 _WORKER_MODEL: Model | None = None
+_WORKER_OUT: _Chunk | None = None
 _WORKER_WS: dict = {}
 
 
 def _worker_run(args):
-    return _run_chunk(_WORKER_MODEL, *args, ws=_WORKER_WS)
+    """Run one chunk in a worker process and write its outputs straight into the shared
+    output arrays; only the criticality counts travel back."""
+    ch = _run_chunk(_WORKER_MODEL, *args, ws=_WORKER_WS)
+    _place(_WORKER_OUT, args[4], ch)
+    return ch.crit_counts, ch.finish.size
+
+
+def _outputs(plan: Plan, trials: int, sample: int, shared: bool) -> _Chunk:
+    """The result arrays, allocated once and filled chunk by chunk (no concatenation,
+    which would hold every trial's outputs twice). `shared`: in memory that processes
+    forked afterwards write to directly (anonymous shared mmap)."""
+    import mmap
+
+    def empty(shape, dtype):
+        count = math.prod(shape)
+        if not shared or count == 0:
+            return np.empty(shape, dtype=dtype)
+        buf = mmap.mmap(-1, count * np.dtype(dtype).itemsize)
+        return np.frombuffer(buf, dtype=dtype, count=count).reshape(shape)
+
+    T, W, C = len(plan.tasks), len(plan.workstreams), len(plan.costs)
+    f32 = np.float32
+    return _Chunk(finish=empty((trials,), np.float64), crit_counts=np.zeros(T, dtype=np.int64),
+                  milestones=empty((len(plan.milestones), trials), f32),
+                  phases=empty((len(plan.phase_names()), trials), f32),
+                  costs=empty((C, trials), np.float64), hours=empty((W, trials), f32),
+                  s_start=empty((T, sample), f32), s_finish=empty((T, sample), f32),
+                  s_cap=empty((W, sample), f32), s_rates=empty((C, sample), f32))
+
+
+def _place(out: _Chunk, first_trial: int, ch: _Chunk) -> None:
+    """Copy a chunk's per-trial outputs into the result arrays at `first_trial`."""
+    a, b = first_trial, first_trial + ch.finish.size
+    out.finish[a:b] = ch.finish
+    for name in ("milestones", "phases", "costs", "hours"):
+        getattr(out, name)[:, a:b] = getattr(ch, name)
+    s = ch.s_start.shape[1]
+    if s:
+        for name in ("s_start", "s_finish", "s_cap", "s_rates"):
+            getattr(out, name)[:, a:a + s] = getattr(ch, name)
 
 
 def simulate(plan: Plan, trials: int = 20_000, seed: int = 1, *, chunk_trials: int | None = None,
@@ -637,50 +696,59 @@ def simulate(plan: Plan, trials: int = 20_000, seed: int = 1, *, chunk_trials: i
         first = b * BLOCK_TRIALS
         jobs.append((seed, b, nb, min(nb * BLOCK_TRIALS, trials - first), first, sample_trials))
 
-    # Outputs are allocated once and filled chunk by chunk (no concatenation, which
-    # would hold every trial's outputs twice).
-    W, C, S = len(plan.workstreams), len(plan.costs), max(sample_trials, 0)
-    f32 = np.float32
-    out = _Chunk(finish=np.empty(trials, dtype=np.float64), crit_counts=np.zeros(T, dtype=np.int64),
-                 milestones=np.empty((len(plan.milestones), trials), dtype=f32),
-                 phases=np.empty((len(plan.phase_names()), trials), dtype=f32),
-                 costs=np.empty((C, trials), dtype=np.float64), hours=np.empty((W, trials), dtype=f32),
-                 s_start=np.empty((T, S), dtype=f32), s_finish=np.empty((T, S), dtype=f32),
-                 s_cap=np.empty((W, S), dtype=f32), s_rates=np.empty((C, S), dtype=f32))
+    parallel = workers > 1 and len(jobs) > 1
+    out = _outputs(plan, trials, max(sample_trials, 0), shared=parallel)
     state = {"done": 0}
 
-    def collect(job, ch: _Chunk) -> None:
-        a = job[4]
-        b = a + ch.finish.size
-        out.finish[a:b] = ch.finish
-        out.crit_counts += ch.crit_counts
-        for name in ("milestones", "phases", "costs", "hours"):
-            getattr(out, name)[:, a:b] = getattr(ch, name)
-        s = ch.s_start.shape[1]
-        if s:
-            for name in ("s_start", "s_finish", "s_cap", "s_rates"):
-                getattr(out, name)[:, a:a + s] = getattr(ch, name)
-        state["done"] += ch.finish.size
+    def account(crit_counts: np.ndarray, n: int) -> None:
+        out.crit_counts += crit_counts
+        state["done"] += n
         if progress:
             progress(state["done"], trials)
 
-    if workers > 1 and len(jobs) > 1:
+    def collect(job, ch: _Chunk) -> None:
+        _place(out, job[4], ch)
+        account(ch.crit_counts, ch.finish.size)
+
+    if parallel:
         import concurrent.futures as cf
         import multiprocessing as mp
+        from collections import deque
 
-        global _WORKER_MODEL
-        _WORKER_MODEL = model
+        global _WORKER_MODEL, _WORKER_OUT
+        _WORKER_MODEL, _WORKER_OUT = model, out
+        # This process works too: `workers` processes in all take chunks from one queue,
+        # each child with one chunk queued ahead so it never waits for this process.
+        pending = deque(jobs)
+        children = min(workers, len(jobs)) - 1
+        ws = _workspace()
         try:
             ctx = mp.get_context("fork")
-            with cf.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx) as pool:
-                for job, ch in zip(jobs, pool.map(_worker_run, jobs)):
-                    collect(job, ch)
+            with cf.ProcessPoolExecutor(max_workers=children, mp_context=ctx) as pool:
+                running: dict = {}
+                while pending or running:
+                    while pending and len(running) < 2 * children:
+                        job = pending.popleft()
+                        running[pool.submit(_worker_run, job)] = job
+                    if pending:
+                        job = pending.popleft()
+                        collect(job, _run_chunk(model, *job, ws=ws))
+                        finished = [f for f in running if f.done()]
+                    else:
+                        finished = cf.wait(running, return_when=cf.FIRST_COMPLETED).done
+                    for f in finished:
+                        running.pop(f)
+                        account(*f.result())
         finally:
-            _WORKER_MODEL = None
+            _WORKER_MODEL = _WORKER_OUT = None
+            _release_workspace(ws)
     else:
-        ws: dict = {}
-        for job in jobs:
-            collect(job, _run_chunk(model, *job, ws=ws))
+        ws = _workspace()
+        try:
+            for job in jobs:
+                collect(job, _run_chunk(model, *job, ws=ws))
+        finally:
+            _release_workspace(ws)
 
     return SimulationResult(plan=plan, trials=trials, seed=seed, finish_weeks=out.finish,
                             task_criticality=out.crit_counts / trials, milestone_weeks=out.milestones,
