@@ -94,8 +94,30 @@ class Model:
     steps: tuple = ()  # the forward pass, resolved (see `_steps`)
 
 
+def _build_tables(plan: Plan) -> None:
+    """Build the quantile tables of every shape in `plan` (cached by shape), on several
+    threads when there are many: SciPy's betainc releases the GIL, and at ~2 ms a shape
+    a 1,000-task plan with hundreds of distinct shapes compiles twice as fast on 2 cores."""
+    ranges = [plan.team_hours_per_week] + [w.hours_per_week for w in plan.workstreams]
+    ranges += [t.estimate for t in plan.tasks if t.done_finish_week is None]
+    ranges += [r.effort_hours for r in plan.risks] + [r.duration_weeks for r in plan.risks]
+    ranges += [c.per_month if c.per_month is not None else c.per_hour for c in plan.costs]
+    keys = {r.affine()[0] for r in ranges if r is not None and r.is_random} - _BUILT_SHAPES
+    threads = min(4, os.cpu_count() or 1)
+    if len(keys) >= 16 and threads >= 2:  # else built one by one as compile_plan meets them
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(quantile_table, sorted(keys)))
+    _BUILT_SHAPES.update(keys)
+
+
+_BUILT_SHAPES: set = set()  # shapes whose tables `_build_tables` has had built (and cached)
+
+
 def compile_plan(plan: Plan) -> Model:
     """Compile a validated `Plan` into the arrays the engine works on."""
+    _build_tables(plan)
     preds = scheduling_edges(plan.tasks)
     order = topological_order(preds)
     succs: list[list[int]] = [[] for _ in plan.tasks]
