@@ -129,6 +129,8 @@ class WeeklyActuals:
         ISO week name such as ``2025-W07``.
     path, spend_path : str or None
         Files the data came from.
+    comments : tuple of str
+        The task file's comment lines (``# ...``), without the ``#``.
     """
 
     as_of_week: float
@@ -137,6 +139,7 @@ class WeeklyActuals:
     week: str | None = None
     path: str | None = None
     spend_path: str | None = None
+    comments: tuple[str, ...] = ()
 
     def by_task(self) -> dict[str, TaskActual]:
         """Task id -> its row (listed tasks only)."""
@@ -155,6 +158,11 @@ class WeeklyActuals:
 
     def count(self, status: Status) -> int:
         return sum(a.status is status for a in self.tasks)
+
+    @property
+    def illustrative(self) -> bool:
+        """True when a comment line of the file calls its data illustrative (demo data)."""
+        return any("illustrative" in c.lower() for c in self.comments)
 
     @property
     def label(self) -> str:
@@ -372,8 +380,9 @@ def actuals_from_text(text: str, plan: Plan, *, as_of: float, path: str = "<actu
     spend: tuple[tuple[str, float], ...] = ()
     if spend_text is not None:
         spend = _spend_rows(spend_text, spend_path, plan)
+    comments = tuple(ln.strip().lstrip("#").strip() for ln in text.splitlines() if ln.strip().startswith("#"))
     return WeeklyActuals(as_of_week=as_of, tasks=tuple(rows.values()), spend=spend, week=week, path=path,
-                         spend_path=spend_path if spend_text is not None else None)
+                         spend_path=spend_path if spend_text is not None else None, comments=comments)
 
 
 def _task_row(table: _Table, plan: Plan, index: dict, line: int, row: dict, as_of: float) -> TaskActual:

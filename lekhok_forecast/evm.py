@@ -70,6 +70,8 @@ from .tracking import (MIN_DONE_FOR_CALIBRATION, calibration_from_actuals, refor
 
 #: Fever-chart zone boundaries: (buffer consumed at 0 % chain complete, at 100 %).
 ZONE_LINES = {"green_yellow": (0.10, 0.70), "yellow_red": (0.30, 0.90)}
+#: Columns of the `what_changed` table.
+WHAT_CHANGED_COLUMNS = ("task", "name", "change", "detail", "p80_before", "p80_after", "p80_effect_weeks")
 
 
 # ----------------------------------------------------------------------------- baseline
@@ -452,5 +454,4 @@ def what_changed(plan: Plan, previous: WeeklyActuals | None, current: WeeklyActu
             detail = "calibration switched off"
         out.append({"task": "(calibration)", "name": "", "change": "calibration", "detail": detail,
                     "p80_before": before, "p80_after": after, "p80_effect_weeks": after - before})
-    cols = ["task", "name", "change", "detail", "p80_before", "p80_after", "p80_effect_weeks"]
-    return pd.DataFrame(out, columns=cols)
+    return pd.DataFrame(out, columns=list(WHAT_CHANGED_COLUMNS))

@@ -177,7 +177,21 @@ def record_weeks(rows: list[dict], path: str | Path | None = None, *, write: boo
         The whole history after the update, rows ordered by week.
     """
     p = Path(path) if path is not None else default_history_path()
-    header, old = _read_text_rows(p)
+    header, merged, text = _merge(*_read_text_rows(p), rows)
+    if write:
+        atomic_write_text(p, text)
+    return _frame(header, merged)
+
+
+def rows_frame(rows: list[dict]) -> pd.DataFrame:
+    """The history frame of `rows` alone (no file read or written), as `record_weeks` would type it."""
+    header, merged, _ = _merge([], [], rows)
+    return _frame(header, merged)
+
+
+def _merge(header: list[str], old: list[dict[str, str]], rows: list[dict]):
+    """(header, rows sorted by week, CSV text): `old` text rows with `rows` inserted or replacing theirs."""
+    header = list(header)
     new = {r[KEY]: {k: _cell(v) for k, v in r.items()} for r in rows}
     for r in rows:
         for k in r:
@@ -189,9 +203,7 @@ def record_weeks(rows: list[dict], path: str | Path | None = None, *, write: boo
     writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n", restval="")
     writer.writeheader()
     writer.writerows(merged)
-    if write:
-        atomic_write_text(p, out.getvalue())
-    return _frame(header, merged)
+    return header, merged, out.getvalue()
 
 
 def record_week(row: dict, path: str | Path | None = None, *, write: bool = True) -> pd.DataFrame:

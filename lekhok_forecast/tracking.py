@@ -408,6 +408,9 @@ class WeeklyUpdate:
         The plan (week 0) and the history rows up to this week, for the cone chart.
     history_path : Path or None
         Where the history was written (None when not written).
+    rows : tuple of dict
+        The history rows this update records (backfilled weeks first, this week last),
+        for a caller that writes them later with `lekhok_forecast.history.record_weeks`.
     """
 
     week: str
@@ -426,6 +429,7 @@ class WeeklyUpdate:
     history: pd.DataFrame
     cone: pd.DataFrame
     history_path: Path | None
+    rows: tuple = ()
 
     @property
     def numbers(self) -> dict:
@@ -452,8 +456,9 @@ def forecasts_for(plan: Plan, actuals: WeeklyActuals, trials: int, seed: int, *,
 
 def weekly_update(plan: Plan, actuals_dir: str | Path = ACTUALS_DIR, week: str | None = None,
                   trials: int = 20_000, seed: int = 1, *, history_path: str | Path | None = None,
-                  write_history: bool = True, backfill: bool = True, calibrate: bool = True,
-                  min_done: int = MIN_DONE_FOR_CALIBRATION, **simulate_args) -> WeeklyUpdate:
+                  write_history: bool = True, read_history: bool = True, backfill: bool = True,
+                  calibrate: bool = True, min_done: int = MIN_DONE_FOR_CALIBRATION, changes: bool = True,
+                  **simulate_args) -> WeeklyUpdate:
     """Re-forecast one week from its actuals and record it in the forecast history.
 
     Every actuals file up to `week` is read and validated first; on bad input a
@@ -472,7 +477,11 @@ def weekly_update(plan: Plan, actuals_dir: str | Path = ACTUALS_DIR, week: str |
     history_path : str or Path, optional
         Default ``reports/forecast_history.csv`` (`lekhok_forecast.history.default_history_path`).
     write_history : bool
-        False: compute the history frame in memory only.
+        False: compute the history frame in memory only (`WeeklyUpdate.rows` holds the
+        rows, to be recorded later).
+    read_history : bool
+        False: start from an empty history instead of the file (every earlier week is
+        backfilled in memory); use with ``write_history=False``.
     backfill : bool
         Also record earlier weeks that have actuals but no history row (rows already there
         are left alone), so the first run shows the whole history.
@@ -480,6 +489,9 @@ def weekly_update(plan: Plan, actuals_dir: str | Path = ACTUALS_DIR, week: str |
         False: never calibrate (the evidence is still reported).
     min_done : int
         Done effort tasks needed to calibrate.
+    changes : bool
+        False: skip the what-changed steps (one re-forecast per changed task);
+        `WeeklyUpdate.what_changed` is then empty.
 
     Returns
     -------
@@ -499,15 +511,18 @@ def weekly_update(plan: Plan, actuals_dir: str | Path = ACTUALS_DIR, week: str |
     current = reported[-1]
     previous = reported[-2] if len(reported) > 1 else no_actuals()
     path = Path(history_path) if history_path is not None else hist.default_history_path()
-    existing = hist.read_history(path)
+    existing = hist.read_history(path) if read_history else pd.DataFrame(columns=[hist.KEY])
 
     headline, unc, cal_result, cal = forecasts_for(plan, current, trials, seed, calibrate=calibrate,
                                                    min_done=min_done, **simulate_args)
     baseline = simulate(plan, trials, seed, **simulate_args)
     ev = evm.earned_value_table(plan, reported)
     fever = evm.fever_table(plan, reported)
-    changed = evm.what_changed(plan, previous, current, trials, seed, calibrate=calibrate, min_done=min_done,
-                               **simulate_args)
+    if changes:
+        changed = evm.what_changed(plan, previous, current, trials, seed, calibrate=calibrate, min_done=min_done,
+                                   **simulate_args)
+    else:
+        changed = pd.DataFrame(columns=evm.WHAT_CHANGED_COLUMNS)
 
     rows = []
     if backfill:
@@ -519,14 +534,258 @@ def weekly_update(plan: Plan, actuals_dir: str | Path = ACTUALS_DIR, week: str |
                                        **simulate_args)
             rows.append(hist.history_row(plan, a, h, u, c, trials, seed, ev, fever))
     rows.append(hist.history_row(plan, current, headline, unc, cal, trials, seed, ev, fever))
-    frame = hist.record_weeks(rows, path, write=write_history)
+    frame = hist.record_weeks(rows, path, write=write_history) if read_history else hist.rows_frame(rows)
     cone = hist.cone_frame(frame, baseline, up_to_week=current.as_of_week)
     comparison = comparison_table({"plan (week 0)": baseline, "uncalibrated": unc, "calibrated": cal_result})
     return WeeklyUpdate(week=week, as_of_week=current.as_of_week, actuals=current, previous=previous,
                         forecast=headline, uncalibrated=unc, calibrated=cal_result, calibration=cal,
                         baseline=baseline, comparison=comparison, earned_value=ev, fever=fever,
                         what_changed=changed, history=frame, cone=cone,
-                        history_path=path if write_history else None)
+                        history_path=path if write_history else None, rows=tuple(rows))
+
+
+# ----------------------------------------------------------------------------- the report's week
+
+
+@dataclass(frozen=True)
+class ReportWeek:
+    """Which actuals a report for ISO week `week` rests on: the latest file at or before it.
+
+    Attributes
+    ----------
+    week : str
+        The report's ISO week (``2025-W11``).
+    as_of_week : float or None
+        Weeks since the plan's start at the end of `week` (None: the plan has no `start`).
+    actuals_dir : Path or None
+        The actuals folder (None: the report uses the plan alone).
+    actuals_week : str or None
+        The latest actuals week at or before `week` (None: there is none).
+    weeks_stale : int
+        ISO weeks from `actuals_week` to `week` (0: the report's own week has actuals).
+    available : tuple of str
+        Every actuals week in the folder, oldest first.
+    """
+
+    week: str
+    as_of_week: float | None
+    actuals_dir: Path | None
+    actuals_week: str | None
+    weeks_stale: int = 0
+    available: tuple[str, ...] = ()
+
+    @property
+    def has_actuals(self) -> bool:
+        return self.actuals_week is not None
+
+    @property
+    def stale(self) -> bool:
+        """True when the report's week has no actuals file of its own but an earlier week has."""
+        return self.has_actuals and self.weeks_stale > 0
+
+    @property
+    def actuals_path(self) -> Path | None:
+        """The task file the forecast rests on."""
+        return actuals_file(self.actuals_dir, self.actuals_week) if self.has_actuals else None
+
+    @property
+    def later_weeks(self) -> tuple[str, ...]:
+        """Actuals weeks after the report's week (not used by this report)."""
+        return tuple(w for w in self.available if w > self.week)
+
+
+def report_week(plan: Plan, week: str, actuals_dir: str | Path | None = ACTUALS_DIR) -> ReportWeek:
+    """The actuals a report for ISO week `week` uses: the latest file at or before `week`.
+
+    Parameters
+    ----------
+    plan : Plan
+    week : str
+        ISO week ``YYYY-Www``.
+    actuals_dir : str or Path or None
+        Folder of ``YYYY-Www.csv`` files; None: no actuals (the plan's own forecast).
+
+    Raises
+    ------
+    ForecastInputError
+        If `week` is not an ISO week, ends before the plan starts, or the folder is
+        missing or holds a misnamed file.
+    """
+    from .actuals import iso_week_monday
+    from .actuals import as_of_week as _as_of
+
+    monday = iso_week_monday(week)
+    as_of = None
+    if plan.start is not None:
+        as_of = _as_of(week, plan)
+        if as_of <= 0:
+            raise ForecastInputError(f"week {week} ends before the plan starts on {plan.start:%a %Y-%m-%d};"
+                                     f" the plan's first week is {week_name(1.0, plan)}")
+    if actuals_dir is None:
+        return ReportWeek(week, as_of, None, None)
+    available = tuple(list_weeks(actuals_dir))
+    earlier = [w for w in available if w <= week]
+    if not earlier:
+        return ReportWeek(week, as_of, Path(actuals_dir), None, 0, available)
+    latest = earlier[-1]
+    stale = (monday - iso_week_monday(latest)).days // 7
+    return ReportWeek(week, as_of, Path(actuals_dir), latest, stale, available)
+
+
+@dataclass(frozen=True)
+class WeeklyStatus:
+    """What the weekly report states for one ISO week: the headline forecast and its basis.
+
+    With actuals at or before the report's week the headline is the re-forecast of the
+    latest of them (`WeeklyUpdate.forecast`: calibrated when there is enough evidence);
+    without any it is the plan's own forecast.
+
+    Attributes
+    ----------
+    report : ReportWeek
+        The report's week and the actuals it rests on.
+    plan : Plan
+        The original plan.
+    plan_forecast : SimulationResult
+        The plan alone, as of week 0 (same trials and seed).
+    update : WeeklyUpdate or None
+        The re-forecast, history, earned value, fever chart and what changed (None
+        without actuals).
+    """
+
+    report: ReportWeek
+    plan: Plan
+    plan_forecast: SimulationResult
+    update: WeeklyUpdate | None
+
+    @property
+    def headline(self) -> SimulationResult:
+        """The forecast page one states."""
+        return self.update.forecast if self.update is not None else self.plan_forecast
+
+    @property
+    def as_of_week(self) -> float:
+        """Weeks since the plan's start that the headline is as of (0: the plan's start)."""
+        return float(self.update.as_of_week) if self.update is not None else 0.0
+
+    @property
+    def calibrated(self) -> bool:
+        return self.update is not None and self.update.calibration.applied
+
+    @property
+    def history_rows(self) -> tuple[dict, ...]:
+        """Rows for ``forecast_history.csv`` (none without actuals)."""
+        return self.update.rows if self.update is not None else ()
+
+    @property
+    def milestones_reached(self) -> dict[str, float]:
+        """Milestone id -> the week it was reached (every task of it done), per the actuals."""
+        if self.update is None:
+            return {}
+        rows = self.update.actuals.by_task()
+        return {m.id: max(float(rows[t].finish_week) for t in m.tasks) for m in self.plan.milestones
+                if m.tasks and all(t in rows and rows[t].done for t in m.tasks)}
+
+    @property
+    def forecasts(self) -> dict[str, SimulationResult]:
+        """The forecasts side by side: ``plan``, ``uncalibrated`` and ``calibrated`` (those that exist)."""
+        out = {"plan": self.plan_forecast}
+        if self.update is not None:
+            out["uncalibrated"] = self.update.uncalibrated
+            if self.update.calibrated is not None:
+                out["calibrated"] = self.update.calibrated
+        return out
+
+    @property
+    def headline_key(self) -> str:
+        """Which of `forecasts` is the headline."""
+        if self.update is None:
+            return "plan"
+        return "calibrated" if self.update.calibrated is not None else "uncalibrated"
+
+    @property
+    def cone(self) -> pd.DataFrame:
+        """Forecast cone data: the plan at week 0 and each recorded week up to this one."""
+        if self.update is not None:
+            return self.update.cone
+        from .history import cone_frame
+
+        return cone_frame(pd.DataFrame(columns=["week"]), self.plan_forecast)
+
+    @property
+    def fever(self) -> pd.DataFrame:
+        """Fever chart points (the plan's point alone without actuals)."""
+        if self.update is not None:
+            return self.update.fever
+        from .evm import fever_table
+
+        return fever_table(self.plan, [])
+
+    @property
+    def earned_value(self) -> pd.DataFrame:
+        """Earned value per reported week (empty without actuals)."""
+        if self.update is not None:
+            return self.update.earned_value
+        from .evm import earned_value_table
+
+        return earned_value_table(self.plan, [])
+
+    @property
+    def what_changed(self) -> pd.DataFrame:
+        """Changes since the previous actuals and their effect on P80 (empty without actuals)."""
+        if self.update is not None:
+            return self.update.what_changed
+        from .evm import WHAT_CHANGED_COLUMNS
+
+        return pd.DataFrame(columns=list(WHAT_CHANGED_COLUMNS))
+
+    def __str__(self) -> str:
+        r = self.report
+        if self.update is None:
+            return f"{r.week}: no actuals; the plan's own forecast"
+        stale = f", {r.weeks_stale} week{'s' if r.weeks_stale != 1 else ''} old" if r.stale else ""
+        return f"{r.week}: actuals of {r.actuals_week}{stale}; {self.update}"
+
+
+def weekly_status(plan: Plan, week: str, actuals_dir: str | Path | None = ACTUALS_DIR, trials: int = 20_000,
+                  seed: int = 1, *, history_path: str | Path | None = None, changes: bool = True,
+                  calibrate: bool = True, min_done: int = MIN_DONE_FOR_CALIBRATION,
+                  **simulate_args) -> WeeklyStatus:
+    """The weekly report's forecast for ISO week `week`; reads, validates, writes nothing.
+
+    The actuals used are those of the latest file at or before `week` (`report_week`);
+    every file up to it is validated first (bad input raises `ForecastInputError`).
+    The history rows to record are in `WeeklyStatus.history_rows`: the caller writes
+    them (`lekhok_forecast.history.record_weeks`) once its report succeeded.
+
+    Parameters
+    ----------
+    plan : Plan
+        The original plan.
+    week : str
+        The report's ISO week ``YYYY-Www``.
+    actuals_dir : str or Path or None
+        Folder of weekly actuals; None: the plan's own forecast.
+    trials, seed : int
+    history_path : str or Path, optional
+        The forecast history to read (earlier weeks' rows are kept as recorded, missing
+        ones are computed); None: no file, every earlier week is computed.
+    changes : bool
+        False: skip the what-changed table (it costs one re-forecast per changed task).
+    calibrate, min_done
+        As in `weekly_update`.
+
+    Returns
+    -------
+    WeeklyStatus
+    """
+    rw = report_week(plan, week, actuals_dir)
+    if not rw.has_actuals:
+        return WeeklyStatus(rw, plan, simulate(plan, trials, seed, **simulate_args), None)
+    update = weekly_update(plan, rw.actuals_dir, rw.actuals_week, trials, seed, history_path=history_path,
+                           write_history=False, read_history=history_path is not None, calibrate=calibrate,
+                           min_done=min_done, changes=changes, **simulate_args)
+    return WeeklyStatus(rw, plan, update.baseline, update)
 
 
 def week_of(plan: Plan, as_of: float) -> str:

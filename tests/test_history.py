@@ -147,3 +147,12 @@ def test_history_rows_match_the_forecasts(lekhok_plan, tmp_path):
     for col in ("p_by_12", "p_by_14", "p_within_buffer", "cost_p50", "cost_p90", "chain_complete",
                 "buffer_consumed", "fever_zone", "spi", "cpi", "p50_uncalibrated"):
         assert col in h.columns
+
+
+def test_rows_frame_types_like_the_file(tmp_path):
+    rows = [row("2025-W07", 2.0, 18.5), row("2025-W06", 1.0, 18.0, calibrated=True)]
+    path = tmp_path / "h.csv"
+    from_file = record_weeks(rows, path)
+    in_memory = history.rows_frame(rows)
+    pd.testing.assert_frame_equal(in_memory, from_file)
+    assert list(in_memory["week"]) == ["2025-W06", "2025-W07"]
