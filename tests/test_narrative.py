@@ -113,3 +113,80 @@ def test_no_absolute_paths_in_any_text(fc):
     texts = [nv.headline(fc, "2025-W06").text, nv.schedule_sentences(fc).text, nv.buffer_sentences(fc).text,
              nv.cost_sentences(fc).text, fc.plan_file]
     assert not any(str(PROJ_ROOT) in t for t in texts)
+
+
+# ------------------------------------------------------------------ weekly tracking
+
+
+@pytest.fixture(scope="module")
+def weekly():
+    return nv.run_weekly_forecast("data/plans/lekhok_deployment.yaml", 4_096, 2, "2025-W11")
+
+
+def test_weekly_forecast_headline_is_the_re_forecast(weekly):
+    st, s = weekly.status, weekly.summary
+    assert weekly.result is st.update.calibrated and weekly.plan is st.plan  # the original plan, for dates
+    assert s == dict(s, **{k: v for k, v in summary_dict(weekly.result).items() if k not in ("tasks", "milestones")})
+    assert list(s["tasks"]) == [t.id for t in weekly.plan.tasks]  # plan order, not the re-forecast's
+    assert (s["as_of_week"], s["actuals_week"], s["actuals_file"]) == (6.0, "2025-W11", "data/actuals/2025-W11.csv")
+    assert s["calibrated"] and s["headline"] == "calibrated" and s["done_tasks"] == 15
+    assert s["milestones"]["M1"]["reached_week"] == 2.1 and "reached_week" not in s["milestones"]["M4"]
+    assert s["forecasts"]["plan"]["finish_weeks"]["p80"] == summary_dict(st.plan_forecast)["finish_weeks"]["p80"]
+    json.dumps(s, allow_nan=False)  # strict JSON
+
+
+def test_weekly_headline_states_basis_and_movement(weekly):
+    text = nv.headline(weekly, "2025-W11").text
+    assert "**Basis.** Re-forecast from this week's actuals (`data/actuals/2025-W11.csv`) as of the end of plan" \
+           " week 6 (Sun 2025-03-16)" in text
+    assert weekly.status.update.calibration.message in text
+    assert "**illustrative demo data**" in text
+    assert "**Since 2025-W10.** The 80% confidence date moved from week" in text
+    assert "M1 reached late (week 2.1, target 2)" in text and "M2 reached on time (week 3.5, target 4)" in text
+    assert str(PROJ_ROOT) not in text
+
+
+def test_side_by_side_table_marks_the_headline_and_aligns_right(weekly):
+    table = nv.headline_table(weekly)
+    assert list(table.frame.columns) == ["plan (week 0)", "re-forecast", "re-forecast, calibrated (headline)"]
+    s = weekly.summary
+    assert table.frame.loc["P80 launch", "re-forecast, calibrated (headline)"] == \
+        f"week {nv.weeks(s['finish_weeks']['p80'])} ({s['finish_dates']['p80']})"
+    html = table._repr_html_()
+    assert html.count('style="text-align: right"') == 3 * (len(table.frame) + 1)  # every value cell and header
+
+
+def test_stale_and_missing_actuals_are_said_plainly(tmp_path):
+    stale = nv.run_weekly_forecast("data/plans/lekhok_deployment.yaml", 2_048, 2, "2025-W14")
+    text = nv.headline(stale, "2025-W14").text
+    assert "**No actuals for 2025-W14.** The latest are from **2025-W11** (`data/actuals/2025-W11.csv`), 3 weeks" \
+           " earlier." in text
+    assert "No actuals have been reported since 2025-W11." in nv.history_sentences(stale.status).text
+    none = nv.run_weekly_forecast("data/plans/lekhok_deployment.yaml", 2_048, 2, "2025-W11", "")
+    text = nv.headline(none, "2025-W11").text
+    assert "**Basis: the plan alone.** No actuals were given" in text and "Since" not in text
+    for section in (nv.history_sentences, nv.what_changed_sentences, nv.earned_value_sentences, nv.fever_sentences):
+        assert "No actuals yet" in section(none.status).text
+    assert none.summary["forecasts"].keys() == {"plan"}
+    assert list(nv.headline_table(none).frame.columns) == ["value"]
+
+
+def test_tracking_tables(weekly):
+    st = weekly.status
+    h = nv.history_display(st.cone)
+    assert list(h.frame.index) == ["plan"] + [f"2025-W{w:02d}" for w in range(6, 12)]
+    assert list(h.frame.columns)[:3] == ["as of week", "P50", "P80"] and "P(≤ 16)" in h.frame
+    w = nv.what_changed_display(st.what_changed)
+    assert list(w.frame["what"])[-2:] == ["a week passes", "calibration"]
+    assert sum(float(x) for x in w.frame["P80 effect (weeks)"]) == pytest.approx(
+        st.what_changed["p80_effect_weeks"].sum(), abs=0.01)
+    e = nv.earned_value_display(st.earned_value, "$")
+    assert list(e.frame.columns) == ["as of week", "planned h", "earned h", "actual h", "planned cost", "earned cost",
+                                     "actual cost", "SPI", "CPI"]
+    ev = st.earned_value.iloc[-1]
+    assert f"**SPI {ev['spi']:.2f}**" in nv.earned_value_sentences(st).text
+    fever = nv.fever_sentences(st).text
+    assert f"Zone **{st.fever['zone'].iloc[-1]}**" in fever and "2.7 weeks" in fever
+    table = nv.milestone_display(schedule.milestone_table(weekly.result), weekly.plan, st.milestones_reached)
+    assert table.frame.loc["M1", "on time"] == "no" and table.frame.loc["M2", "on time"] == "yes"
+    assert table.frame.loc["M1", "P80"].startswith("reached week 2.1")
