@@ -238,19 +238,26 @@ def finish_cdf(cdf: pd.DataFrame, *, deadlines: Sequence[float] = (), p_by: Mapp
             ax.plot([week, week], [0, level], color=COLORS[key], lw=1.6)
             ax.plot([week], [level], "o", color=COLORS[key], ms=5,
                     label=f"{key.upper()}: week {week:.1f}")
+    if len(deadlines):
+        lo = min(float(cdf["week"].min()), min(deadlines) - 2.5)  # room for the labels left of the points
+        ax.set_xlim(lo, max(float(cdf["week"].max()), max(deadlines)) + 0.5)
     if p_by:
-        for d in deadlines:
+        span = float(np.diff(ax.get_xlim())[0]) if len(deadlines) else 1.0
+        prev, lift = None, 0
+        for d in sorted(deadlines):
             p = p_by.get(_week(d))
             if p is None:
                 continue
             ax.plot([d], [p], "s", color=COLORS["deadline"], ms=4.5, zorder=3)
-            # up and to the left of a rising curve is empty space
-            ax.annotate(f"{_pct(p)} by wk {_week(d)}", (d, p), xytext=(-6, 5), ha="right",
+            # up and to the left of a rising curve is empty space; labels of deadlines close
+            # in both week and odds (e.g. all near 0%) are stacked instead of overlapping
+            close = prev is not None and abs(p - prev[1]) < 0.12 and d - prev[0] < 0.2 * span
+            lift = lift + 1 if close else 0
+            prev = (d, p)
+            ax.annotate(f"{_pct(p)} by wk {_week(d)}", (d, p), xytext=(-6, 5 + 13 * lift), ha="right",
                         textcoords="offset points", fontsize=8.5, color="#222222",
-                        bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85))
-    if len(deadlines):
-        lo = min(float(cdf["week"].min()), min(deadlines) - 2.5)  # room for the labels left of the points
-        ax.set_xlim(lo, max(float(cdf["week"].max()), max(deadlines)) + 0.5)
+                        bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85),
+                        arrowprops=dict(arrowstyle="-", color="0.5", lw=0.6, shrinkA=0, shrinkB=2) if lift else None)
     ax.set_ylim(0, 1.02)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_xlabel("Finish (weeks from start)")

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .evm import ZONE_LINES
+from .plots import FULL_WIDTH
 
 ZONE_COLOURS = {"green": "#2e7d32", "yellow": "#f9a825", "red": "#c62828"}
 BAND_COLOUR = "#1f5f8b"
@@ -52,7 +53,7 @@ def plot_forecast_cone(cone: pd.DataFrame, deadlines: Sequence[float] = (), *, a
     -------
     (Figure, Axes)
     """
-    fig, ax = _axes(ax, (7.5, 4.2))
+    fig, ax = _axes(ax, (FULL_WIDTH, 3.0))
     x = cone["as_of_week"].to_numpy(dtype=float)
     ax.fill_between(x, cone["p10"], cone["p90"], color=BAND_COLOUR, alpha=0.15, lw=0, label="P10-P90")
     ax.plot(x, cone["p50"], "o-", color=BAND_COLOUR, lw=2, ms=4, label="P50")
@@ -73,13 +74,19 @@ def plot_forecast_cone(cone: pd.DataFrame, deadlines: Sequence[float] = (), *, a
     if len(x) and x.max() >= lo - 1.0:  # the as-of week: no forecast can be earlier; shown near the end
         ax.plot(x, x, color="0.6", lw=0.8, ls="-.", label="as-of week")
     ax.set_ylim(max(0.0, lo - 1.0), hi + 1.5)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xticks(x, _week_labels(cone), fontsize=8)
     ax.set_xlabel("as of week (end of ISO week)")
     ax.set_ylabel("finish (weeks from start)")
     if title:
         ax.set_title(title)
     ax.grid(True, axis="y", alpha=0.3)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, ncol=6, frameon=False)
+    if fig.get_layout_engine() is not None and len(fig.axes) == 1:  # below the axes, clear of the labels
+        fig.legend(loc="outside lower center", fontsize=8, ncol=6, frameon=False)
+    else:
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, ncol=6, frameon=False)
     return fig, ax
 
 
@@ -101,12 +108,13 @@ def plot_fever_chart(fever: pd.DataFrame, *, zone_lines: dict | None = None, ax=
     (Figure, Axes)
     """
     lines = ZONE_LINES if zone_lines is None else zone_lines
-    fig, ax = _axes(ax, (6.0, 4.6))
+    fig, ax = _axes(ax, (FULL_WIDTH * 0.8, 3.6))
     x = np.array([0.0, 100.0])
     g = 100 * np.asarray(lines["green_yellow"], dtype=float)
     r = 100 * np.asarray(lines["yellow_red"], dtype=float)
     ymax = max(120.0, float(np.nanmax(100 * fever["buffer_consumed"])) + 10 if len(fever) else 120.0)
-    ymin = min(0.0, float(np.nanmin(100 * fever["buffer_consumed"])) - 5 if len(fever) else 0.0)
+    # room below the lowest point for its label (labels sit below right of their points)
+    ymin = min(-8.0, float(np.nanmin(100 * fever["buffer_consumed"])) - 8 if len(fever) else -8.0)
     ax.fill_between(x, ymin, g, color=ZONE_COLOURS["green"], alpha=0.18, lw=0)
     ax.fill_between(x, g, r, color=ZONE_COLOURS["yellow"], alpha=0.25, lw=0)
     ax.fill_between(x, r, ymax, color=ZONE_COLOURS["red"], alpha=0.18, lw=0)
@@ -117,7 +125,8 @@ def plot_fever_chart(fever: pd.DataFrame, *, zone_lines: dict | None = None, ax=
     ax.scatter(cx, cy, c=colours, s=42, edgecolors="black", linewidths=0.7, zorder=4)
     for xi, yi, week, as_of in zip(cx, cy, fever["week"], fever["as_of_week"]):
         label = "plan" if week == "plan" else f"wk {as_of:g}"
-        ax.annotate(label, (xi, yi), xytext=(5, 4), textcoords="offset points", fontsize=8)
+        # below right: the line arrives from the lower left and leaves to the upper right
+        ax.annotate(label, (xi, yi), xytext=(6, -3), textcoords="offset points", fontsize=8, va="top")
     ax.set_xlim(0, 100)
     ax.set_ylim(ymin, ymax)
     ax.set_xlabel("critical chain complete (%)")
