@@ -64,10 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    p = sub.add_parser("validate", help="check a plan file and report the first problem")
+    p = sub.add_parser("validate", help="check a plan file (and weekly actuals) and report the first problem")
     p.add_argument("plan", help="plan YAML file")
     p.add_argument("--scenario", action="append", default=[], metavar="YAML",
                    help="apply a scenario overlay (repeatable, in order)")
+    p.add_argument("--actuals", default=None, metavar="DIR",
+                   help="also check every weekly actuals file in DIR (YYYY-Www.csv, YYYY-Www.spend.csv) against the plan")
 
     p = sub.add_parser("simulate", help="simulate a plan and print the forecast")
     p.add_argument("plan", help="plan YAML file")
@@ -87,8 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"Monte Carlo trials (default {REPORT_TRIALS}, as simulate)")
     p.add_argument("--seed", type=_seed, default=1, help="random seed (default 1)")
     p.add_argument("--out", default="reports", metavar="DIR", help="output folder (default reports/)")
-    p.add_argument("--actuals", default=None, metavar="DIR",
-                   help="folder of weekly actuals (default data/actuals)")
+    actuals = p.add_mutually_exclusive_group()
+    actuals.add_argument("--actuals", default=None, metavar="DIR",
+                         help="folder of weekly actuals; the report re-forecasts from the latest file at or before"
+                              " the week (default data/actuals)")
+    actuals.add_argument("--no-actuals", action="store_true",
+                         help="ignore actuals: report the plan's own forecast")
     p.add_argument("--notebooks", default=None, metavar="DIR",
                    help="folder of report notebooks (default notebooks/)")
     return parser
@@ -171,9 +177,19 @@ def _text_summary(s: dict, plan) -> str:
 def _cmd_validate(args) -> int:
     plan = _load(args.plan, args.scenario)
     n_effort = sum(t.workstream is not None for t in plan.tasks)
+    weeks = []
+    if args.actuals is not None:
+        from .actuals import read_weeks
+
+        weeks = read_weeks(args.actuals, plan)  # every file validated before anything is printed
     print(f"{args.plan}: OK: '{plan.name}', {len(plan.tasks)} tasks ({n_effort} effort, "
           f"{len(plan.tasks) - n_effort} duration), {len(plan.workstreams)} workstreams, "
           f"{len(plan.risks)} risks, {len(plan.milestones)} milestones, {len(plan.costs)} costs")
+    if args.actuals is not None:
+        for a in weeks:
+            print(f"{a.path}: OK: {a}")
+        if not weeks:
+            print(f"{args.actuals}: OK: no actuals files yet")
     return 0
 
 

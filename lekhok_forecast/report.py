@@ -7,13 +7,22 @@ with papermill (two at a time), converted to an A4 PDF with the code hidden
 * ``weekly-status.pdf`` (the one a manager reads) and one PDF per other notebook;
 * the executed notebooks (``weekly_status.ipynb`` ...), for anyone who wants the details;
 * ``summary.json``: the headline numbers with the keys of ``simulate --json``, computed
-  with the same plan, trials and seed as the notebooks, so the numbers agree;
-* ``figures/``: the figures as PNG files.
+  with the same plan, actuals, trials and seed as the notebooks, so the numbers agree:
+  the re-forecast from the latest actuals at or before the week when there are any
+  (`lekhok_forecast.tracking.weekly_status`), else the plan's own forecast; plus
+  ``as_of_week``, ``actuals_week``, ``actuals_file``, ``weeks_stale``, ``calibrated`` and
+  the plan / uncalibrated / calibrated forecasts side by side (``forecasts``);
+* ``figures/``: the figures as PNG files;
+
+and the week's row (plus any earlier week's missing row) in ``<out>/forecast_history.csv``
+(`lekhok_forecast.history`; re-running a week replaces its row, other rows stay as they are).
 
 Everything is first written to a staging folder and moved into place only when every
 notebook and PDF succeeded, so a failure leaves the week's earlier outputs untouched;
-the failed executed notebook is kept as ``<name>.failed.ipynb`` for debugging. The plan
-is validated before anything runs (a bad plan: one line, exit status 2, nothing written).
+the failed executed notebook is kept as ``<name>.failed.ipynb`` for debugging, and the
+history file is written last, only after a success. The plan, the week and every actuals
+file up to the week are validated before anything runs (bad input: one line, exit status
+2, nothing written).
 
 Where the time goes (2-core build machine; the progress lines give each notebook's
 execution and PDF time): 12-16 s for the whole report at 100,000 trials. Per notebook,
@@ -25,6 +34,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 import os
 import re
 import shutil
@@ -35,7 +45,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import DEFAULT_PLAN, NOTEBOOKS_DIR, REPORTS_DIR
+from .config import ACTUALS_DIR, DEFAULT_PLAN, NOTEBOOKS_DIR, REPORTS_DIR
 from .errors import ForecastInputError
 
 #: Trials per simulation in the weekly report (the same default as ``simulate``).
@@ -156,6 +166,7 @@ class ReportResult:
     shown_dir: Path | None = None
     summary: dict | None = None
     seconds: float = 0.0
+    history_file: Path | None = None  # the forecast history written (None: not written)
 
     @property
     def ok(self) -> bool:
@@ -206,7 +217,7 @@ def _execute(nb: ReportNotebook, out_path: Path, parameters: dict, cwd: Path) ->
 
 def run_report(week: str, plan_path: str | Path = DEFAULT_PLAN, trials: int = REPORT_TRIALS, seed: int = 1,
                out_dir: str | Path = REPORTS_DIR, notebooks_dir: str | Path = NOTEBOOKS_DIR,
-               actuals_dir: str | Path | None = None, workers: int = WORKERS,
+               actuals_dir: str | Path | None = ACTUALS_DIR, workers: int = WORKERS,
                progress=None) -> ReportResult:
     """Execute the report notebooks for `week` and write PDFs, notebooks and summary.json.
 
@@ -219,8 +230,11 @@ def run_report(week: str, plan_path: str | Path = DEFAULT_PLAN, trials: int = RE
     trials, seed : int
         Passed to every notebook and used for summary.json.
     out_dir, notebooks_dir : str or Path
-    actuals_dir : str or Path, optional
-        Passed as ``actuals_dir`` to notebooks that declare that parameter.
+    actuals_dir : str or Path or None
+        Folder of weekly actuals (default ``data/actuals``); the report uses the latest
+        file at or before `week`. None: no actuals, the plan's own forecast. Passed as
+        ``actuals_dir`` (and ``<out_dir>/forecast_history.csv`` as ``history_path``) to
+        notebooks that declare those parameters.
     workers : int
         Notebooks executed (and printed) at a time.
     progress : callable, optional
@@ -235,17 +249,22 @@ def run_report(week: str, plan_path: str | Path = DEFAULT_PLAN, trials: int = RE
     Raises
     ------
     ForecastInputError
-        For a bad week, plan or notebooks folder (before anything is written).
+        For a bad week, plan, actuals file, history file or notebooks folder (before
+        anything is written).
     """
     t0 = time.perf_counter()
     say = progress or (lambda line: None)
     check_week(week)
-    from .narrative import run_forecast
+    from .history import HISTORY_FILE
+    from .narrative import run_weekly_forecast
     from .plan import load_plan
 
-    load_plan(plan_path)  # first, so that an error names the plan as the user wrote it
+    plan = load_plan(plan_path)  # first, so that an error names the plan as the user wrote it
+    validate_actuals(plan, week, actuals_dir)  # likewise: errors name the files as the user wrote them
     plan_file = Path(plan_path).resolve()  # the notebooks' kernels run elsewhere
-    forecast = run_forecast(plan_file, trials, seed)
+    actuals = Path(actuals_dir).resolve() if actuals_dir is not None else None
+    history_file = Path(out_dir).resolve() / HISTORY_FILE
+    forecast = run_weekly_forecast(plan_file, trials, seed, week, actuals, history_file, changes=False)
     notebooks_dir = Path(notebooks_dir).resolve()
     notebooks = report_notebooks(notebooks_dir)
     fast_notebook_imports()
@@ -255,15 +274,14 @@ def run_report(week: str, plan_path: str | Path = DEFAULT_PLAN, trials: int = RE
     shown_dir = Path(out_dir) / week  # as the user wrote it, for messages
     out_dir = Path(out_dir).resolve()  # absolute: worker threads must not depend on the cwd
     week_dir = out_dir / week
-    say(f"report {week}: {len(notebooks)} notebook{'s' if len(notebooks) != 1 else ''}, plan {forecast.plan_file}, {trials:,} trials, seed {seed}"
-        f" -> {shown_dir}/")
+    say(f"report {week}: {len(notebooks)} notebook{'s' if len(notebooks) != 1 else ''}, plan {forecast.plan_file},"
+        f" {_basis_note(forecast.status)}, {trials:,} trials, seed {seed} -> {shown_dir}/")
 
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{week}.staging-", dir=out_dir))
     parameters = {"plan_path": str(plan_file), "trials": trials, "seed": seed, "week": week,
-                  "output_dir": str(staging), "figure_format": "retina"}
-    if actuals_dir is not None:
-        parameters["actuals_dir"] = str(Path(actuals_dir).resolve())
+                  "output_dir": str(staging), "figure_format": "retina",
+                  "actuals_dir": str(actuals) if actuals is not None else "", "history_path": str(history_file)}
     result = ReportResult(week, week_dir, shown_dir=shown_dir)
     total = len(notebooks)
 
@@ -303,12 +321,61 @@ def run_report(week: str, plan_path: str | Path = DEFAULT_PLAN, trials: int = RE
             result.outcomes = [f.result() for f in futures]
         result.summary = dict(forecast.summary, week=week)
         if all(o.error is None for o in result.outcomes):
-            (staging / "summary.json").write_text(json.dumps(result.summary, indent=1) + "\n", encoding="utf-8")
+            (staging / "summary.json").write_text(json.dumps(_finite(result.summary), indent=1) + "\n",
+                                                  encoding="utf-8")
             _publish(staging, week_dir, [nb.name for nb in notebooks])
+            rows = forecast.status.history_rows
+            if rows:  # last: only a report that succeeded is recorded
+                from .history import record_weeks
+
+                record_weeks(list(rows), history_file)
+                result.history_file = history_file
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def validate_actuals(plan, week: str, actuals_dir: str | Path | None) -> None:
+    """Check the week against the plan and read every actuals file up to it.
+
+    Raises
+    ------
+    ForecastInputError
+        ``--week: ...`` for a week that ends before the plan starts; ``file:line: column:
+        message`` for a bad actuals file (named as given).
+    """
+    from .actuals import read_weeks
+    from .tracking import report_week
+
+    try:
+        rw = report_week(plan, week, actuals_dir)
+    except ForecastInputError as exc:
+        if exc.file is None:
+            raise ForecastInputError(f"--week: {exc.message}") from None
+        raise
+    if rw.has_actuals:
+        read_weeks(actuals_dir, plan, up_to=rw.actuals_week)
+
+
+def _finite(value):
+    """`value` with NaN and infinities as None: summary.json stays strict JSON."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _basis_note(status) -> str:
+    """``actuals 2025-W11``, ``actuals 2025-W11 (89 weeks old)`` or ``no actuals``."""
+    r = status.report
+    if not r.has_actuals:
+        return "no actuals (the plan's forecast)"
+    return f"actuals {r.actuals_week}" + (f" ({r.weeks_stale} week{'s' if r.weeks_stale != 1 else ''} old)"
+                                          if r.stale else "")
 
 
 def _publish(staging: Path, week_dir: Path, names: list[str]) -> None:
@@ -340,9 +407,9 @@ def run_report_cli(args) -> int:
     from .pdf import PdfError
 
     try:
+        actuals = None if getattr(args, "no_actuals", False) else (getattr(args, "actuals", None) or ACTUALS_DIR)
         result = run_report(week, args.plan, args.trials or REPORT_TRIALS, args.seed, args.out,
-                            getattr(args, "notebooks", None) or NOTEBOOKS_DIR, getattr(args, "actuals", None),
-                            progress=say)
+                            getattr(args, "notebooks", None) or NOTEBOOKS_DIR, actuals, progress=say)
     except PdfError as exc:
         say(f"lekhok-forecast report: {exc}")
         return 1
@@ -353,6 +420,7 @@ def run_report_cli(args) -> int:
         say(f"lekhok-forecast report: {len(failures)} of {len(result.outcomes)} notebook(s) failed;"
             f" earlier outputs in {result.shown_dir}/ were left as they were")
         return 1
+    history = f", {Path(args.out) / result.history_file.name}" if result.history_file is not None else ""
     say(f"wrote {result.shown_dir / 'weekly-status.pdf'} (+{len(result.outcomes) - 1} PDFs, executed notebooks,"
-        f" summary.json) in {result.seconds:.1f} s")
+        f" summary.json{history}) in {result.seconds:.1f} s")
     return 0

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from lekhok_forecast import narrative as nv
-from lekhok_forecast.config import DEFAULT_PLAN, NOTEBOOKS_DIR
+from lekhok_forecast.config import ACTUALS_DIR, DEFAULT_PLAN, NOTEBOOKS_DIR
 from lekhok_forecast.report import check_week, current_week, report_notebooks
 
 WEEK = "2025-W10"
@@ -77,17 +77,30 @@ def test_every_notebook_gives_a_pdf_that_opens(report):
     assert not list(week_dir.parent.glob(".*staging*"))  # staging folder cleaned up
 
 
-def test_summary_json_has_the_keys_and_numbers_of_simulate_json(report, run_cli):
+WEEKLY_KEYS = {"week", "as_of_week", "actuals_week", "actuals_file", "weeks_stale", "calibrated", "done_tasks",
+               "calibration_ratio", "headline", "forecasts"}
+
+
+def test_summary_json_has_the_keys_of_simulate_json_and_the_re_forecast(report, run_cli):
     week_dir, _ = report
     summary = json.loads((week_dir / "summary.json").read_text(encoding="utf-8"))
     rc, out, _ = run_cli("simulate", str(DEFAULT_PLAN), "--trials", TRIALS, "--seed", SEED, "--json")
     assert rc == 0
     simulated = json.loads(out)
-    assert set(summary) == set(simulated) | {"week"}
-    assert summary["week"] == WEEK
-    for key in simulated:
+    assert set(summary) == set(simulated) | WEEKLY_KEYS
+    assert summary["week"] == WEEK and summary["actuals_week"] == WEEK and summary["as_of_week"] == 5.0
+    for key, value in simulated.items():  # same shape as simulate --json
+        assert type(summary[key]) is type(value), key
+        if isinstance(value, dict):
+            assert set(summary[key]) == set(value), key
+    # the numbers are the re-forecast from this week's actuals (the plan's own are in `forecasts`)
+    expected = nv.run_weekly_forecast(DEFAULT_PLAN, int(TRIALS), int(SEED), WEEK, ACTUALS_DIR).summary
+    for key in expected:
         if key != "plan_file":
-            assert summary[key] == simulated[key], key
+            assert summary[key] == expected[key], key
+    plan_only = summary["forecasts"]["plan"]
+    assert plan_only["finish_weeks"]["p80"] == simulated["finish_weeks"]["p80"]
+    assert plan_only["p_finish_by"] == simulated["p_finish_by"]
 
 
 def test_weekly_status_pdf_states_the_summary_numbers(report):
@@ -103,8 +116,16 @@ def test_weekly_status_pdf_states_the_summary_numbers(report):
     assert nv.money(s["cost"]["p50"]) in text and nv.money(s["cost"]["p90"]) in text
     assert f"{nv.pct(s['cost']['p_within_budget'])} chance of staying within" in text
     for mid, m in s["milestones"].items():
-        assert f"{mid} {m['status']} ({nv.pct(m['p_on_time'])} on time" in text
+        if "reached_week" in m:
+            assert f"{mid} reached {'on time' if m['reached_week'] <= m['target_week'] else 'late'}" in text
+        else:
+            assert f"{mid} {m['status']} ({nv.pct(m['p_on_time'])} on time" in text
     assert f"{int(TRIALS):,} Monte Carlo trials, seed {SEED}" in text
+    # the headline column of the side-by-side table holds the same numbers
+    head = s["forecasts"][s["headline"]]
+    assert head["finish_weeks"] == {k: s["finish_weeks"][k] for k in head["finish_weeks"]}
+    assert f"{nv.money(s['cost']['p50'])} / {nv.money(s['cost']['p90'])}" in text
+    assert f"Re-forecast from this week's actuals (data/actuals/{WEEK}.csv)" in text
 
 
 def test_progress_goes_to_stderr(report):
@@ -132,6 +153,7 @@ def test_failing_notebook_keeps_earlier_outputs(report, tmp_path):
     assert "raise RuntimeError" in errors[0]  # the failing cell's code
     for name, data in before.items():  # earlier PDFs, notebooks and summary byte-identical
         assert (out / WEEK / name).read_bytes() == data, name
+    assert not (out / "forecast_history.csv").exists()  # recorded only after a success
     failed = out / WEEK / "weekly_status.failed.ipynb"
     nb = json.loads(failed.read_text(encoding="utf-8"))
     assert any(o.get("ename") == "RuntimeError" for c in nb["cells"] for o in c.get("outputs", []))
