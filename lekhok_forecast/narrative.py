@@ -105,7 +105,8 @@ def run_forecast(plan_path: str | Path, trials: int, seed: int, scenarios=()) ->
 
 
 #: How the forecasts of the weekly report are labelled in tables.
-FORECAST_LABELS = {"plan": "plan (week 0)", "uncalibrated": "re-forecast", "calibrated": "re-forecast, calibrated"}
+FORECAST_LABELS = {"plan": "plan (week 0)", "uncalibrated": "re-forecast, uncalibrated",
+                   "calibrated": "re-forecast, calibrated"}
 
 
 def run_weekly_forecast(plan_path: str | Path, trials: int, seed: int, week: str,
@@ -828,7 +829,8 @@ def since_last_week(fc: Forecast) -> str:
     since = u.previous.week or "the plan's start"
     delta = p80 - before
     moved = "stayed at" if round(delta, 1) == 0 else f"moved from week {weeks(before)} to"
-    text = (f"**Since {since}.** The 80% confidence date {moved} week {weeks(p80)}"
+    lead = f"Between {since} and {u.week} (the latest actuals)" if st.report.stale else f"Since {since}"
+    text = (f"**{lead}.** The 80% confidence date {moved} week {weeks(p80)}"
             + ("" if round(delta, 1) == 0 else f" ({delta:+.1f} weeks)"))
     if len(wc):
         top = wc.loc[wc["p80_effect_weeks"].abs().idxmax()]
@@ -922,7 +924,7 @@ def what_changed_display(table: pd.DataFrame) -> HtmlTable:
         else:
             what.append(str(row["name"] or row["task"]))
     out = pd.DataFrame({"what": what, "change": table["change"].astype(str), "detail": table["detail"].astype(str),
-                        "P80 effect (weeks)": [f"{x:+.2f}" for x in table["p80_effect_weeks"]],
+                        "P80 effect (weeks)": [f"{round(x, 2) + 0.0:+.2f}" for x in table["p80_effect_weeks"]],  # no -0.00
                         "P80 after": [f"{x:.2f}" for x in table["p80_after"]]})
     out.index = range(1, len(out) + 1)
     out.index.name = "step"

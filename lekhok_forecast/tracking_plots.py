@@ -108,7 +108,7 @@ def plot_fever_chart(fever: pd.DataFrame, *, zone_lines: dict | None = None, ax=
     (Figure, Axes)
     """
     lines = ZONE_LINES if zone_lines is None else zone_lines
-    fig, ax = _axes(ax, (FULL_WIDTH * 0.8, 3.6))
+    fig, ax = _axes(ax, (FULL_WIDTH * 0.75, 3.0))
     x = np.array([0.0, 100.0])
     g = 100 * np.asarray(lines["green_yellow"], dtype=float)
     r = 100 * np.asarray(lines["yellow_red"], dtype=float)

@@ -148,7 +148,8 @@ def test_weekly_headline_states_basis_and_movement(weekly):
 
 def test_side_by_side_table_marks_the_headline_and_aligns_right(weekly):
     table = nv.headline_table(weekly)
-    assert list(table.frame.columns) == ["plan (week 0)", "re-forecast", "re-forecast, calibrated (headline)"]
+    assert list(table.frame.columns) == ["plan (week 0)", "re-forecast, uncalibrated",
+                                          "re-forecast, calibrated (headline)"]
     s = weekly.summary
     assert table.frame.loc["P80 launch", "re-forecast, calibrated (headline)"] == \
         f"week {nv.weeks(s['finish_weeks']['p80'])} ({s['finish_dates']['p80']})"
