@@ -241,7 +241,7 @@ def case_engine(spec: dict) -> dict:
         if k == 0:
             res["rss_peak_mb"] = maxrss_mb()
             res["result_mb"] = sum(a.nbytes for a in vars(result).values() if isinstance(a, np.ndarray)) / 2**20
-            res["chunk_trials"] = engine.default_chunk_trials(len(plan.tasks))
+            res["chunk_trials"] = engine._chunk_trials(plan, trials)
         flo.append(uniform_floor(n_values))
         if split_crit:
             keep = result
@@ -283,7 +283,9 @@ def case_engine(spec: dict) -> dict:
 
     res["sensitivity_s"] = best_of(lambda: drivers.spearman_sensitivity(result))
     res["percentiles_s"] = best_of(lambda: schedule.finish_summary(result))
-    res["milestones_phases_s"] = best_of(lambda: (schedule.milestone_table(result), schedule.phase_table(result)))
+    # (phase_table needs phases: schedule.phase_table raises KeyError on a plan without any)
+    res["milestones_phases_s"] = best_of(lambda: (plan.milestones and schedule.milestone_table(result),
+                                                  plan.phase_names() and schedule.phase_table(result)))
     res["cost_s"] = best_of(lambda: budget.cost_summary(result)) if plan.costs else 0.0
     res["summary_s"] = best_of(lambda: summary.summary_dict(result))
     res["rss_after_analyses_mb"] = maxrss_mb()
