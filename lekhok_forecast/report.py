@@ -25,7 +25,7 @@ file up to the week are validated before anything runs (bad input: one line, exi
 2, nothing written).
 
 Where the time goes (2-core build machine; the progress lines give each notebook's
-execution and PDF time): 12-16 s for the whole report at 100,000 trials. Per notebook,
+execution and PDF time): 16-18 s for the whole report at 100,000 trials. Per notebook,
 about 1.3 s of kernel start, 1.3 s of imports and simulation, 0.1-0.8 s per figure, and
 1-2 s for Chromium's print; two notebooks at a time roughly halve the total.
 """
