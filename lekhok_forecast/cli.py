@@ -92,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     actuals = p.add_mutually_exclusive_group()
     actuals.add_argument("--actuals", default=None, metavar="DIR",
                          help="folder of weekly actuals; the report re-forecasts from the latest file at or before"
-                              " the week (default data/actuals)")
+                              " the week (default: data/actuals for the default Lekhok plan, none for another plan)")
     actuals.add_argument("--no-actuals", action="store_true",
                          help="ignore actuals: report the plan's own forecast")
     p.add_argument("--notebooks", default=None, metavar="DIR",

@@ -392,6 +392,13 @@ def _publish(staging: Path, week_dir: Path, names: list[str]) -> None:
 
 # ------------------------------------------------------------------------- CLI
 
+def _same_file(a, b) -> bool:
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except OSError:
+        return False
+
+
 def run_report_cli(args) -> int:
     """``lekhok-forecast report``: returns the exit status (0 ok, 1 a notebook/PDF failed).
 
@@ -407,7 +414,10 @@ def run_report_cli(args) -> int:
     from .pdf import PdfError
 
     try:
-        actuals = None if getattr(args, "no_actuals", False) else (getattr(args, "actuals", None) or ACTUALS_DIR)
+        actuals = getattr(args, "actuals", None)
+        if actuals is None and not getattr(args, "no_actuals", False) and _same_file(args.plan, DEFAULT_PLAN):
+            # data/actuals tracks the Lekhok plan; another plan has no actuals unless given.
+            actuals = ACTUALS_DIR
         result = run_report(week, args.plan, args.trials or REPORT_TRIALS, args.seed, args.out,
                             getattr(args, "notebooks", None) or NOTEBOOKS_DIR, actuals, progress=say)
     except PdfError as exc:

@@ -203,3 +203,13 @@ def test_validate_checks_actuals(tmp_path, run_cli):
     assert rc == 2 and out == ""
     assert err.splitlines() == [f"{folder / '2025-W10.csv'}:{line}: hours_to_date: must be >= 0"
                                 " (hours cannot be negative), got -4.5"]
+
+
+def test_another_plan_does_not_pick_up_the_lekhok_actuals(status_only, tmp_path):
+    """data/actuals tracks the Lekhok plan; a copy of it elsewhere gets the plan's own forecast."""
+    plan = tmp_path / "copy_of_plan.yaml"
+    shutil.copy(DEFAULT_PLAN, plan)
+    proc = run_report("--week", "2025-W11", "--plan", plan, "--out", tmp_path / "out", "--notebooks", status_only)
+    assert proc.returncode == 0, proc.stderr
+    s = json.loads((tmp_path / "out" / "2025-W11" / "summary.json").read_text(encoding="utf-8"))
+    assert s["as_of_week"] == 0.0 and s["actuals_week"] is None and s["calibrated"] is False
