@@ -562,7 +562,8 @@ def scenario_cdfs(cdfs: Mapping[str, pd.DataFrame], *, deadlines: Sequence[float
 
 # ------------------------------------------------------------------- milestones
 
-def milestone_lights(milestones: pd.DataFrame, ax=None, title: str | None = "Milestones: target against forecast"):
+def milestone_lights(milestones: pd.DataFrame, ax=None, title: str | None = "Milestones: target against forecast",
+                     reached: dict | None = None):
     """Traffic-light chart: each milestone's P50-P80 week against its target week.
 
     Parameters
@@ -570,21 +571,46 @@ def milestone_lights(milestones: pd.DataFrame, ax=None, title: str | None = "Mil
     milestones : DataFrame
         `lekhok_forecast.schedule.milestone_table` (index milestone id; ``name``,
         ``target_week``, ``p_on_time``, ``p50_week``, ``p80_week``, ``status``).
+    reached : dict, optional
+        Milestone id -> week it was actually reached (from weekly actuals). Those rows show
+        the reached week as a diamond and say "reached" instead of odds.
     """
+    reached = reached or {}
     n = len(milestones)
     fig, ax = _axes(ax, height=0.5 * n + 1.3)
     y = np.arange(n)[::-1]
-    colors = [COLORS.get(s, "#888888") for s in milestones["status"]]
-    ax.hlines(y, milestones["p50_week"], milestones["p80_week"], color=colors, lw=8, alpha=0.45)
-    ax.scatter(milestones["p50_week"], y, color=colors, s=40, zorder=3, label="forecast P50 (bar to P80)")
+    done = np.array([mid in reached for mid in milestones.index])
+    statuses = [("green" if reached[mid] <= t else "red") if mid in reached else s
+                for mid, t, s in zip(milestones.index, milestones["target_week"], milestones["status"])]
+    colors = [COLORS.get(s, "#888888") for s in statuses]
+    open_ = ~done
+    if open_.any():
+        c_open = [c for c, o in zip(colors, open_) if o]
+        ax.hlines(y[open_], milestones["p50_week"][open_], milestones["p80_week"][open_], color=c_open, lw=8,
+                  alpha=0.45)
+        ax.scatter(milestones["p50_week"][open_], y[open_], color=c_open, s=40, zorder=3,
+                   label="forecast P50 (bar to P80)")
+    if done.any():
+        weeks_done = [reached[mid] for mid in milestones.index[done]]
+        ax.scatter(weeks_done, y[done], marker="D", s=46, zorder=3, color=[c for c, d in zip(colors, done) if d],
+                   label="reached (actual week)")
     ax.plot(milestones["target_week"], y, "|", color="#222222", ms=18, mew=2.4, zorder=4, label="target week")
-    labels = [f"{mid}  {_pct(p)} on time" for mid, p in zip(milestones.index, milestones["p_on_time"])]
+    labels = []
+    for mid, p in zip(milestones.index, milestones["p_on_time"]):
+        if mid in reached:
+            on_time = reached[mid] <= milestones.loc[mid, "target_week"]
+            labels.append(f"{mid}  reached {'on time' if on_time else 'late'}")
+        else:
+            labels.append(f"{mid}  {_pct(p)} on time")
     ax.set_yticks(y, labels, fontsize=9)
     for tick, color in zip(ax.get_yticklabels(), colors):
         tick.set_color(color if color != COLORS["amber"] else "#9a6a00")
         tick.set_fontweight("bold")
     ax.set_ylim(-0.7, n - 0.3)
-    ax.set_xlim(0, max(milestones["p80_week"].max(), milestones["target_week"].max()) * 1.08)
+    right = [milestones["target_week"].max()] + [reached[m] for m in milestones.index if m in reached]
+    if open_.any():
+        right.append(milestones["p80_week"][open_].max())
+    ax.set_xlim(0, max(right) * 1.08)
     ax.set_xlabel("Week from start")
     ax.grid(axis="y", visible=False)
     ax.legend(loc="upper right", fontsize=8.5)
