@@ -201,3 +201,15 @@ def test_overlap_checker_sees_overlaps():
     texts = _texts(fig)
     boxes = [b for t, b in texts if t.get_text() in ("first label", "second label")]
     assert len(boxes) == 2 and boxes[0].overlaps(boxes[1])
+
+
+def test_reached_milestones_show_their_actual_week_not_odds(result):
+    table = schedule.milestone_table(result)
+    first, second = table.index[:2]
+    late = table.loc[first, "target_week"] + 0.1
+    fig, ax = plots.milestone_lights(table, reached={first: late, second: 1.0})
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert f"{first}  reached late" in labels and f"{second}  reached on time" in labels
+    assert not any(label.startswith(f"{first} ") and "on time" in label and "%" in label for label in labels)
+    assert "reached (actual week)" in [t.get_text() for t in ax.get_legend().get_texts()]
+    plt.close(fig)
