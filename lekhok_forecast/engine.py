@@ -614,8 +614,9 @@ def default_chunk_trials(n_tasks: int) -> int:
 
 
 #: Work arrays up to this size stay allocated between `simulate` calls (per thread), so
-#: repeated small runs (the explorer) do not fault in fresh pages every time.
-_KEEP_WORKSPACE_BYTES = 64 << 20
+#: repeated runs (the explorer) do not fault in fresh pages every time; not after a run
+#: whose outputs are large (`_LARGE_OUTPUT_BYTES`), which needs the memory back.
+_KEEP_WORKSPACE_BYTES = 128 << 20
 _workspaces = threading.local()
 
 
@@ -626,18 +627,23 @@ def _workspace() -> dict:
     return ws
 
 
-def _release_workspace(ws: dict) -> None:
-    if sum(a.nbytes for a in ws.values()) > _KEEP_WORKSPACE_BYTES:
+def _release_workspace(ws: dict, large_output: bool = False) -> None:
+    if large_output or sum(a.nbytes for a in ws.values()) > _KEEP_WORKSPACE_BYTES:
         ws.clear()
+
+
+def _large_output(plan: Plan, trials: int) -> bool:
+    """Whether the per-trial outputs alone are large (10^7 trials of a big plan)."""
+    per_trial = (8 + 4 * (len(plan.milestones) + len(plan.phase_names()) + len(plan.workstreams))
+                 + 8 * len(plan.costs))
+    return trials * per_trial > _LARGE_OUTPUT_BYTES
 
 
 def _chunk_trials(plan: Plan, trials: int) -> int:
     """`simulate`'s chunk: `default_chunk_trials`, a quarter smaller when the per-trial
-    outputs alone are large (10^7 trials of a big plan), to leave them the memory."""
+    outputs alone are large, to leave them the memory."""
     chunk = default_chunk_trials(len(plan.tasks))
-    per_trial = (8 + 4 * (len(plan.milestones) + len(plan.phase_names()) + len(plan.workstreams))
-                 + 8 * len(plan.costs))
-    if trials * per_trial > _LARGE_OUTPUT_BYTES and chunk >= 4 * BLOCK_TRIALS:
+    if _large_output(plan, trials) and chunk >= 4 * BLOCK_TRIALS:
         chunk = chunk * 3 // 4 // BLOCK_TRIALS * BLOCK_TRIALS
     return chunk
 
@@ -807,14 +813,14 @@ def simulate(plan: Plan, trials: int = 20_000, seed: int = 1, *, chunk_trials: i
                 pool.shutdown(wait=True, cancel_futures=True)
         finally:
             _WORKER_MODEL = _WORKER_OUT = None
-            _release_workspace(ws)
+            _release_workspace(ws, _large_output(plan, trials))
     else:
         ws = _workspace()
         try:
             for job in jobs:
                 collect(job, _run_chunk(model, *job, ws=ws))
         finally:
-            _release_workspace(ws)
+            _release_workspace(ws, _large_output(plan, trials))
 
     return SimulationResult(plan=plan, trials=trials, seed=seed, finish_weeks=out.finish,
                             task_criticality=out.crit_counts / trials, milestone_weeks=out.milestones,
