@@ -135,10 +135,11 @@ def phase_table(result: SimulationResult) -> pd.DataFrame:
             week = getattr(ph, key) if ph else None
             row[key] = week
             row["p_by_" + key.split("_")[0]] = float(np.mean(ends <= week)) if week is not None else np.nan
-        row["p50_week"] = float(np.percentile(ends, 50))
-        row["p80_week"] = float(np.percentile(ends, 80))
+        row["p50_week"], row["p80_week"] = (float(x) for x in np.percentile(ends, [50, 80]))
         rows.append(row)
-    return pd.DataFrame(rows).set_index("phase")
+    columns = ["phase", "original_end_week", "p_by_original", "realistic_end_week", "p_by_realistic",
+               "p50_week", "p80_week"]
+    return pd.DataFrame(rows, columns=columns).set_index("phase")
 
 
 def traffic_light(p: float) -> str:
@@ -153,9 +154,9 @@ def milestone_table(result: SimulationResult) -> pd.DataFrame:
     for i, m in enumerate(plan.milestones):
         w = result.milestone_weeks[i]
         p = float(np.mean(w <= m.target_week))
+        p50, p80 = (float(x) for x in np.percentile(w, [50, 80]))
         row = {"milestone": m.id, "name": m.name, "target_week": m.target_week, "p_on_time": p,
-               "p50_week": float(np.percentile(w, 50)), "p80_week": float(np.percentile(w, 80)),
-               "status": traffic_light(p)}
+               "p50_week": p50, "p80_week": p80, "status": traffic_light(p)}
         if plan.start:
             row["p80_date"] = plan.date_of_week(row["p80_week"])
         rows.append(row)

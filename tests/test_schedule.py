@@ -148,3 +148,12 @@ def test_no_start_means_no_dates():
     assert finish_summary(r).percentile_dates == {}
     assert "date" not in percentile_table(r).columns
     assert isinstance(deadline_table(r), pd.DataFrame) and deadline_table(r).empty
+
+
+def test_phase_table_of_a_plan_without_phases_is_empty():
+    from lekhok_forecast.engine import simulate
+    from lekhok_forecast.plan import plan_from_text
+
+    plan = plan_from_text("name: no phases\nunits: weeks\ntasks:\n  - {id: a, duration: {low: 1, high: 2}}\n")
+    table = phase_table(simulate(plan, 500, seed=1))
+    assert table.empty and "p80_week" in table.columns
