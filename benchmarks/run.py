@@ -283,7 +283,6 @@ def case_engine(spec: dict) -> dict:
 
     res["sensitivity_s"] = best_of(lambda: drivers.spearman_sensitivity(result))
     res["percentiles_s"] = best_of(lambda: schedule.finish_summary(result))
-    # (phase_table needs phases: schedule.phase_table raises KeyError on a plan without any)
     res["milestones_phases_s"] = best_of(lambda: (plan.milestones and schedule.milestone_table(result),
                                                   plan.phase_names() and schedule.phase_table(result)))
     res["cost_s"] = best_of(lambda: budget.cost_summary(result)) if plan.costs else 0.0
