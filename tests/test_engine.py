@@ -549,3 +549,31 @@ def test_compiled_model_rows():
     assert model.n_rows == 2  # a and b are random; the risk impact is fixed
     assert model.task_row == (0, 1) and model.risk_prob.tolist() == [0.4]
     assert model.task_risks == ((), (0,))
+
+
+def test_raw_draws_are_exactly_numpys_uint16_integers_stream():
+    """The engine reads uint16 draws from PCG64's raw stream; that must be the very stream
+    ``rng.integers(0, 65536, dtype=uint16)`` gives, and leave risks drawn after it unchanged."""
+    from lekhok_forecast import engine
+    from lekhok_forecast.plan import plan_from_text
+
+    plan = plan_from_text("""
+name: draws
+units: weeks
+tasks:
+  - {id: a, duration: {low: 1, mode: 2, high: 4}}
+  - {id: b, duration: {low: 1, high: 3}, after: [a]}
+  - {id: c, duration: {low: 2, high: 5, dist: lognormal}}
+risks:
+  - {id: r, probability: 0.3, tasks: [b], duration: {low: 0.5, high: 1}}
+""")
+    model = engine.compile_plan(plan)
+    seed, first_block, n_blocks = 11, 3, 2
+    u, fired = engine._draw(model, seed, first_block, n_blocks, n_blocks * engine.BLOCK_TRIALS)
+    for k in range(n_blocks):
+        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(first_block + k,))))
+        want_u = rng.integers(0, 65536, size=(model.n_rows, engine.BLOCK_TRIALS), dtype=np.uint16)
+        want_fired = rng.random((1, engine.BLOCK_TRIALS)) < 0.3
+        sl = slice(k * engine.BLOCK_TRIALS, (k + 1) * engine.BLOCK_TRIALS)
+        assert np.array_equal(u[:, sl], want_u)
+        assert np.array_equal(fired[:, sl], want_fired)
