@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .engine import SimulationResult, deterministic_schedule
+from .engine import SimulationResult, deterministic_schedule, modal_capacities
 from .graph import topological_order
 from .plan import Plan, scheduling_edges
 
@@ -86,8 +86,7 @@ def rsem_buffer_weeks(plan: Plan) -> tuple[float, tuple[str, ...]]:
     chain, _ = critical_chain(plan)
     index = plan.task_index()
     ws_index = plan.workstream_index()
-    team = plan.team_hours_per_week.mode if plan.team_hours_per_week is not None else 0.0
-    caps = [w.hours_per_week.mode if w.hours_per_week is not None else w.share * team for w in plan.workstreams]
+    caps = modal_capacities(plan)
     total = 0.0
     for tid in chain:
         task = plan.tasks[index[tid]]

@@ -855,6 +855,12 @@ def sampler_calls(plan: Plan, trials: int, seed: int = 1, chunk_trials: int | No
     return math.ceil(trials / BLOCK_TRIALS) * per_block
 
 
+def modal_capacities(plan: Plan) -> list[float]:
+    """Each workstream's most likely hours per week (a share of the team's mode for shares)."""
+    team = plan.team_hours_per_week.mode if plan.team_hours_per_week is not None else 0.0
+    return [w.hours_per_week.mode if w.hours_per_week is not None else w.share * team for w in plan.workstreams]
+
+
 def deterministic_schedule(plan: Plan, which: str = "mode") -> tuple[np.ndarray, np.ndarray]:
     """Start and finish weeks of each task with every quantity at its mode (or `low`/`high`).
 
@@ -867,9 +873,7 @@ def deterministic_schedule(plan: Plan, which: str = "mode") -> tuple[np.ndarray,
     preds = scheduling_edges(plan.tasks)
     order = topological_order(preds)
     ws_index = plan.workstream_index()
-    team = plan.team_hours_per_week.mode if plan.team_hours_per_week is not None else 0.0
-    caps = [w.hours_per_week.mode if w.hours_per_week is not None else w.share * team
-            for w in plan.workstreams]
+    caps = modal_capacities(plan)
     start, finish = np.zeros(T), np.zeros(T)
     for t in order:
         task = plan.tasks[t]
