@@ -132,7 +132,7 @@ def _progress_printer(enabled: bool):
     return show
 
 
-def _text_summary(s: dict, plan) -> str:
+def _text_summary(s: dict) -> str:
     fw = s["finish_weeks"]
     lines = [f"{s['plan']}  ({s['trials']:,} trials, seed {s['seed']})", ""]
     dates = s.get("finish_dates", {})
@@ -206,7 +206,7 @@ def _cmd_simulate(args) -> int:
     if args.json:
         print(json.dumps(summary, indent=1))
     else:
-        print(_text_summary(summary, plan))
+        print(_text_summary(summary))
     return 0
 
 
