@@ -30,7 +30,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import networks  # noqa: E402
 
-from lekhok_forecast.engine import simulate  # noqa: E402
+from lekhok_forecast.core.engine import simulate  # noqa: E402
 
 REFERENCE = Path(__file__).resolve().parent / "reference_digests.json"
 
@@ -60,8 +60,8 @@ def _digest(a: np.ndarray) -> str:
 
 def digests(result) -> dict[str, str]:
     """Every result array, and the analyses computed from them (sensitivity, the summary)."""
-    from lekhok_forecast import drivers
-    from lekhok_forecast.summary import summary_dict
+    from lekhok_forecast.analysis import drivers
+    from lekhok_forecast.analysis.summary import summary_dict
 
     out = {}
     for f in dataclasses.fields(result):
@@ -78,7 +78,7 @@ def digests(result) -> dict[str, str]:
 def check_raw_draws() -> None:
     """The engine reads uint16 draws from PCG64's raw stream; they must be exactly what
     ``rng.integers(0, 65536, dtype=np.uint16)`` gives (and leave the same state)."""
-    from lekhok_forecast import engine
+    from lekhok_forecast.core import engine
 
     plan = networks.lekhok()
     model = engine.compile_plan(plan)

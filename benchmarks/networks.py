@@ -26,8 +26,8 @@ except ImportError:  # running from a clone without installing
     sys.path.append(str(ROOT))
 
 from lekhok_forecast.config import DEFAULT_PLAN  # noqa: E402
-from lekhok_forecast.distributions import Dist, Range  # noqa: E402
-from lekhok_forecast.plan import Cost, Milestone, Phase, Plan, Risk, Task, Workstream, load_plan  # noqa: E402
+from lekhok_forecast.core.distributions import Dist, Range  # noqa: E402
+from lekhok_forecast.core.plan import Cost, Milestone, Phase, Plan, Risk, Task, Workstream, load_plan  # noqa: E402
 
 GENERATOR_SEED = 20250203
 HOURS_PER_DAY = 8.0

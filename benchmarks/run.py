@@ -138,9 +138,9 @@ def python_loop(plan, trials: int, seed: int = 12345) -> list[float]:
     no criticality, costs or other outputs."""
     import random
 
-    from lekhok_forecast.distributions import Dist, lognormal_params
-    from lekhok_forecast.graph import topological_order
-    from lekhok_forecast.plan import scheduling_edges
+    from lekhok_forecast.core.distributions import Dist, lognormal_params
+    from lekhok_forecast.core.graph import topological_order
+    from lekhok_forecast.core.plan import scheduling_edges
 
     rnd = random.Random(seed)
 
@@ -212,7 +212,7 @@ def case_engine(spec: dict) -> dict:
     name, trials, reps = spec["network"], spec["trials"], spec["reps"]
     import numpy as np
 
-    from lekhok_forecast import engine  # numpy and the engine only: analyses come after
+    from lekhok_forecast.core import engine  # numpy and the engine only: analyses come after
 
     rss_import = maxrss_mb()
     plan = networks.build(name)
@@ -271,7 +271,7 @@ def case_engine(spec: dict) -> dict:
         res["draws_s"] = best
 
     # Analyses on the result (sensitivity works on the bounded sample).
-    from lekhok_forecast import budget, drivers, schedule, summary
+    from lekhok_forecast.analysis import budget, drivers, schedule, summary
 
     def best_of(f, n=min(reps, 3)):
         times = []
@@ -309,7 +309,7 @@ def _same_result(a, b) -> bool:
 
 def case_workers(spec: dict) -> dict:
     """1 vs 2 workers on one network: best times, and the results compared array by array."""
-    from lekhok_forecast import engine
+    from lekhok_forecast.core import engine
 
     plan = networks.build(spec["network"])
     trials = spec["trials"]
@@ -336,7 +336,7 @@ def case_explorer(spec: dict) -> dict:
     """The scenario explorer: one update = overlays + 10^4 trials + comparison (+ plot)."""
     import numpy as np
 
-    from lekhok_forecast import engine
+    from lekhok_forecast.core import engine
 
     out: dict = {}
     plan = networks.lekhok()
@@ -350,7 +350,7 @@ def case_explorer(spec: dict) -> dict:
         sims.append(now() - t)
     out["simulate_best_s"], out["simulate_median_s"] = min(sims), statistics.median(sims)
     try:
-        from lekhok_forecast.explorer import ExplorerModel
+        from lekhok_forecast.app.explorer import ExplorerModel
 
         t = now()
         model = ExplorerModel(ROOT / "data/plans/lekhok_deployment.yaml")
@@ -368,8 +368,8 @@ def case_explorer(spec: dict) -> dict:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        from lekhok_forecast import plots
-        from lekhok_forecast.schedule import cdf_curve
+        from lekhok_forecast.present import plots
+        from lekhok_forecast.analysis.schedule import cdf_curve
 
         result = model.evaluate(settings[1])[0]
         draws = []
@@ -395,7 +395,7 @@ def case_compare_engine(spec: dict) -> dict:
 
     import numpy as np
 
-    from lekhok_forecast import engine
+    from lekhok_forecast.core import engine
 
     src = subprocess.run(["git", "-C", str(ROOT), "show", f"{spec['rev']}:lekhok_forecast/engine.py"],
                          check=True, capture_output=True, text=True).stdout

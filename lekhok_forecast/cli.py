@@ -11,9 +11,9 @@ import json
 import math
 import sys
 
-from .config import DEFAULT_PLAN, MAX_TRIALS
-from .errors import ForecastInputError
-from .report import REPORT_TRIALS  # light: the report's heavy imports happen when it runs
+from lekhok_forecast.config import DEFAULT_PLAN, MAX_TRIALS
+from lekhok_forecast.errors import ForecastInputError
+from lekhok_forecast.report.run import REPORT_TRIALS  # light: the report's heavy imports happen when it runs
 
 EXIT_BAD_INPUT = 2
 
@@ -101,17 +101,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _version() -> str:
-    from . import __version__
+    from lekhok_forecast import __version__
 
     return __version__
 
 
 def _load(path: str, scenarios: list[str]):
-    from .plan import load_plan
+    from lekhok_forecast.core.plan import load_plan
 
     if not scenarios:
         return load_plan(path)
-    from .scenarios import load_plan_with_scenarios
+    from lekhok_forecast.sources.scenario_file import load_plan_with_scenarios
 
     return load_plan_with_scenarios(path, scenarios)
 
@@ -179,7 +179,7 @@ def _cmd_validate(args) -> int:
     n_effort = sum(t.workstream is not None for t in plan.tasks)
     weeks = []
     if args.actuals is not None:
-        from .actuals import read_weeks
+        from lekhok_forecast.sources.actuals_file import read_weeks
 
         weeks = read_weeks(args.actuals, plan)  # every file validated before anything is printed
     print(f"{args.plan}: OK: '{plan.name}', {len(plan.tasks)} tasks ({n_effort} effort, "
@@ -196,8 +196,8 @@ def _cmd_validate(args) -> int:
 def _cmd_simulate(args) -> int:
     plan = _load(args.plan, args.scenario)
     deadlines = list(plan.deadlines) + [d for d in args.deadline if d not in plan.deadlines]
-    from .engine import simulate
-    from .summary import summary_dict
+    from lekhok_forecast.core.engine import simulate
+    from lekhok_forecast.analysis.summary import summary_dict
 
     show = _progress_printer(sys.stderr.isatty() and args.trials >= 1_000_000)
     result = simulate(plan, args.trials, args.seed, workers=args.workers, progress=show)
@@ -211,7 +211,7 @@ def _cmd_simulate(args) -> int:
 
 
 def _cmd_report(args) -> int:
-    from .report import run_report_cli
+    from lekhok_forecast.report.run import run_report_cli
 
     return run_report_cli(args)
 

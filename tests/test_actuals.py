@@ -6,11 +6,11 @@ import textwrap
 
 import pytest
 
-from lekhok_forecast.actuals import (Status, actuals_from_text, as_of_week, iso_week_monday, list_weeks, main,
+from lekhok_forecast.sources.actuals_file import (Status, actuals_from_text, as_of_week, iso_week_monday, list_weeks, main,
                                      read_actuals, read_weeks, week_name)
 from lekhok_forecast.config import ACTUALS_DIR
 from lekhok_forecast.errors import ForecastInputError
-from lekhok_forecast.plan import plan_from_text
+from lekhok_forecast.core.plan import plan_from_text
 
 MINI = """\
 name: mini

@@ -13,9 +13,9 @@ import pytest
 from scipy import stats
 
 from conftest import K_SE, assert_close, make_plan, mean_tolerance, prob_tolerance, var_tolerance
-from lekhok_forecast.distributions import (TABLE_SIZE, Z95, Dist, Range, cell_midpoints, lognormal_params,
+from lekhok_forecast.core.distributions import (TABLE_SIZE, Z95, Dist, Range, cell_midpoints, lognormal_params,
                                            quantile_table, table_error)
-from lekhok_forecast.engine import simulate
+from lekhok_forecast.core.engine import simulate
 
 N = 200_000  # trials for one-task known-answer runs (a few milliseconds each)
 TABLE_BOUND = 1e-6 + 1 / (2 * TABLE_SIZE)

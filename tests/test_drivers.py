@@ -9,10 +9,10 @@ import pytest
 from scipy import stats
 
 from conftest import DATA, K_SE, assert_close, make_plan, prob_tolerance
-from lekhok_forecast.drivers import (_spearman_rows, capacity_sensitivity, driver_table, spearman_sensitivity,
+from lekhok_forecast.analysis.drivers import (_spearman_rows, capacity_sensitivity, driver_table, spearman_sensitivity,
                                      task_estimates)
-from lekhok_forecast.engine import simulate
-from lekhok_forecast.plan import load_plan
+from lekhok_forecast.core.engine import simulate
+from lekhok_forecast.core.plan import load_plan
 
 
 def crit(result) -> dict:

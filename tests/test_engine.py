@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import DATA, assert_close, make_plan, mean_tolerance, prob_tolerance, var_tolerance
-from lekhok_forecast import engine
-from lekhok_forecast.distributions import Dist, Range, table_error
-from lekhok_forecast.engine import (BLOCK_TRIALS, compile_plan, default_chunk_trials, deterministic_schedule,
+from lekhok_forecast.core import engine
+from lekhok_forecast.core.distributions import Dist, Range, table_error
+from lekhok_forecast.core.engine import (BLOCK_TRIALS, compile_plan, default_chunk_trials, deterministic_schedule,
                                     sampler_calls, simulate)
-from lekhok_forecast.plan import Cost, Milestone, Plan, Risk, Task, Workstream, load_plan
+from lekhok_forecast.core.plan import Cost, Milestone, Plan, Risk, Task, Workstream, load_plan
 
 N = 200_000
 U01 = Range(Dist.UNIFORM, 0.0, 0.5, 1.0)
@@ -554,8 +554,8 @@ def test_compiled_model_rows():
 def test_raw_draws_are_exactly_numpys_uint16_integers_stream():
     """The engine reads uint16 draws from PCG64's raw stream; that must be the very stream
     ``rng.integers(0, 65536, dtype=uint16)`` gives, and leave risks drawn after it unchanged."""
-    from lekhok_forecast import engine
-    from lekhok_forecast.plan import plan_from_text
+    from lekhok_forecast.core import engine
+    from lekhok_forecast.core.plan import plan_from_text
 
     plan = plan_from_text("""
 name: draws

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lekhok_forecast.actuals import actuals_from_text, no_actuals, read_weeks
+from lekhok_forecast.sources.actuals_file import actuals_from_text, no_actuals, read_weeks
 from lekhok_forecast.config import ACTUALS_DIR
-from lekhok_forecast.evm import (ZONE_LINES, baseline_schedule, chain_buffer, earned_value, earned_value_table,
+from lekhok_forecast.tracking.earned_value import (ZONE_LINES, baseline_schedule, chain_buffer, earned_value, earned_value_table,
                                  fever_point, fever_table, fever_zone, share_complete, what_changed)
-from lekhok_forecast.plan import plan_from_text
-from lekhok_forecast.tracking import calibration_from_actuals, reforecast
+from lekhok_forecast.core.plan import plan_from_text
+from lekhok_forecast.tracking.reforecast import calibration_from_actuals, reforecast
 
 from test_actuals import HEADER, MINI
 
@@ -145,7 +145,7 @@ def test_what_changed_adds_up_to_the_move_in_p80(lekhok_plan, demo):
 
 
 def test_what_changed_in_the_first_week_starts_from_the_plan(lekhok_plan, demo):
-    from lekhok_forecast.engine import simulate
+    from lekhok_forecast.core.engine import simulate
 
     t = what_changed(lekhok_plan, None, demo[0], 4096, 1)
     assert t["p80_before"].iloc[0] == float(np.percentile(simulate(lekhok_plan, 4096, 1).finish_weeks, 80))

@@ -7,8 +7,8 @@ import time
 import pytest
 
 from lekhok_forecast.config import DEFAULT_PLAN
-from lekhok_forecast.explorer import DEFAULT_SCOPE, ExplorerModel, Settings, settings_scenarios
-from lekhok_forecast.scenarios import BASELINE
+from lekhok_forecast.app.explorer import DEFAULT_SCOPE, ExplorerModel, Settings, settings_scenarios
+from lekhok_forecast.sources.scenario_file import BASELINE
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ def test_widget_updates_on_change():
     import matplotlib
 
     matplotlib.use("Agg")
-    from lekhok_forecast.explorer import ScenarioExplorer
+    from lekhok_forecast.app.explorer import ScenarioExplorer
 
     ex = ScenarioExplorer(DEFAULT_PLAN, trials=2_000)
     first = ex.table.value

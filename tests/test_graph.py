@@ -2,7 +2,7 @@
 
 import pytest
 
-from lekhok_forecast.graph import find_cycle, topological_order
+from lekhok_forecast.core.graph import find_cycle, topological_order
 
 
 def test_topological_order_respects_predecessors_and_file_order():

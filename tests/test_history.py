@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lekhok_forecast import history
+from lekhok_forecast.sources import history_file as history
 from lekhok_forecast.config import ACTUALS_DIR, REPORTS_DIR
 from lekhok_forecast.errors import ForecastInputError
-from lekhok_forecast.history import cone_frame, read_history, record_week, record_weeks
-from lekhok_forecast.tracking import weekly_update
+from lekhok_forecast.sources.history_file import cone_frame, read_history, record_week, record_weeks
+from lekhok_forecast.tracking.reforecast import weekly_update
 
 TRIALS = 4096
 

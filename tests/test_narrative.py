@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from lekhok_forecast import narrative as nv
-from lekhok_forecast import schedule
+from lekhok_forecast.present import text as nv
+from lekhok_forecast.analysis import schedule
 from lekhok_forecast.config import DEFAULT_PLAN, PROJ_ROOT
-from lekhok_forecast.summary import summary_dict
+from lekhok_forecast.analysis.summary import summary_dict
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from lekhok_forecast.config import NOTEBOOKS_DIR
-from lekhok_forecast.notebooks import check_notebook, main, refresh_notebook, stored_notebooks
+from lekhok_forecast.report.stored import check_notebook, main, refresh_notebook, stored_notebooks
 
 NOTEBOOKS = ["budget_burn", "buffers", "scenarios", "schedule_risk", "weekly_status"]
 REQUIRED_PARAMETERS = {"plan_path": "str", "trials": "int", "seed": "int", "week": "str", "output_dir": "str"}
@@ -108,7 +108,7 @@ def test_explorer_cell_runs_in_a_kernel(tmp_path):
     """With interactive=True the scenarios notebook builds the widget explorer (what JupyterLab shows)."""
     import papermill
 
-    from lekhok_forecast.report import KERNEL_ARGUMENTS, fast_notebook_imports
+    from lekhok_forecast.report.run import KERNEL_ARGUMENTS, fast_notebook_imports
 
     fast_notebook_imports()
     out = tmp_path / "scenarios.ipynb"

@@ -1,4 +1,4 @@
-"""Tests for lekhok_forecast.pdf: notebook -> HTML (nbconvert) -> PDF (headless Chromium).
+"""Tests for lekhok_forecast.report.pdf: notebook -> HTML (nbconvert) -> PDF (headless Chromium).
 
 Tests that really print need Chromium and are skipped only when it is not
 installed; the HTML and failure-path tests run everywhere.
@@ -18,7 +18,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from lekhok_forecast import pdf
+from lekhok_forecast.report import pdf
 
 TITLE = "Lekhok & Co weekly forecast"
 HEADING = "Weekly forecast test report"

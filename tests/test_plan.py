@@ -12,9 +12,9 @@ import datetime as dt
 import pytest
 
 from conftest import make_plan
-from lekhok_forecast.distributions import Dist, Range
+from lekhok_forecast.core.distributions import Dist, Range
 from lekhok_forecast.errors import ForecastInputError
-from lekhok_forecast.plan import (Plan, Task, load_plan, plan_from_text, scheduling_edges, unit_hours,
+from lekhok_forecast.core.plan import (Plan, Task, load_plan, plan_from_text, scheduling_edges, unit_hours,
                                   unit_weeks, week_label)
 
 FULL = """

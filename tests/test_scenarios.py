@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from lekhok_forecast.config import DEFAULT_PLAN, SCENARIOS_DIR
-from lekhok_forecast.engine import simulate
+from lekhok_forecast.core.engine import simulate
 from lekhok_forecast.errors import ForecastInputError
-from lekhok_forecast.plan import load_plan
-from lekhok_forecast.scenarios import (
+from lekhok_forecast.core.plan import load_plan
+from lekhok_forecast.sources.scenario_file import (
     BASELINE, comparison_table, load_plan_with_scenarios, load_scenario, run_scenarios, scenario_from_dict,
     scenario_paths,
 )
@@ -205,8 +205,8 @@ def test_scenarios_apply_in_order(files):
 
 def test_scenario_from_dict_matches_file(files):
     plan_path, scenario = files
-    from lekhok_forecast.scenarios import plan_with_scenarios
-    from lekhok_forecast.yamlsource import load_yaml
+    from lekhok_forecast.sources.scenario_file import plan_with_scenarios
+    from lekhok_forecast.sources.yamlsource import load_yaml
 
     built = scenario_from_dict({"name": "x", "remove": {"tasks": ["b"]}})
     from_file = load_plan_with_scenarios(plan_path, [scenario("name: x\nremove: {tasks: [b]}\n")])

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from conftest import DATA, assert_close, make_plan, prob_tolerance
-from lekhok_forecast.distributions import table_error
-from lekhok_forecast.engine import simulate
-from lekhok_forecast.plan import load_plan
-from lekhok_forecast.schedule import (cdf_curve, deadline_table, finish_date, finish_percentiles, finish_summary,
+from lekhok_forecast.core.distributions import table_error
+from lekhok_forecast.core.engine import simulate
+from lekhok_forecast.core.plan import load_plan
+from lekhok_forecast.analysis.schedule import (cdf_curve, deadline_table, finish_date, finish_percentiles, finish_summary,
                                       mc_standard_error, milestone_table, p_finish_by, percentile_table,
                                       phase_table, traffic_light)
 
@@ -151,8 +151,8 @@ def test_no_start_means_no_dates():
 
 
 def test_phase_table_of_a_plan_without_phases_is_empty():
-    from lekhok_forecast.engine import simulate
-    from lekhok_forecast.plan import plan_from_text
+    from lekhok_forecast.core.engine import simulate
+    from lekhok_forecast.core.plan import plan_from_text
 
     plan = plan_from_text("name: no phases\nunits: weeks\ntasks:\n  - {id: a, duration: {low: 1, high: 2}}\n")
     table = phase_table(simulate(plan, 500, seed=1))

@@ -9,13 +9,13 @@ import matplotlib
 import numpy as np
 import pytest
 
-from lekhok_forecast.actuals import (Status, TaskActual, WeeklyActuals, actuals_from_text, no_actuals,
+from lekhok_forecast.sources.actuals_file import (Status, TaskActual, WeeklyActuals, actuals_from_text, no_actuals,
                                      read_weeks)
 from lekhok_forecast.config import ACTUALS_DIR
-from lekhok_forecast.distributions import Dist, Range
-from lekhok_forecast.engine import simulate
-from lekhok_forecast.plan import Plan, Task, Workstream, plan_from_text
-from lekhok_forecast.tracking import (MIN_DONE_FOR_CALIBRATION, Calibration, calibration_from_actuals,
+from lekhok_forecast.core.distributions import Dist, Range
+from lekhok_forecast.core.engine import simulate
+from lekhok_forecast.core.plan import Plan, Task, Workstream, plan_from_text
+from lekhok_forecast.tracking.reforecast import (MIN_DONE_FOR_CALIBRATION, Calibration, calibration_from_actuals,
                                       headline_numbers, reforecast, reforecast_plan, weekly_update)
 
 from conftest import K_SE, assert_close, mean_tolerance
@@ -265,7 +265,7 @@ def test_weekly_update_errors_write_nothing(lekhok_plan, tmp_path):
 def test_tracking_plots_return_fig_and_ax(lekhok_plan, tmp_path):
     import matplotlib.pyplot as plt
 
-    from lekhok_forecast.tracking_plots import plot_fever_chart, plot_forecast_cone
+    from lekhok_forecast.present.tracking_plots import plot_fever_chart, plot_forecast_cone
 
     u = weekly_update(lekhok_plan, ACTUALS_DIR, "2025-W08", trials=2048, seed=1, history_path=tmp_path / "h.csv")
     fig, ax = plot_forecast_cone(u.cone, lekhok_plan.deadlines)
@@ -289,7 +289,7 @@ def _folder(tmp_path, weeks):
 
 
 def test_report_week_takes_the_latest_actuals_at_or_before_it(lekhok_plan, tmp_path):
-    from lekhok_forecast.tracking import report_week
+    from lekhok_forecast.tracking.reforecast import report_week
 
     folder = _folder(tmp_path, ["2025-W06", "2025-W08"])
     r = report_week(lekhok_plan, "2025-W08", folder)
@@ -307,7 +307,7 @@ def test_report_week_takes_the_latest_actuals_at_or_before_it(lekhok_plan, tmp_p
 
 def test_report_week_before_the_plan_start_is_an_error(lekhok_plan):
     from lekhok_forecast.errors import ForecastInputError
-    from lekhok_forecast.tracking import report_week
+    from lekhok_forecast.tracking.reforecast import report_week
 
     with pytest.raises(ForecastInputError, match=r"^week 2025-W05 ends before the plan starts on Mon 2025-02-03;"
                                                  r" the plan's first week is 2025-W06$"):
@@ -315,7 +315,7 @@ def test_report_week_before_the_plan_start_is_an_error(lekhok_plan):
 
 
 def test_weekly_status_without_actuals_is_the_plan(lekhok_plan, tmp_path):
-    from lekhok_forecast.tracking import weekly_status
+    from lekhok_forecast.tracking.reforecast import weekly_status
 
     st = weekly_status(lekhok_plan, "2025-W11", None, trials=2048, seed=4)
     assert st.update is None and st.headline_key == "plan" and st.as_of_week == 0.0 and not st.calibrated
@@ -326,8 +326,8 @@ def test_weekly_status_without_actuals_is_the_plan(lekhok_plan, tmp_path):
 
 
 def test_weekly_status_reads_but_never_writes_the_history(lekhok_plan, tmp_path):
-    from lekhok_forecast.history import read_history, record_weeks
-    from lekhok_forecast.tracking import weekly_status
+    from lekhok_forecast.sources.history_file import read_history, record_weeks
+    from lekhok_forecast.tracking.reforecast import weekly_status
 
     path = tmp_path / "history.csv"
     st = weekly_status(lekhok_plan, "2025-W09", ACTUALS_DIR, trials=2048, seed=1, history_path=path, changes=False)

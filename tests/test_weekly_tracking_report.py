@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from lekhok_forecast import narrative as nv
+from lekhok_forecast.present import text as nv
 from lekhok_forecast.config import ACTUALS_DIR, DEFAULT_PLAN, NOTEBOOKS_DIR
 
 TRIALS = "2000"

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from lekhok_forecast.errors import ForecastInputError
-from lekhok_forecast.yamlsource import is_date, load_yaml, parse_yaml, read_text
+from lekhok_forecast.sources.yamlsource import is_date, load_yaml, parse_yaml, read_text
 
 DOC = """\
 name: demo

@@ -1,7 +1,7 @@
 """The interactive scenario explorer (ipywidgets) of the scenarios notebook.
 
 Controls: team hours a week (a range), buffer %, the DevOps consultant on/off and scope
-toggles. Every change builds scenario overlays (`lekhok_forecast.scenarios`) for the
+toggles. Every change builds scenario overlays (`lekhok_forecast.sources.scenario_file`) for the
 settings, re-simulates the plan and redraws a comparison with the plan as written.
 
 The settings-to-overlays step (`settings_scenarios`) and one update without widgets
@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import SCENARIOS_DIR
-from .engine import SimulationResult, simulate
-from .errors import ForecastInputError
-from .narrative import resolve_path
-from .scenarios import BASELINE, Scenario, comparison_table, load_scenario, plan_with_scenarios, scenario_from_dict
-from .yamlsource import load_yaml
+from lekhok_forecast.config import SCENARIOS_DIR
+from lekhok_forecast.core.engine import SimulationResult, simulate
+from lekhok_forecast.errors import ForecastInputError
+from lekhok_forecast.present.text import resolve_path
+from lekhok_forecast.sources.scenario_file import BASELINE, Scenario, comparison_table, load_scenario, plan_with_scenarios, scenario_from_dict
+from lekhok_forecast.sources.yamlsource import load_yaml
 
 #: The consultant overlay the checkbox switches on.
 CONSULTANT_SCENARIO = SCENARIOS_DIR / "devops_consultant.yaml"
@@ -184,9 +184,9 @@ class ScenarioExplorer:
         import matplotlib.pyplot as plt
         from IPython.display import display
 
-        from . import plots
-        from .narrative import HtmlTable, scenario_display
-        from .schedule import cdf_curve
+        from lekhok_forecast.present import plots
+        from lekhok_forecast.present.text import HtmlTable, scenario_display
+        from lekhok_forecast.analysis.schedule import cdf_curve
 
         t0 = time.perf_counter()
         try:

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .distributions import Dist, Range
-from .errors import ForecastInputError, did_you_mean
-from .graph import find_cycle
-from .yamlsource import Source, is_date, load_yaml, parse_yaml
+from lekhok_forecast.core.distributions import Dist, Range
+from lekhok_forecast.errors import ForecastInputError, did_you_mean
+from lekhok_forecast.core.graph import find_cycle
+from lekhok_forecast.sources.yamlsource import Source, is_date, load_yaml, parse_yaml
 
 UNITS = ("hours", "days", "weeks")
 WORKDAYS_PER_WEEK = 5
@@ -51,7 +51,7 @@ class Workstream:
 class Task:
     """One task. Effort tasks (`workstream` set) carry `effort_hours`; others `duration_weeks`.
 
-    The last five fields are set by re-forecasting (`lekhok_forecast.tracking`), not by
+    The last five fields are set by re-forecasting (`lekhok_forecast.tracking.reforecast`), not by
     plan files: a done task has `done_finish_week`; an in-progress or pending task cannot
     start before `not_before_week`; `hours_spent` counts toward cost; `calibrate` lets the
     engine scale its estimate by resampled evidence ratios.

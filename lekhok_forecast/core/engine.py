@@ -17,7 +17,7 @@ Memory
 
 Sampling
     Every random quantity is a 16-bit uniform integer looked up in an inverse-CDF table
-    (see `lekhok_forecast.distributions`), then scaled: one draw and one gather per value.
+    (see `lekhok_forecast.core.distributions`), then scaled: one draw and one gather per value.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .config import MAX_TRIALS
-from .distributions import TABLE_SIZE, Range, quantile_table
-from .graph import topological_order
-from .plan import Plan, scheduling_edges
+from lekhok_forecast.config import MAX_TRIALS
+from lekhok_forecast.core.distributions import TABLE_SIZE, Range, quantile_table
+from lekhok_forecast.core.graph import topological_order
+from lekhok_forecast.core.plan import Plan, scheduling_edges
 
 #: Trials per random-number block. Part of the definition of a seed's numbers: changing
 #: it changes every result, so it is a constant, not an option.
@@ -730,7 +730,7 @@ def simulate(plan: Plan, trials: int = 20_000, seed: int = 1, *, chunk_trials: i
     Parameters
     ----------
     plan : Plan
-        A validated plan (see `lekhok_forecast.plan.load_plan`).
+        A validated plan (see `lekhok_forecast.core.plan.load_plan`).
     trials : int
         Number of trials (>= 1).
     seed : int
@@ -752,7 +752,7 @@ def simulate(plan: Plan, trials: int = 20_000, seed: int = 1, *, chunk_trials: i
 
     Examples
     --------
-    >>> from lekhok_forecast.plan import plan_from_text
+    >>> from lekhok_forecast.core.plan import plan_from_text
     >>> plan = plan_from_text("name: demo\\ntasks:\\n- {id: a, duration: {low: 1, high: 3}, units: weeks}")  # doctest: +SKIP
     """
     if isinstance(trials, bool) or not isinstance(trials, (int, np.integer)) or not 1 <= trials <= MAX_TRIALS:

@@ -2,20 +2,20 @@
 
 For an ISO week (default: the current one) every notebook in ``notebooks/`` is executed
 with papermill (two at a time), converted to an A4 PDF with the code hidden
-(`lekhok_forecast.pdf`), and the results land in ``reports/<week>/``:
+(`lekhok_forecast.report.pdf`), and the results land in ``reports/<week>/``:
 
 * ``weekly-status.pdf`` (the one a manager reads) and one PDF per other notebook;
 * the executed notebooks (``weekly_status.ipynb`` ...), for anyone who wants the details;
 * ``summary.json``: the headline numbers with the keys of ``simulate --json``, computed
   with the same plan, actuals, trials and seed as the notebooks, so the numbers agree:
   the re-forecast from the latest actuals at or before the week when there are any
-  (`lekhok_forecast.tracking.weekly_status`), else the plan's own forecast; plus
+  (`lekhok_forecast.tracking.reforecast.weekly_status`), else the plan's own forecast; plus
   ``as_of_week``, ``actuals_week``, ``actuals_file``, ``weeks_stale``, ``calibrated`` and
   the plan / uncalibrated / calibrated forecasts side by side (``forecasts``);
 * ``figures/``: the figures as PNG files;
 
 and the week's row (plus any earlier week's missing row) in ``<out>/forecast_history.csv``
-(`lekhok_forecast.history`; re-running a week replaces its row, other rows stay as they are).
+(`lekhok_forecast.sources.history_file`; re-running a week replaces its row, other rows stay as they are).
 
 Everything is first written to a staging folder and moved into place only when every
 notebook and PDF succeeded, so a failure leaves the week's earlier outputs untouched;
@@ -45,8 +45,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import ACTUALS_DIR, DEFAULT_PLAN, NOTEBOOKS_DIR, REPORTS_DIR
-from .errors import ForecastInputError
+from lekhok_forecast.config import ACTUALS_DIR, DEFAULT_PLAN, NOTEBOOKS_DIR, REPORTS_DIR
+from lekhok_forecast.errors import ForecastInputError
 
 #: Trials per simulation in the weekly report (the same default as ``simulate``).
 REPORT_TRIALS = 100_000
@@ -255,9 +255,9 @@ def run_report(week: str, plan_path: str | Path = DEFAULT_PLAN, trials: int = RE
     t0 = time.perf_counter()
     say = progress or (lambda line: None)
     check_week(week)
-    from .history import HISTORY_FILE
-    from .narrative import run_weekly_forecast
-    from .plan import load_plan
+    from lekhok_forecast.sources.history_file import HISTORY_FILE
+    from lekhok_forecast.present.text import run_weekly_forecast
+    from lekhok_forecast.core.plan import load_plan
 
     plan = load_plan(plan_path)  # first, so that an error names the plan as the user wrote it
     validate_actuals(plan, week, actuals_dir)  # likewise: errors name the files as the user wrote them
@@ -268,7 +268,7 @@ def run_report(week: str, plan_path: str | Path = DEFAULT_PLAN, trials: int = RE
     notebooks_dir = Path(notebooks_dir).resolve()
     notebooks = report_notebooks(notebooks_dir)
     fast_notebook_imports()
-    from .pdf import find_chromium, notebook_to_pdf
+    from lekhok_forecast.report.pdf import find_chromium, notebook_to_pdf
 
     chromium = find_chromium()
     shown_dir = Path(out_dir) / week  # as the user wrote it, for messages
@@ -326,7 +326,7 @@ def run_report(week: str, plan_path: str | Path = DEFAULT_PLAN, trials: int = RE
             _publish(staging, week_dir, [nb.name for nb in notebooks])
             rows = forecast.status.history_rows
             if rows:  # last: only a report that succeeded is recorded
-                from .history import record_weeks
+                from lekhok_forecast.sources.history_file import record_weeks
 
                 record_weeks(list(rows), history_file)
                 result.history_file = history_file
@@ -345,8 +345,8 @@ def validate_actuals(plan, week: str, actuals_dir: str | Path | None) -> None:
         ``--week: ...`` for a week that ends before the plan starts; ``file:line: column:
         message`` for a bad actuals file (named as given).
     """
-    from .actuals import read_weeks
-    from .tracking import report_week
+    from lekhok_forecast.sources.actuals_file import read_weeks
+    from lekhok_forecast.tracking.reforecast import report_week
 
     try:
         rw = report_week(plan, week, actuals_dir)
@@ -411,7 +411,7 @@ def run_report_cli(args) -> int:
         sys.stderr.write(line + "\n")
         sys.stderr.flush()
 
-    from .pdf import PdfError
+    from lekhok_forecast.report.pdf import PdfError
 
     try:
         actuals = getattr(args, "actuals", None)

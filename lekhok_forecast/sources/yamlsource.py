@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from .errors import ForecastInputError
+from lekhok_forecast.errors import ForecastInputError
 
 
 @dataclass(frozen=True)

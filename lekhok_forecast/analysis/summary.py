@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .budget import cost_summary
-from .buffers import buffer_summary
-from .drivers import spearman_sensitivity
-from .engine import SimulationResult
-from .schedule import finish_summary, milestone_table
+from lekhok_forecast.analysis.budget import cost_summary
+from lekhok_forecast.analysis.buffers import buffer_summary
+from lekhok_forecast.analysis.drivers import spearman_sensitivity
+from lekhok_forecast.core.engine import SimulationResult
+from lekhok_forecast.analysis.schedule import finish_summary, milestone_table
 
 
 def _r(x: float, digits: int = 6) -> float:

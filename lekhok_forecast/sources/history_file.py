@@ -27,10 +27,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .actuals import WeeklyActuals
-from .config import REPORTS_DIR
-from .engine import SimulationResult
-from .errors import ForecastInputError
+from lekhok_forecast.sources.actuals_file import WeeklyActuals
+from lekhok_forecast.config import REPORTS_DIR
+from lekhok_forecast.core.engine import SimulationResult
+from lekhok_forecast.errors import ForecastInputError
 
 HISTORY_FILE = "forecast_history.csv"
 KEY = "week"
@@ -71,12 +71,12 @@ def history_row(plan, actuals: WeeklyActuals, headline: SimulationResult, uncali
         The original plan.
     actuals : WeeklyActuals
     headline, uncalibrated : SimulationResult
-    calibration : lekhok_forecast.tracking.Calibration
+    calibration : lekhok_forecast.tracking.reforecast.Calibration
     trials, seed : int
     earned_value, fever : DataFrame, optional
         Tables with a ``week`` column; this week's SPI/CPI and fever point are copied.
     """
-    from .tracking import actual_finish_week, headline_numbers
+    from lekhok_forecast.tracking.reforecast import actual_finish_week, headline_numbers
 
     nums = headline_numbers(headline)
     unc = headline_numbers(uncalibrated)
@@ -237,7 +237,7 @@ def cone_frame(history: pd.DataFrame, baseline: SimulationResult | None = None,
     Columns: ``week, as_of_week, p10, p50, p80, p90, p50_uncalibrated, p80_uncalibrated,
     actual_finish_week`` plus the ``p_by_*`` columns, sorted by ``as_of_week``; rows after `up_to_week` are left out.
     """
-    from .tracking import headline_numbers
+    from lekhok_forecast.tracking.reforecast import headline_numbers
 
     cols = ["week", "as_of_week", "p10", "p50", "p80", "p90", "p50_uncalibrated", "p80_uncalibrated",
             "actual_finish_week"]

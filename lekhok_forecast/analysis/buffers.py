@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .engine import SimulationResult, deterministic_schedule, modal_capacities
-from .graph import topological_order
-from .plan import Plan, scheduling_edges
+from lekhok_forecast.core.engine import SimulationResult, deterministic_schedule, modal_capacities
+from lekhok_forecast.core.graph import topological_order
+from lekhok_forecast.core.plan import Plan, scheduling_edges
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,11 @@
 """The stored notebooks in ``notebooks/``: refresh their outputs, check their shape.
 
-``python -m lekhok_forecast.notebooks refresh [NAME ...]`` (``./run.sh refresh-notebooks``)
+``python -m lekhok_forecast.report.stored refresh [NAME ...]`` (``./run.sh refresh-notebooks``)
 re-executes the stored notebooks in place with their default (small) parameters, after a
 deliberate change of plan, library or notebook. Their outputs are the nbval baseline:
 ``python -m pytest`` re-runs them and compares the cells marked ``# NBVAL_CHECK_OUTPUT``.
 
-``python -m lekhok_forecast.notebooks check`` reports notebooks that break the house
+``python -m lekhok_forecast.report.stored check`` reports notebooks that break the house
 rules (a markdown title first, then one ``parameters`` cell of typed, commented literals;
 no ``def``/``class``; stored outputs executed, small and free of this machine's paths).
 """
@@ -23,8 +23,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .config import NOTEBOOKS_DIR, PROJ_ROOT
-from .report import CELL_TIMEOUT, KERNEL_ARGUMENTS, WORKERS, fast_notebook_imports
+from lekhok_forecast.config import NOTEBOOKS_DIR, PROJ_ROOT
+from lekhok_forecast.report.run import CELL_TIMEOUT, KERNEL_ARGUMENTS, WORKERS, fast_notebook_imports
 
 #: Largest stored notebook, in bytes: stored outputs stay reviewable.
 MAX_STORED_BYTES = 250_000
@@ -166,8 +166,8 @@ def check_notebook(path: str | Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m lekhok_forecast.notebooks {refresh,check} [NAME ...]``."""
-    parser = argparse.ArgumentParser(prog="python -m lekhok_forecast.notebooks",
+    """``python -m lekhok_forecast.report.stored {refresh,check} [NAME ...]``."""
+    parser = argparse.ArgumentParser(prog="python -m lekhok_forecast.report.stored",
                                      description="Refresh or check the stored notebooks in notebooks/.")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, text in (("refresh", "re-execute stored notebooks in place (default parameters)"),

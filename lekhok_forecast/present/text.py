@@ -3,7 +3,7 @@
 A notebook calls `run_forecast` once and then displays what the functions here return:
 `Markdown` text whose every number comes from the simulation (never typed), and small
 tables of already formatted strings (rounded, with units), so stored outputs are short
-and stable. Nothing here draws (see `lekhok_forecast.plots`) or simulates beyond
+and stable. Nothing here draws (see `lekhok_forecast.present.plots`) or simulates beyond
 `run_forecast`.
 """
 
@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import ACTUALS_DIR, PROJ_ROOT
-from .engine import SimulationResult, simulate
-from .plan import Plan, week_label
-from .summary import summary_dict
+from lekhok_forecast.config import ACTUALS_DIR, PROJ_ROOT
+from lekhok_forecast.core.engine import SimulationResult, simulate
+from lekhok_forecast.core.plan import Plan, week_label
+from lekhok_forecast.analysis.summary import summary_dict
 
 STATUS_COLORS = {"green": "#2e9d4b", "amber": "#c98a00", "red": "#c62828"}
 #: Tables up to this many rows are kept on one printed page.
@@ -59,11 +59,11 @@ class Forecast:
     plan : Plan
     result : SimulationResult
     summary : dict
-        `lekhok_forecast.summary.summary_dict` plus ``plan_file``: the same numbers (and
+        `lekhok_forecast.analysis.summary.summary_dict` plus ``plan_file``: the same numbers (and
         keys) as ``lekhok-forecast simulate --json`` and the report's ``summary.json``.
     plan_file : str
         The plan path as shown in outputs.
-    status : lekhok_forecast.tracking.WeeklyStatus or None
+    status : lekhok_forecast.tracking.reforecast.WeeklyStatus or None
         Set by `run_weekly_forecast`: the actuals the forecast rests on, the history,
         earned value, fever chart and what changed. `plan` is then the original plan and
         `result` the headline forecast (the re-forecast when there are actuals).
@@ -92,7 +92,7 @@ def run_forecast(plan_path: str | Path, trials: int, seed: int, scenarios=()) ->
     scenarios : sequence of str or Path
         Scenario overlays applied in order (file paths or names in ``data/scenarios/``).
     """
-    from .scenarios import load_plan_with_scenarios, resolve_scenario_path
+    from lekhok_forecast.sources.scenario_file import load_plan_with_scenarios, resolve_scenario_path
 
     path = resolve_path(plan_path)
     scen = [resolve_scenario_path(s) if Path(s).suffix == "" else resolve_path(s) for s in scenarios]
@@ -136,7 +136,7 @@ def run_weekly_forecast(plan_path: str | Path, trials: int, seed: int, week: str
     -------
     Forecast
         `plan` the original plan, `result` the headline forecast, `status` the
-        `lekhok_forecast.tracking.WeeklyStatus`, `summary` the keys of ``simulate --json``
+        `lekhok_forecast.tracking.reforecast.WeeklyStatus`, `summary` the keys of ``simulate --json``
         plus ``as_of_week, actuals_week, actuals_file, weeks_stale, calibrated, done_tasks,
         calibration_ratio, headline`` and ``forecasts`` (plan / uncalibrated / calibrated).
 
@@ -145,8 +145,8 @@ def run_weekly_forecast(plan_path: str | Path, trials: int, seed: int, week: str
     ForecastInputError
         For a bad plan, week, actuals file or history file.
     """
-    from .plan import load_plan
-    from .tracking import weekly_status
+    from lekhok_forecast.core.plan import load_plan
+    from lekhok_forecast.tracking.reforecast import weekly_status
 
     path = resolve_path(plan_path)
     plan = load_plan(path)
@@ -162,7 +162,7 @@ def weekly_summary(st, plan_file: str) -> dict:
 
     Parameters
     ----------
-    st : lekhok_forecast.tracking.WeeklyStatus
+    st : lekhok_forecast.tracking.reforecast.WeeklyStatus
     plan_file : str
         The plan path as shown.
     """
@@ -479,7 +479,7 @@ def milestone_display(milestones: pd.DataFrame, plan: Plan, reached: dict | None
     Parameters
     ----------
     milestones : DataFrame
-        `lekhok_forecast.schedule.milestone_table`.
+        `lekhok_forecast.analysis.schedule.milestone_table`.
     reached : dict, optional
         Milestone id -> week it was reached (`tracking.WeeklyStatus.milestones_reached`):
         those rows say "reached" with that week instead of odds.
@@ -779,7 +779,7 @@ def status_basis(fc: Forecast) -> str:
                 " start (week 0).")
     u = st.update
     a = u.actuals
-    from .actuals import Status
+    from lekhok_forecast.sources.actuals_file import Status
 
     day = _last_day(plan, a.as_of_week)
     as_of = f"the end of plan week {weeks(a.as_of_week)}" + (f" ({day})" if day else "")

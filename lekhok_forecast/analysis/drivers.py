@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .engine import SimulationResult
+from lekhok_forecast.core.engine import SimulationResult
 
 
 def _ranks(x: np.ndarray) -> np.ndarray:

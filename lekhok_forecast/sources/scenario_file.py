@@ -44,10 +44,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import SCENARIOS_DIR
-from .errors import ForecastInputError, did_you_mean
-from .plan import Plan, plan_from_source, week_label
-from .yamlsource import Source, load_yaml
+from lekhok_forecast.config import SCENARIOS_DIR
+from lekhok_forecast.errors import ForecastInputError, did_you_mean
+from lekhok_forecast.core.plan import Plan, plan_from_source, week_label
+from lekhok_forecast.sources.yamlsource import Source, load_yaml
 
 SCENARIO_KEYS = ("name", "description", "set", "add", "remove")
 #: List sections of a plan and the key that identifies their items.
@@ -431,13 +431,13 @@ def apply_scenarios(plan_src: Source, scenarios: list[Scenario]) -> OverlaySourc
     Parameters
     ----------
     plan_src : Source
-        The parsed plan file (`lekhok_forecast.yamlsource.load_yaml`).
+        The parsed plan file (`lekhok_forecast.sources.yamlsource.load_yaml`).
     scenarios : list of Scenario
 
     Returns
     -------
     OverlaySource
-        The changed document, ready for `lekhok_forecast.plan.plan_from_source`; every
+        The changed document, ready for `lekhok_forecast.core.plan.plan_from_source`; every
         value remembers the file and line it came from.
 
     Raises
@@ -498,7 +498,7 @@ def plan_with_scenarios(plan_src: Source, scenarios: list[Scenario]) -> Plan:
 
 def scenario_from_dict(data: dict, name: str = "<scenario>") -> Scenario:
     """A scenario built in code (e.g. by the explorer's controls) instead of read from a file."""
-    from .yamlsource import parse_yaml
+    from lekhok_forecast.sources.yamlsource import parse_yaml
     import yaml
 
     return scenario_from_source(parse_yaml(yaml.safe_dump(data, sort_keys=False), name))
@@ -527,7 +527,7 @@ def run_scenarios(plan_path: str | Path, scenarios: list[str | Path] | tuple = (
         Label -> `SimulationResult`, the plan as written first, then the scenarios in the
         order given, each labelled by its ``name``.
     """
-    from .engine import simulate
+    from lekhok_forecast.core.engine import simulate
 
     plan_src = load_yaml(plan_path)
     loaded = [load_scenario(p) for p in scenarios]

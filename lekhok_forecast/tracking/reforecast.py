@@ -41,14 +41,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .actuals import (WeeklyActuals, actuals_file, list_weeks, no_actuals, read_weeks, remaining_range_hours,
+from lekhok_forecast.sources.actuals_file import (WeeklyActuals, actuals_file, list_weeks, no_actuals, read_weeks, remaining_range_hours,
                       remaining_range_weeks, week_name)
-from .config import ACTUALS_DIR
-from .distributions import Dist, Range
-from .engine import SimulationResult, simulate
-from .errors import ForecastInputError
-from .graph import find_cycle
-from .plan import Plan, Task, scheduling_edges, week_label
+from lekhok_forecast.config import ACTUALS_DIR
+from lekhok_forecast.core.distributions import Dist, Range
+from lekhok_forecast.core.engine import SimulationResult, simulate
+from lekhok_forecast.errors import ForecastInputError
+from lekhok_forecast.core.graph import find_cycle
+from lekhok_forecast.core.plan import Plan, Task, scheduling_edges, week_label
 
 #: Fewer done effort tasks than this: no calibration (too little evidence).
 MIN_DONE_FOR_CALIBRATION = 3
@@ -273,7 +273,7 @@ def reforecast(plan: Plan, actuals: WeeklyActuals | None, trials: int = 20_000, 
     trials, seed : int
     calibration : Calibration or tuple of float, optional
     **simulate_args
-        Passed to `lekhok_forecast.engine.simulate` (``workers``, ``chunk_trials``, ...).
+        Passed to `lekhok_forecast.core.engine.simulate` (``workers``, ``chunk_trials``, ...).
 
     Returns
     -------
@@ -397,11 +397,11 @@ class WeeklyUpdate:
     comparison : DataFrame
         Headline numbers of plan / uncalibrated / calibrated, side by side.
     earned_value : DataFrame
-        One row per reported week (see `lekhok_forecast.evm.earned_value_table`).
+        One row per reported week (see `lekhok_forecast.tracking.earned_value.earned_value_table`).
     fever : DataFrame
-        Fever chart points, week 0 and one per reported week (`lekhok_forecast.evm.fever_table`).
+        Fever chart points, week 0 and one per reported week (`lekhok_forecast.tracking.earned_value.fever_table`).
     what_changed : DataFrame
-        Changes since `previous` and their effect on P80 (`lekhok_forecast.evm.what_changed`).
+        Changes since `previous` and their effect on P80 (`lekhok_forecast.tracking.earned_value.what_changed`).
     history : DataFrame
         ``forecast_history.csv`` after this week's row was recorded (all weeks).
     cone : DataFrame
@@ -410,7 +410,7 @@ class WeeklyUpdate:
         Where the history was written (None when not written).
     rows : tuple of dict
         The history rows this update records (backfilled weeks first, this week last),
-        for a caller that writes them later with `lekhok_forecast.history.record_weeks`.
+        for a caller that writes them later with `lekhok_forecast.sources.history_file.record_weeks`.
     """
 
     week: str
@@ -475,7 +475,7 @@ def weekly_update(plan: Plan, actuals_dir: str | Path = ACTUALS_DIR, week: str |
     trials, seed : int
         Monte Carlo trials and seed of every forecast.
     history_path : str or Path, optional
-        Default ``reports/forecast_history.csv`` (`lekhok_forecast.history.default_history_path`).
+        Default ``reports/forecast_history.csv`` (`lekhok_forecast.sources.history_file.default_history_path`).
     write_history : bool
         False: compute the history frame in memory only (`WeeklyUpdate.rows` holds the
         rows, to be recorded later).
@@ -497,7 +497,8 @@ def weekly_update(plan: Plan, actuals_dir: str | Path = ACTUALS_DIR, week: str |
     -------
     WeeklyUpdate
     """
-    from . import evm, history as hist
+    from lekhok_forecast.tracking import earned_value as evm
+    from lekhok_forecast.sources import history_file as hist
 
     weeks = list_weeks(actuals_dir)
     if not weeks:
@@ -611,8 +612,8 @@ def report_week(plan: Plan, week: str, actuals_dir: str | Path | None = ACTUALS_
         If `week` is not an ISO week, ends before the plan starts, or the folder is
         missing or holds a misnamed file.
     """
-    from .actuals import iso_week_monday
-    from .actuals import as_of_week as _as_of
+    from lekhok_forecast.sources.actuals_file import iso_week_monday
+    from lekhok_forecast.sources.actuals_file import as_of_week as _as_of
 
     monday = iso_week_monday(week)
     as_of = None
@@ -708,7 +709,7 @@ class WeeklyStatus:
         """Forecast cone data: the plan at week 0 and each recorded week up to this one."""
         if self.update is not None:
             return self.update.cone
-        from .history import cone_frame
+        from lekhok_forecast.sources.history_file import cone_frame
 
         return cone_frame(pd.DataFrame(columns=["week"]), self.plan_forecast)
 
@@ -717,7 +718,7 @@ class WeeklyStatus:
         """Fever chart points (the plan's point alone without actuals)."""
         if self.update is not None:
             return self.update.fever
-        from .evm import fever_table
+        from lekhok_forecast.tracking.earned_value import fever_table
 
         return fever_table(self.plan, [])
 
@@ -726,7 +727,7 @@ class WeeklyStatus:
         """Earned value per reported week (empty without actuals)."""
         if self.update is not None:
             return self.update.earned_value
-        from .evm import earned_value_table
+        from lekhok_forecast.tracking.earned_value import earned_value_table
 
         return earned_value_table(self.plan, [])
 
@@ -735,7 +736,7 @@ class WeeklyStatus:
         """Changes since the previous actuals and their effect on P80 (empty without actuals)."""
         if self.update is not None:
             return self.update.what_changed
-        from .evm import WHAT_CHANGED_COLUMNS
+        from lekhok_forecast.tracking.earned_value import WHAT_CHANGED_COLUMNS
 
         return pd.DataFrame(columns=list(WHAT_CHANGED_COLUMNS))
 
@@ -756,7 +757,7 @@ def weekly_status(plan: Plan, week: str, actuals_dir: str | Path | None = ACTUAL
     The actuals used are those of the latest file at or before `week` (`report_week`);
     every file up to it is validated first (bad input raises `ForecastInputError`).
     The history rows to record are in `WeeklyStatus.history_rows`: the caller writes
-    them (`lekhok_forecast.history.record_weeks`) once its report succeeded.
+    them (`lekhok_forecast.sources.history_file.record_weeks`) once its report succeeded.
 
     Parameters
     ----------

@@ -60,12 +60,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .actuals import TaskActual, WeeklyActuals, no_actuals, remaining_range_hours, remaining_range_weeks
-from .buffers import critical_chain, rsem_buffer_weeks
-from .engine import deterministic_schedule
-from .graph import topological_order
-from .plan import Plan, scheduling_edges, unit_hours, week_label
-from .tracking import (MIN_DONE_FOR_CALIBRATION, calibration_from_actuals, reforecast,
+from lekhok_forecast.sources.actuals_file import TaskActual, WeeklyActuals, no_actuals, remaining_range_hours, remaining_range_weeks
+from lekhok_forecast.analysis.buffers import critical_chain, rsem_buffer_weeks
+from lekhok_forecast.core.engine import deterministic_schedule
+from lekhok_forecast.core.graph import topological_order
+from lekhok_forecast.core.plan import Plan, scheduling_edges, unit_hours, week_label
+from lekhok_forecast.tracking.reforecast import (MIN_DONE_FOR_CALIBRATION, calibration_from_actuals, reforecast,
                        reforecast_plan)
 
 #: Fever-chart zone boundaries: (buffer consumed at 0 % chain complete, at 100 %).

@@ -1,7 +1,7 @@
 """Figures for the notebooks and the weekly PDF.
 
 Every function takes precomputed numbers (arrays, the analysis tables of
-`lekhok_forecast.schedule`, `drivers`, `buffers`, `budget`, `scenarios`) and an
+`lekhok_forecast.analysis.schedule`, `drivers`, `buffers`, `budget`, `scenarios`) and an
 optional matplotlib ``ax``, draws, and returns ``(fig, ax)``. Nothing here runs a
 simulation or an analysis; the most a function does is bin a histogram or pick the
 first rows of a table.
@@ -144,7 +144,7 @@ def _title(fig, ax, title: str | None) -> None:
 
 
 def _pct(p: float) -> str:
-    from .narrative import pct  # one way of writing a probability everywhere
+    from lekhok_forecast.present.text import pct  # one way of writing a probability everywhere
 
     return pct(p)
 
@@ -225,7 +225,7 @@ def finish_cdf(cdf: pd.DataFrame, *, deadlines: Sequence[float] = (), p_by: Mapp
     Parameters
     ----------
     cdf : DataFrame
-        Columns ``week`` and ``p_finish_by`` (`lekhok_forecast.schedule.cdf_curve`).
+        Columns ``week`` and ``p_finish_by`` (`lekhok_forecast.analysis.schedule.cdf_curve`).
     p_by : mapping, optional
         Deadline label ("12") -> P(finish <= deadline), written beside each deadline.
     """
@@ -274,7 +274,7 @@ def phase_ends(phases: pd.DataFrame, ax=None, title: str | None = "Phase ends: r
     Parameters
     ----------
     phases : DataFrame
-        `lekhok_forecast.schedule.phase_table` (index phase; ``original_end_week``,
+        `lekhok_forecast.analysis.schedule.phase_table` (index phase; ``original_end_week``,
         ``realistic_end_week``, ``p50_week``, ``p80_week``).
     """
     n = len(phases)
@@ -305,7 +305,7 @@ def tornado(drivers: pd.DataFrame, top: int = 10, ax=None,
     Parameters
     ----------
     drivers : DataFrame
-        `lekhok_forecast.drivers.driver_table` (columns ``name``, ``sensitivity``;
+        `lekhok_forecast.analysis.drivers.driver_table` (columns ``name``, ``sensitivity``;
         capacity rows have an index starting with ``capacity:``), sorted most
         influential first.
     top : int
@@ -342,7 +342,7 @@ def criticality_bars(drivers: pd.DataFrame, top: int = 12, ax=None,
     Parameters
     ----------
     drivers : DataFrame
-        `lekhok_forecast.drivers.driver_table`; rows without a criticality (capacity) are
+        `lekhok_forecast.analysis.drivers.driver_table`; rows without a criticality (capacity) are
         skipped; the `top` most critical tasks are shown.
     """
     d = drivers.dropna(subset=["criticality"]).sort_values("criticality", ascending=False, kind="stable").head(top)
@@ -374,7 +374,7 @@ def buffer_curve(curve: pd.DataFrame, *, baseline_weeks: float, planned: float |
     Parameters
     ----------
     curve : DataFrame
-        `lekhok_forecast.buffers.buffer_curve` (columns ``buffer``, ``weeks``, ``p_within``).
+        `lekhok_forecast.analysis.buffers.buffer_curve` (columns ``buffer``, ``weeks``, ``p_within``).
     baseline_weeks : float
     planned, planned_confidence : float, optional
         The plan's buffer fraction and its confidence, marked on the curve.
@@ -419,7 +419,7 @@ def burn_fan(burn: pd.DataFrame, *, budget: float | None = None, currency: str =
     Parameters
     ----------
     burn : DataFrame
-        `lekhok_forecast.budget.burn_percentiles` (index ``week``; ``p10``, ``p50``, ``p90``).
+        `lekhok_forecast.analysis.budget.burn_percentiles` (index ``week``; ``p10``, ``p50``, ``p90``).
     """
     fig, ax = _axes(ax)
     w = burn.index.to_numpy(dtype=float)
@@ -472,7 +472,7 @@ def finish_cost_scatter(finish_weeks: np.ndarray, cost_total: np.ndarray, *, dea
     finish_weeks, cost_total : array
         One value per trial; the first `max_points` trials are drawn.
     quadrants : DataFrame, optional
-        `lekhok_forecast.budget.joint_quadrants` for the same deadline and budget; each
+        `lekhok_forecast.analysis.budget.joint_quadrants` for the same deadline and budget; each
         quadrant's share of trials is written in its corner.
     """
     fig, ax = _axes(ax, height=3.6)
@@ -515,7 +515,7 @@ def scenario_cdfs(cdfs: Mapping[str, pd.DataFrame], *, deadlines: Sequence[float
     ----------
     cdfs : mapping
         Scenario name -> DataFrame with ``week`` and ``p_finish_by``
-        (`lekhok_forecast.schedule.cdf_curve`), in legend order; the first is the reference.
+        (`lekhok_forecast.analysis.schedule.cdf_curve`), in legend order; the first is the reference.
     far_factor : float
         A scenario whose median is more than `far_factor` times the first one's is not
         drawn to scale (it would squash the others); it is named at the right edge with its
@@ -569,7 +569,7 @@ def milestone_lights(milestones: pd.DataFrame, ax=None, title: str | None = "Mil
     Parameters
     ----------
     milestones : DataFrame
-        `lekhok_forecast.schedule.milestone_table` (index milestone id; ``name``,
+        `lekhok_forecast.analysis.schedule.milestone_table` (index milestone id; ``name``,
         ``target_week``, ``p_on_time``, ``p50_week``, ``p80_week``, ``status``).
     reached : dict, optional
         Milestone id -> week it was actually reached (from weekly actuals). Those rows show

@@ -30,9 +30,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ForecastInputError, did_you_mean
-from .plan import Plan, unit_hours, unit_weeks, week_label
-from .yamlsource import read_text
+from lekhok_forecast.errors import ForecastInputError, did_you_mean
+from lekhok_forecast.core.plan import Plan, unit_hours, unit_weeks, week_label
+from lekhok_forecast.sources.yamlsource import read_text
 
 WEEK_NAME = re.compile(r"^(\d{4})-W(\d{2})$")
 TASK_FILE = re.compile(r"^(\d{4}-W\d{2})\.csv$")
@@ -561,16 +561,16 @@ def remaining_range_weeks(plan: Plan, remaining: tuple[float, float, float]) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m lekhok_forecast.actuals [--plan PLAN] [DIR]``: validate every week in DIR.
+    """``python -m lekhok_forecast.sources.actuals_file [--plan PLAN] [DIR]``: validate every week in DIR.
 
     Prints one line per week, or one error line on stderr with exit status 2.
     """
     import argparse
 
-    from .config import ACTUALS_DIR, DEFAULT_PLAN
-    from .plan import load_plan
+    from lekhok_forecast.config import ACTUALS_DIR, DEFAULT_PLAN
+    from lekhok_forecast.core.plan import load_plan
 
-    parser = argparse.ArgumentParser(prog="python -m lekhok_forecast.actuals",
+    parser = argparse.ArgumentParser(prog="python -m lekhok_forecast.sources.actuals_file",
                                      description="Validate weekly actuals files against a plan.")
     parser.add_argument("folder", nargs="?", default=str(ACTUALS_DIR), help="actuals folder")
     parser.add_argument("--plan", default=str(DEFAULT_PLAN), help="plan YAML file")

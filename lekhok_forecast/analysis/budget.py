@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .engine import SimulationResult
-from .plan import week_label
+from lekhok_forecast.core.engine import SimulationResult
+from lekhok_forecast.core.plan import week_label
 
 
 @dataclass(frozen=True)
