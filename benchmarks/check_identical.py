@@ -42,12 +42,18 @@ CASES = [
     ("lekhok_1", networks.lekhok, dict(trials=1, seed=0)),
     ("pert14_20k", networks.textbook14, dict(trials=20_000, seed=3)),
     ("net100_30k", lambda: networks.generated(100), dict(trials=30_000, seed=3)),
-    ("net100_30k_chunk5000_sample700", lambda: networks.generated(100),
-     dict(trials=30_000, seed=3, chunk_trials=5000, sample_trials=700)),
+    (
+        "net100_30k_chunk5000_sample700",
+        lambda: networks.generated(100),
+        dict(trials=30_000, seed=3, chunk_trials=5000, sample_trials=700),
+    ),
     ("net1000_9000", lambda: networks.generated(1000), dict(trials=9_000, seed=11)),
     ("lekhok_calibrated_20k", lambda: networks.calibrated(networks.lekhok()), dict(trials=20_000, seed=5)),
-    ("net100_calibrated_12k", lambda: networks.calibrated(networks.generated(100), done=20, in_progress=5),
-     dict(trials=12_000, seed=9)),
+    (
+        "net100_calibrated_12k",
+        lambda: networks.calibrated(networks.generated(100), done=20, in_progress=5),
+        dict(trials=12_000, seed=9),
+    ),
 ]
 
 
@@ -116,12 +122,14 @@ def digests_at(rev: str) -> dict[str, dict[str, str]]:
         for d in ("lekhok_forecast", "data/plans"):
             shutil.copytree(root / d, Path(tmp) / d, ignore=shutil.ignore_patterns("__pycache__"))
         for f in ENGINE_FILES:
-            text = subprocess.run(["git", "-C", str(root), "show", f"{rev}:{f}"], check=True,
-                                  capture_output=True, text=True).stdout
+            text = subprocess.run(
+                ["git", "-C", str(root), "show", f"{rev}:{f}"], check=True, capture_output=True, text=True
+            ).stdout
             (Path(tmp) / f).write_text(text)
         env = dict(os.environ, PYTHONPATH=tmp)
-        out = subprocess.run([sys.executable, __file__, "--emit"], env=env, check=True,
-                             capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [sys.executable, __file__, "--emit"], env=env, check=True, capture_output=True, text=True
+        ).stdout
     return json.loads(out)
 
 

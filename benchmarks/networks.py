@@ -63,8 +63,12 @@ def textbook14() -> Plan:
     for tid, name, lo, m, hi, after in _RELIABLE:
         r = Range.fixed(lo) if lo == hi else Range(Dist.PERT, float(lo), float(m), float(hi))
         tasks.append(Task(tid, name, None, None, None, r, tuple(after.split())))
-    return Plan(name="Reliable Construction Co. (14 activities)", tasks=tuple(tasks), units="weeks",
-                deadlines=(40.0, 44.0, 47.0))
+    return Plan(
+        name="Reliable Construction Co. (14 activities)",
+        tasks=tuple(tasks),
+        units="weeks",
+        deadlines=(40.0, 44.0, 47.0),
+    )
 
 
 def _estimate(rng: np.random.Generator, factor: float, step: float) -> Range:
@@ -89,8 +93,15 @@ def _estimate(rng: np.random.Generator, factor: float, step: float) -> Range:
     return Range.fixed(mode * factor)
 
 
-def generated(n: int, seed: int = GENERATOR_SEED, *, n_workstreams: int = 4, step: float = 0.25,
-              effort_share: float = 0.5, n_risks: int | None = None) -> Plan:
+def generated(
+    n: int,
+    seed: int = GENERATOR_SEED,
+    *,
+    n_workstreams: int = 4,
+    step: float = 0.25,
+    effort_share: float = 0.5,
+    n_risks: int | None = None,
+) -> Plan:
     """A random layered network of `n` tasks (fixed `seed`: the same plan every time).
 
     Each task waits for 0-3 of the 30 tasks before it (so the longest path grows with n);
@@ -112,8 +123,9 @@ def generated(n: int, seed: int = GENERATOR_SEED, *, n_workstreams: int = 4, ste
             workstreams.append(Workstream(f"ws{w}", f"Workstream {w}", share=round(1.0 / n_shared, 6)))
         else:
             lo = float(rng.integers(15, 30))
-            workstreams.append(Workstream(f"ws{w}", f"Workstream {w}",
-                                          hours_per_week=Range(Dist.UNIFORM, lo, lo + 7.5, lo + 15)))
+            workstreams.append(
+                Workstream(f"ws{w}", f"Workstream {w}", hours_per_week=Range(Dist.UNIFORM, lo, lo + 7.5, lo + 15))
+            )
     team = Range(Dist.UNIFORM, 20.0 * n_shared, 25.0 * n_shared, 30.0 * n_shared) if n_shared else None
     phases = tuple(Phase(f"Phase {p + 1}") for p in range(4))
     tasks = []
@@ -134,38 +146,64 @@ def generated(n: int, seed: int = GENERATOR_SEED, *, n_workstreams: int = 4, ste
         hit = tuple(str(x) for x in rng.choice(pool, size=min(len(pool), int(rng.integers(1, 5))), replace=False))
         lo = round(float(rng.uniform(0.5, 3)), 2)
         impact = Range(Dist.UNIFORM, lo, lo + 1, lo + 2)
-        risks.append(Risk(f"r{r}", f"Risk {r}", round(float(rng.uniform(0.05, 0.5)), 3), hit,
-                          effort_hours=impact.scaled(day_hours) if effort_kind else None,
-                          duration_weeks=None if effort_kind else impact.scaled(day_weeks)))
-    milestones = tuple(Milestone(f"M{m + 1}", f"Milestone {m + 1}",
-                                 tuple(f"t{j}" for j in range((m + 1) * n // 4 - 3, (m + 1) * n // 4)),
-                                 float(8 * (m + 1)))
-                       for m in range(3))
-    costs = (Cost("cloud", "Cloud", per_month=Range(Dist.UNIFORM, 200.0, 350.0, 500.0), from_task="t0"),
-             Cost("engineering", "Engineering", per_hour=Range(Dist.TRIANGULAR, 50.0, 60.0, 80.0)))
-    return Plan(name=f"Generated network ({n} tasks)", tasks=tuple(tasks), units="days",
-                hours_per_day=day_hours, deadlines=(20.0, 30.0), team_hours_per_week=team, phases=phases,
-                workstreams=tuple(workstreams), risks=tuple(risks), milestones=milestones, costs=costs)
+        risks.append(
+            Risk(
+                f"r{r}",
+                f"Risk {r}",
+                round(float(rng.uniform(0.05, 0.5)), 3),
+                hit,
+                effort_hours=impact.scaled(day_hours) if effort_kind else None,
+                duration_weeks=None if effort_kind else impact.scaled(day_weeks),
+            )
+        )
+    milestones = tuple(
+        Milestone(
+            f"M{m + 1}",
+            f"Milestone {m + 1}",
+            tuple(f"t{j}" for j in range((m + 1) * n // 4 - 3, (m + 1) * n // 4)),
+            float(8 * (m + 1)),
+        )
+        for m in range(3)
+    )
+    costs = (
+        Cost("cloud", "Cloud", per_month=Range(Dist.UNIFORM, 200.0, 350.0, 500.0), from_task="t0"),
+        Cost("engineering", "Engineering", per_hour=Range(Dist.TRIANGULAR, 50.0, 60.0, 80.0)),
+    )
+    return Plan(
+        name=f"Generated network ({n} tasks)",
+        tasks=tuple(tasks),
+        units="days",
+        hours_per_day=day_hours,
+        deadlines=(20.0, 30.0),
+        team_hours_per_week=team,
+        phases=phases,
+        workstreams=tuple(workstreams),
+        risks=tuple(risks),
+        milestones=milestones,
+        costs=costs,
+    )
 
 
-def calibrated(plan: Plan, done: int = 5, in_progress: int = 3,
-               ratios=(0.8, 0.95, 1.0, 1.2, 1.45, 2.1)) -> Plan:
+def calibrated(plan: Plan, done: int = 5, in_progress: int = 3, ratios=(0.8, 0.95, 1.0, 1.2, 1.45, 2.1)) -> Plan:
     """A re-forecast of `plan`: the first `done` tasks (in file order) finished, the next
     `in_progress` started, every remaining task calibrated by `ratios`."""
     tasks = []
     week = 0.0
     for i, t in enumerate(plan.tasks):
         if i < done:
-            tasks.append(dataclasses.replace(t, done_start_week=week, done_finish_week=week + 0.5,
-                                             hours_spent=6.0 if t.workstream else 0.0))
+            tasks.append(
+                dataclasses.replace(
+                    t, done_start_week=week, done_finish_week=week + 0.5, hours_spent=6.0 if t.workstream else 0.0
+                )
+            )
             week += 0.5
         elif i < done + in_progress:
-            tasks.append(dataclasses.replace(t, not_before_week=week, hours_spent=3.0 if t.workstream else 0.0,
-                                             calibrate=True))
+            tasks.append(
+                dataclasses.replace(t, not_before_week=week, hours_spent=3.0 if t.workstream else 0.0, calibrate=True)
+            )
         else:
             tasks.append(dataclasses.replace(t, calibrate=i % 2 == 0, not_before_week=week if i % 7 == 0 else 0.0))
-    return plan.with_changes(name=plan.name + " (re-forecast)", tasks=tuple(tasks),
-                             calibration_ratios=tuple(ratios))
+    return plan.with_changes(name=plan.name + " (re-forecast)", tasks=tuple(tasks), calibration_ratios=tuple(ratios))
 
 
 NETWORKS = {

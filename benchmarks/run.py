@@ -80,7 +80,7 @@ def uniform_floor(n_values: int, seed: int = 12345) -> float:
     global _FLOOR_BUFFER
     if _FLOOR_BUFFER is None:  # allocated once: freeing and re-faulting it would disturb the engine runs
         _FLOOR_BUFFER = np.empty(1 << 20)
-    buf = _FLOOR_BUFFER[:min(n_values, 1 << 20)]
+    buf = _FLOOR_BUFFER[: min(n_values, 1 << 20)]
     full, rest = divmod(n_values, buf.size)
     t = now()
     for _ in range(full):
@@ -162,13 +162,22 @@ def python_loop(plan, trials: int, seed: int = 12345) -> list[float]:
     order = topological_order(preds)
     ws_index = plan.workstream_index()
     team = sampler(plan.team_hours_per_week) if plan.team_hours_per_week is not None else None
-    caps = [(sampler(w.hours_per_week), None) if w.hours_per_week is not None else (None, w.share)
-            for w in plan.workstreams]
-    tasks = [(t, sampler(plan.tasks[t].estimate),
-              ws_index[plan.tasks[t].workstream] if plan.tasks[t].workstream else -1, preds[t]) for t in order]
+    caps = [
+        (sampler(w.hours_per_week), None) if w.hours_per_week is not None else (None, w.share) for w in plan.workstreams
+    ]
+    tasks = [
+        (
+            t,
+            sampler(plan.tasks[t].estimate),
+            ws_index[plan.tasks[t].workstream] if plan.tasks[t].workstream else -1,
+            preds[t],
+        )
+        for t in order
+    ]
     tindex = plan.task_index()
-    risks = [(r.probability, sampler(r.effort_hours or r.duration_weeks), [tindex[x] for x in r.tasks])
-             for r in plan.risks]
+    risks = [
+        (r.probability, sampler(r.effort_hours or r.duration_weeks), [tindex[x] for x in r.tasks]) for r in plan.risks
+    ]
     T = len(plan.tasks)
     out = []
     for _ in range(trials):
@@ -226,10 +235,21 @@ def case_engine(spec: dict) -> dict:
     compile_warm = now() - t
     tables = {id(v.table) for v in model.random_vars if v.table is not None}
     n_values = trials * (model.n_rows + len(model.risk_prob))
-    res: dict = dict(network=name, plan=plan.name, tasks=len(plan.tasks), trials=trials,
-                     random_rows=model.n_rows, risks=len(model.risk_prob), values=n_values,
-                     distinct_tables=len(tables), compile_cold_s=compile_cold, compile_warm_s=compile_warm,
-                     rss_import_mb=rss_import, rss_plan_mb=rss_plan, rss_compile_mb=rss_compile)
+    res: dict = dict(
+        network=name,
+        plan=plan.name,
+        tasks=len(plan.tasks),
+        trials=trials,
+        random_rows=model.n_rows,
+        risks=len(model.risk_prob),
+        values=n_values,
+        distinct_tables=len(tables),
+        compile_cold_s=compile_cold,
+        compile_warm_s=compile_warm,
+        rss_import_mb=rss_import,
+        rss_plan_mb=rss_plan,
+        rss_compile_mb=rss_compile,
+    )
     eng, flo, nocrit = [], [], []
     split_crit = spec.get("split_criticality", False)
     result = None
@@ -273,7 +293,7 @@ def case_engine(spec: dict) -> dict:
     # Analyses on the result (sensitivity works on the bounded sample).
     from lekhok_forecast.analysis import budget, drivers, schedule, summary
 
-    def best_of(f, n=min(reps, 3)):
+    def best_of(f, n=min(reps, 3)):  # noqa: B008 (reps is fixed for the run)
         times = []
         for _ in range(max(1, n)):
             t = now()
@@ -283,8 +303,12 @@ def case_engine(spec: dict) -> dict:
 
     res["sensitivity_s"] = best_of(lambda: drivers.spearman_sensitivity(result))
     res["percentiles_s"] = best_of(lambda: schedule.finish_summary(result))
-    res["milestones_phases_s"] = best_of(lambda: (plan.milestones and schedule.milestone_table(result),
-                                                  plan.phase_names() and schedule.phase_table(result)))
+    res["milestones_phases_s"] = best_of(
+        lambda: (
+            plan.milestones and schedule.milestone_table(result),
+            plan.phase_names() and schedule.phase_table(result),
+        )
+    )
     res["cost_s"] = best_of(lambda: budget.cost_summary(result)) if plan.costs else 0.0
     res["summary_s"] = best_of(lambda: summary.summary_dict(result))
     res["rss_after_analyses_mb"] = maxrss_mb()
@@ -293,18 +317,19 @@ def case_engine(spec: dict) -> dict:
 
     if spec.get("beta", True):
         res["beta_s"], res["beta_trials"] = timed_or_extrapolated(
-            lambda n: beta_floor(plan, n), trials, BUDGET_BETA_S, calibrate=20_000)
+            lambda n: beta_floor(plan, n), trials, BUDGET_BETA_S, calibrate=20_000
+        )
     if spec.get("loop", True):
         res["loop_s"], res["loop_trials"] = timed_or_extrapolated(
-            lambda n: python_loop(plan, n), trials, BUDGET_LOOP_S, calibrate=200)
+            lambda n: python_loop(plan, n), trials, BUDGET_LOOP_S, calibrate=200
+        )
     return res
 
 
 def _same_result(a, b) -> bool:
     import numpy as np
 
-    return all(np.array_equal(getattr(a, k), getattr(b, k))
-               for k, v in vars(a).items() if isinstance(v, np.ndarray))
+    return all(np.array_equal(getattr(a, k), getattr(b, k)) for k, v in vars(a).items() if isinstance(v, np.ndarray))
 
 
 def case_workers(spec: dict) -> dict:
@@ -328,8 +353,16 @@ def case_workers(spec: dict) -> dict:
         identical &= _same_result(r1_keep, r2)
         r1 = r1_keep = r2 = None
     assert identical, "2 workers gave different numbers from 1 worker"
-    return dict(network=spec["network"], trials=trials, one_s=min(one), two_s=min(two),
-                one_runs=one, two_runs=two, identical=identical, cpus=os.cpu_count())
+    return dict(
+        network=spec["network"],
+        trials=trials,
+        one_s=min(one),
+        two_s=min(two),
+        one_runs=one,
+        two_runs=two,
+        identical=identical,
+        cpus=os.cpu_count(),
+    )
 
 
 def case_explorer(spec: dict) -> dict:
@@ -368,16 +401,18 @@ def case_explorer(spec: dict) -> dict:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        from lekhok_forecast.present import plots
         from lekhok_forecast.analysis.schedule import cdf_curve
+        from lekhok_forecast.present import plots
 
         result = model.evaluate(settings[1])[0]
         draws = []
         for _ in range(5):
             t = now()
-            fig, _ = plots.scenario_cdfs({"Plan as written": cdf_curve(model.baseline),
-                                          "Your settings": cdf_curve(result)},
-                                         deadlines=plan.deadlines, title=None)
+            fig, _ = plots.scenario_cdfs(
+                {"Plan as written": cdf_curve(model.baseline), "Your settings": cdf_curve(result)},
+                deadlines=plan.deadlines,
+                title=None,
+            )
             fig.set_size_inches(5.2, 3.4)
             fig.savefig(io.BytesIO(), format="png")
             plt.close(fig)
@@ -397,8 +432,12 @@ def case_compare_engine(spec: dict) -> dict:
 
     from lekhok_forecast.core import engine
 
-    src = subprocess.run(["git", "-C", str(ROOT), "show", f"{spec['rev']}:lekhok_forecast/engine.py"],
-                         check=True, capture_output=True, text=True).stdout
+    src = subprocess.run(
+        ["git", "-C", str(ROOT), "show", f"{spec['rev']}:lekhok_forecast/engine.py"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     name = "lekhok_forecast._engine_before"
     old = importlib.util.module_from_spec(importlib.util.spec_from_loader(name, loader=None))
     old.__package__ = "lekhok_forecast"
@@ -416,7 +455,9 @@ def case_compare_engine(spec: dict) -> dict:
         t = now()
         b = engine.simulate(plan, trials, seed=1)
         after.append(now() - t)
-        same = all(np.array_equal(getattr(a, k), getattr(b, k)) for k in vars(a) if isinstance(getattr(a, k), np.ndarray))
+        same = all(
+            np.array_equal(getattr(a, k), getattr(b, k)) for k in vars(a) if isinstance(getattr(a, k), np.ndarray)
+        )
         assert same, "the current engine gives different numbers"
         a = b = None
     return dict(network=spec["network"], trials=trials, before_s=min(before), after_s=min(after), identical=True)
@@ -429,8 +470,9 @@ def run_child(spec: dict) -> dict:
     """Run one case in a fresh interpreter; its JSON result."""
     env = dict(os.environ)
     env.setdefault("MPLBACKEND", "Agg")
-    proc = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], capture_output=True,
-                          text=True, env=env)
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child", json.dumps(spec)], capture_output=True, text=True, env=env
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"case {spec} failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -443,9 +485,14 @@ def machine() -> dict:
     import numpy as np
     import scipy
 
-    info = {"python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
-            "platform": platform.platform(), "cpus": os.cpu_count(),
-            "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()}
+    info = {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+    }
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -466,8 +513,10 @@ def machine() -> dict:
     try:
         from threadpoolctl import threadpool_info
 
-        info["blas"] = [f"{p.get('internal_api')} {p.get('version')} ({p.get('architecture')}), "
-                        f"{p.get('num_threads')} threads" for p in threadpool_info()]
+        info["blas"] = [
+            f"{p.get('internal_api')} {p.get('version')} ({p.get('architecture')}), {p.get('num_threads')} threads"
+            for p in threadpool_info()
+        ]
     except ImportError:
         info["blas"] = ["threadpoolctl not installed (pip install threadpoolctl)"]
     info["OPENBLAS_CORETYPE"] = os.environ.get("OPENBLAS_CORETYPE", "(unset)")
@@ -484,10 +533,12 @@ def cli_times(reps: int = 7) -> dict:
     exe = Path(sys.executable).parent / "lekhok-forecast"
     cli = [str(exe)] if exe.exists() else [sys.executable, "-m", "lekhok_forecast.cli"]
     plan = str(ROOT / "data/plans/lekhok_deployment.yaml")
-    commands = {"lekhok-forecast --help": cli + ["--help"],
-                "lekhok-forecast validate (Lekhok plan)": cli + ["validate", plan],
-                "python -c pass": [sys.executable, "-c", "pass"],
-                "python -c 'import numpy'": [sys.executable, "-c", "import numpy"]}
+    commands = {
+        "lekhok-forecast --help": cli + ["--help"],
+        "lekhok-forecast validate (Lekhok plan)": cli + ["validate", plan],
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "python -c 'import numpy'": [sys.executable, "-c", "import numpy"],
+    }
     out = {}
     for label, cmd in commands.items():
         times = []
@@ -525,6 +576,7 @@ def fmt_n(n: int) -> str:
 
 def targets(rows, workers, explorer, cli) -> list[str]:
     """The issue's targets, measured in this run."""
+
     def row(name, trials):
         return next((r for r in rows if r["network"] == name and r["trials"] == trials), None)
 
@@ -533,48 +585,62 @@ def targets(rows, workers, explorer, cli) -> list[str]:
         r = row(name, 10**6)
         if r:
             x = r["engine_s"] / r["floor_s"]
-            L.append(f"| engine <= 3x uniform floor, {name}, 10^6 trials, 1 worker | {x:.2f}x "
-                     f"({fmt_s(r['engine_s'])} vs {fmt_s(r['floor_s'])}) | {'yes' if x <= 3 else 'no'} |")
+            L.append(
+                f"| engine <= 3x uniform floor, {name}, 10^6 trials, 1 worker | {x:.2f}x "
+                f"({fmt_s(r['engine_s'])} vs {fmt_s(r['floor_s'])}) | {'yes' if x <= 3 else 'no'} |"
+            )
     for name in ("net100", "net1000"):
         r = row(name, 10**6)
         if r and "engine_nocrit_s" in r:
             crit = max(0.0, r["engine_s"] - r["engine_nocrit_s"])
             x = (crit + r["sensitivity_s"] + r["percentiles_s"]) / r["floor_s"]
-            L.append(f"| criticality + sensitivity + percentiles <= 1x floor, {name}, 10^6 | {x:.2f}x | "
-                     f"{'yes' if x <= 1 else 'no'} |")
+            L.append(
+                f"| criticality + sensitivity + percentiles <= 1x floor, {name}, 10^6 | {x:.2f}x | "
+                f"{'yes' if x <= 1 else 'no'} |"
+            )
     for w in workers:
         x = w["one_s"] / w["two_s"]
-        L.append(f"| 2 workers close to 2x faster and identical, {w['network']}, {fmt_n(w['trials'])} | "
-                 f"{x:.2f}x, identical: "
-                 f"{'yes' if w['identical'] else 'NO'} | {'yes' if x >= 1.7 else 'no'} |")
+        L.append(
+            f"| 2 workers close to 2x faster and identical, {w['network']}, {fmt_n(w['trials'])} | "
+            f"{x:.2f}x, identical: "
+            f"{'yes' if w['identical'] else 'NO'} | {'yes' if x >= 1.7 else 'no'} |"
+        )
     big = [r for r in rows if r["network"] == "net1000" and r["trials"] == 10**7]
     if big:
         r = big[0]
-        L.append(f"| 10^7 trials of the 1,000-task network < 1 GB | peak {r['rss_peak_mb']:.0f} MB "
-                 f"(after `summary_dict`: {r['rss_after_analyses_mb']:.0f} MB) | "
-                 f"{'yes' if r['rss_peak_mb'] < 1000 else 'no'} |")
+        L.append(
+            f"| 10^7 trials of the 1,000-task network < 1 GB | peak {r['rss_peak_mb']:.0f} MB "
+            f"(after `summary_dict`: {r['rss_after_analyses_mb']:.0f} MB) | "
+            f"{'yes' if r['rss_peak_mb'] < 1000 else 'no'} |"
+        )
     else:
         L.append("| 10^7 trials of the 1,000-task network < 1 GB | not run (use --max-trials 1e7) | - |")
-    for label, (best, med) in (cli or {}).items():
+    for label, (_best, med) in (cli or {}).items():
         if label.startswith("lekhok"):
             L.append(f"| `{label}` < 0.5 s | {fmt_s(med)} (median) | {'yes' if med < 0.5 else 'no'} |")
     if explorer:
-        L.append(f"| explorer: simulate 10^4 trials of the Lekhok plan well under 100 ms | "
-                 f"{fmt_s(explorer['simulate_median_s'])} (median) | "
-                 f"{'yes' if explorer['simulate_median_s'] < 0.05 else 'no'} |")
+        L.append(
+            f"| explorer: simulate 10^4 trials of the Lekhok plan well under 100 ms | "
+            f"{fmt_s(explorer['simulate_median_s'])} (median) | "
+            f"{'yes' if explorer['simulate_median_s'] < 0.05 else 'no'} |"
+        )
         if "evaluate_median_s" in explorer:
             total = explorer["evaluate_median_s"] + explorer["plot_median_s"]
-            L.append(f"| explorer: whole update (overlays, simulate, table, re-plot) < 100 ms | "
-                     f"{fmt_s(total)} (median) | {'yes' if total < 0.1 else 'no'} |")
+            L.append(
+                f"| explorer: whole update (overlays, simulate, table, re-plot) < 100 ms | "
+                f"{fmt_s(total)} (median) | {'yes' if total < 0.1 else 'no'} |"
+            )
     at6 = [r for r in rows if r["trials"] == 10**6 and r.get("beta_s")]
     if at6:
         eb = [r["engine_s"] / r["beta_s"] for r in at6]
         le = [r["loop_s"] / r["engine_s"] for r in at6 if r.get("loop_s")]
         L.append("")
-        L.append(f"At 10^6 trials the engine takes {min(eb):.2f}-{max(eb):.2f} of the Beta floor's time "
-                 f"(it is {1 / max(eb):.0f}-{1 / min(eb):.0f}x faster than drawing the same variates with "
-                 f"`rng.beta` alone) and the per-trial Python loop takes {min(le):,.0f}-{max(le):,.0f}x the "
-                 "engine's time (mostly extrapolated: see the table).")
+        L.append(
+            f"At 10^6 trials the engine takes {min(eb):.2f}-{max(eb):.2f} of the Beta floor's time "
+            f"(it is {1 / max(eb):.0f}-{1 / min(eb):.0f}x faster than drawing the same variates with "
+            f"`rng.beta` alone) and the per-trial Python loop takes {min(le):,.0f}-{max(le):,.0f}x the "
+            "engine's time (mostly extrapolated: see the table)."
+        )
     L.append("")
     return L
 
@@ -583,38 +649,59 @@ def report(args, mach, rows, workers, explorer, cli, compare, started, elapsed) 
     L = []
     L.append("# Benchmark results")
     L.append("")
-    L.append(f"Generated by `python benchmarks/run.py {' '.join(args.argv)}` on {started:%Y-%m-%d %H:%M} "
-             f"in {elapsed / 60:.1f} min: every number below comes from this one run.")
+    L.append(
+        f"Generated by `python benchmarks/run.py {' '.join(args.argv)}` on {started:%Y-%m-%d %H:%M} "
+        f"in {elapsed / 60:.1f} min: every number below comes from this one run."
+    )
     L.append("")
     L.append("## Machine")
     L.append("")
-    L.append(f"- CPU: {mach.get('cpu', '?')} ({mach.get('hypervisor_vendor', 'bare metal?')} VM); "
-             f"{mach['cpus']} logical CPUs ({mach['cpus_usable']} usable); L2 {mach.get('l2_cache', '?')}, "
-             f"L3 {mach.get('l3_cache', '?')}; {mach.get('memory_gb', '?')} GB RAM")
+    L.append(
+        f"- CPU: {mach.get('cpu', '?')} ({mach.get('hypervisor_vendor', 'bare metal?')} VM); "
+        f"{mach['cpus']} logical CPUs ({mach['cpus_usable']} usable); L2 {mach.get('l2_cache', '?')}, "
+        f"L3 {mach.get('l3_cache', '?')}; {mach.get('memory_gb', '?')} GB RAM"
+    )
     L.append(f"- Python {mach['python']}, NumPy {mach['numpy']}, SciPy {mach['scipy']}; {mach['platform']}")
-    L.append(f"- BLAS (threadpoolctl): {'; '.join(mach['blas'])}; OPENBLAS_CORETYPE={mach['OPENBLAS_CORETYPE']} "
-             "(the engine does no BLAS work)")
+    L.append(
+        f"- BLAS (threadpoolctl): {'; '.join(mach['blas'])}; OPENBLAS_CORETYPE={mach['OPENBLAS_CORETYPE']} "
+        "(the engine does no BLAS work)"
+    )
     if "transparent_hugepages" in mach:
-        L.append(f"- transparent hugepages: {mach['transparent_hugepages']}; load average at start "
-                 f"{', '.join(f'{x:.2f}' for x in mach['load_average'])}, at end "
-                 f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        L.append(
+            f"- transparent hugepages: {mach['transparent_hugepages']}; load average at start "
+            f"{', '.join(f'{x:.2f}' for x in mach['load_average'])}, at end "
+            f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}"
+        )
     L.append("")
     L.extend(targets(rows, workers, explorer, cli))
     L.append("## Engine against its floors")
     L.append("")
-    L.append("`engine` is `simulate(plan, trials, seed=1)` end to end (tables already built: see "
-             "*compile* below), with criticality. *values* = trials x (random quantities + risks), the "
-             "numbers the engine draws. *floor* = that many `rng.random` doubles; *Beta floor* = the same "
-             "quantities drawn with `rng.beta` & co.; *loop* = plain per-trial Python (finish only); "
-             "`~` = extrapolated linearly from the trials in brackets. *peak* = the case's peak RSS.")
+    L.append(
+        "`engine` is `simulate(plan, trials, seed=1)` end to end (tables already built: see "
+        "*compile* below), with criticality. *values* = trials x (random quantities + risks), the "
+        "numbers the engine draws. *floor* = that many `rng.random` doubles; *Beta floor* = the same "
+        "quantities drawn with `rng.beta` & co.; *loop* = plain per-trial Python (finish only); "
+        "`~` = extrapolated linearly from the trials in brackets. *peak* = the case's peak RSS."
+    )
     L.append("")
-    L.append("| network | tasks | trials | engine | trials/s | task-samples/s | peak RSS | floor | "
-             "engine/floor | Beta floor | engine/Beta | loop | loop/engine |")
+    L.append(
+        "| network | tasks | trials | engine | trials/s | task-samples/s | peak RSS | floor | "
+        "engine/floor | Beta floor | engine/Beta | loop | loop/engine |"
+    )
     L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         e, n = r["engine_s"], r["trials"]
-        cells = [r["network"], str(r["tasks"]), fmt_n(n), fmt_s(e), fmt_rate(n / e), fmt_rate(n * r["tasks"] / e),
-                 f"{r['rss_peak_mb']:.0f} MB", fmt_s(r["floor_s"]), f"**{e / r['floor_s']:.2f}**"]
+        cells = [
+            r["network"],
+            str(r["tasks"]),
+            fmt_n(n),
+            fmt_s(e),
+            fmt_rate(n / e),
+            fmt_rate(n * r["tasks"] / e),
+            f"{r['rss_peak_mb']:.0f} MB",
+            fmt_s(r["floor_s"]),
+            f"**{e / r['floor_s']:.2f}**",
+        ]
         for key in ("beta", "loop"):
             x, done = r.get(f"{key}_s"), r.get(f"{key}_trials", n)
             if x is None:
@@ -624,112 +711,144 @@ def report(args, mach, rows, workers, explorer, cli, compare, started, elapsed) 
             cells += [txt, f"{e / x:.2f}" if key == "beta" else f"{x / e:,.0f}"]
         L.append("| " + " | ".join(cells) + " |")
     L.append("")
-    L.append("Networks: *lekhok* = data/plans/lekhok_deployment.yaml; *pert14* = Hillier & Lieberman's "
-             "14-activity PERT example; *net100*, *net1000* = `networks.generated` (seed "
-             f"{networks.GENERATOR_SEED}; quarter-day estimates, 4 / 2 workstreams, 10 / 100 risks, 4 phases, "
-             "3 milestones, a monthly and an hourly cost); *net1000u* = net1000 with estimates to 0.01 day, so "
-             "nearly every PERT shape is distinct (the worst case for table building and memory).")
+    L.append(
+        "Networks: *lekhok* = data/plans/lekhok_deployment.yaml; *pert14* = Hillier & Lieberman's "
+        "14-activity PERT example; *net100*, *net1000* = `networks.generated` (seed "
+        f"{networks.GENERATOR_SEED}; quarter-day estimates, 4 / 2 workstreams, 10 / 100 risks, 4 phases, "
+        "3 milestones, a monthly and an hourly cost); *net1000u* = net1000 with estimates to 0.01 day, so "
+        "nearly every PERT shape is distinct (the worst case for table building and memory)."
+    )
     L.append("")
 
     # Analyses
     L.append("## Analyses, separately")
     L.append("")
-    L.append("Criticality runs inside the engine's chunk loop: its cost is the engine's time minus a run "
-             "with it switched off (`engine._CRITICALITY = False`, a benchmark-only switch). Sensitivity "
-             "(Spearman, on the engine's sample of full schedules: `sample_trials` below, standard error "
-             "about 1/sqrt(sample)), percentiles (`finish_summary`: exact, `np.percentile` on every trial) "
-             "and the rest are timed on the result. *summary* is `summary_dict`, everything `simulate --json` "
-             "prints (it includes sensitivity and percentiles).")
+    L.append(
+        "Criticality runs inside the engine's chunk loop: its cost is the engine's time minus a run "
+        "with it switched off (`engine._CRITICALITY = False`, a benchmark-only switch). Sensitivity "
+        "(Spearman, on the engine's sample of full schedules: `sample_trials` below, standard error "
+        "about 1/sqrt(sample)), percentiles (`finish_summary`: exact, `np.percentile` on every trial) "
+        "and the rest are timed on the result. *summary* is `summary_dict`, everything `simulate --json` "
+        "prints (it includes sensitivity and percentiles)."
+    )
     L.append("")
-    L.append("| network | trials | floor | criticality | sensitivity (sample) | percentiles | **(crit.+sens.+pct.) "
-             "/ floor** | milestones+phases | cost | summary | (crit.+summary) / floor |")
+    L.append(
+        "| network | trials | floor | criticality | sensitivity (sample) | percentiles | **(crit.+sens.+pct.) "
+        "/ floor** | milestones+phases | cost | summary | (crit.+summary) / floor |"
+    )
     L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         if "engine_nocrit_s" not in r:
             continue
         crit = max(0.0, r["engine_s"] - r["engine_nocrit_s"])
         core = crit + r["sensitivity_s"] + r["percentiles_s"]
-        L.append(f"| {r['network']} | {fmt_n(r['trials'])} | {fmt_s(r['floor_s'])} | {fmt_s(crit)} | "
-                 f"{fmt_s(r['sensitivity_s'])} ({r['sample_trials']:,}) | {fmt_s(r['percentiles_s'])} | "
-                 f"**{core / r['floor_s']:.2f}** | {fmt_s(r['milestones_phases_s'])} | {fmt_s(r['cost_s'])} | "
-                 f"{fmt_s(r['summary_s'])} | {(crit + r['summary_s']) / r['floor_s']:.2f} |")
+        L.append(
+            f"| {r['network']} | {fmt_n(r['trials'])} | {fmt_s(r['floor_s'])} | {fmt_s(crit)} | "
+            f"{fmt_s(r['sensitivity_s'])} ({r['sample_trials']:,}) | {fmt_s(r['percentiles_s'])} | "
+            f"**{core / r['floor_s']:.2f}** | {fmt_s(r['milestones_phases_s'])} | {fmt_s(r['cost_s'])} | "
+            f"{fmt_s(r['summary_s'])} | {(crit + r['summary_s']) / r['floor_s']:.2f} |"
+        )
     L.append("")
     draws = [r for r in rows if "draws_s" in r]
     if draws:
-        L.append("Where the engine's time goes (same runs): *draws* = generating the uniform uint16 draws and "
-                 "risk firings alone (`engine._draw` over all blocks).")
+        L.append(
+            "Where the engine's time goes (same runs): *draws* = generating the uniform uint16 draws and "
+            "risk firings alone (`engine._draw` over all blocks)."
+        )
         L.append("")
         L.append("| network | trials | engine | draws | criticality | rest (sampling, scheduling, outputs) |")
         L.append("|---|---:|---:|---:|---:|---:|")
         for r in draws:
             crit = max(0.0, r["engine_s"] - r.get("engine_nocrit_s", r["engine_s"]))
             rest = r["engine_s"] - crit - r["draws_s"]
-            L.append(f"| {r['network']} | {fmt_n(r['trials'])} | {fmt_s(r['engine_s'])} | "
-                     f"{fmt_s(r['draws_s'])} ({r['draws_s'] / r['engine_s']:.0%}) | {fmt_s(crit)} "
-                     f"({crit / r['engine_s']:.0%}) | {fmt_s(rest)} ({rest / r['engine_s']:.0%}) |")
+            L.append(
+                f"| {r['network']} | {fmt_n(r['trials'])} | {fmt_s(r['engine_s'])} | "
+                f"{fmt_s(r['draws_s'])} ({r['draws_s'] / r['engine_s']:.0%}) | {fmt_s(crit)} "
+                f"({crit / r['engine_s']:.0%}) | {fmt_s(rest)} ({rest / r['engine_s']:.0%}) |"
+            )
         L.append("")
 
     # Compile
     L.append("## Compiling a plan (quantile tables)")
     L.append("")
-    L.append("*cold*: a fresh process, every distinct shape's 65,536-cell table built (`compile_plan`); "
-             "*warm*: tables cached (what each `simulate` call pays). Each distinct shape keeps a 256 KB table.")
+    L.append(
+        "*cold*: a fresh process, every distinct shape's 65,536-cell table built (`compile_plan`); "
+        "*warm*: tables cached (what each `simulate` call pays). Each distinct shape keeps a 256 KB table."
+    )
     L.append("")
-    L.append("| network | tasks | random quantities | distinct tables | cold | warm | RSS after import / after tables |")
+    L.append(
+        "| network | tasks | random quantities | distinct tables | cold | warm | RSS after import / after tables |"
+    )
     L.append("|---|---:|---:|---:|---:|---:|---:|")
     seen = set()
     for r in rows:
         if r["network"] in seen:
             continue
         seen.add(r["network"])
-        L.append(f"| {r['network']} | {r['tasks']} | {r['random_rows']} | {r['distinct_tables']} | "
-                 f"{fmt_s(r['compile_cold_s'])} | {fmt_s(r['compile_warm_s'])} | "
-                 f"{r['rss_plan_mb']:.0f} / {r['rss_compile_mb']:.0f} MB |")
+        L.append(
+            f"| {r['network']} | {r['tasks']} | {r['random_rows']} | {r['distinct_tables']} | "
+            f"{fmt_s(r['compile_cold_s'])} | {fmt_s(r['compile_warm_s'])} | "
+            f"{r['rss_plan_mb']:.0f} / {r['rss_compile_mb']:.0f} MB |"
+        )
     L.append("")
 
     # Memory
     L.append("## Memory")
     L.append("")
-    L.append("Peak RSS of the case's process after its first engine run (interpreter, NumPy, the engine "
-             "and the plan; the quantile tables; the result arrays; the rest is the chunk's work arrays and "
-             "allocator slack), and after the analyses (`summary_dict` imports pandas and sorts copies).")
+    L.append(
+        "Peak RSS of the case's process after its first engine run (interpreter, NumPy, the engine "
+        "and the plan; the quantile tables; the result arrays; the rest is the chunk's work arrays and "
+        "allocator slack), and after the analyses (`summary_dict` imports pandas and sorts copies)."
+    )
     L.append("")
-    L.append("| network | trials | chunk (trials) | result arrays | peak RSS | = interpreter+plan + tables + "
-             "result + chunk work | after analyses |")
+    L.append(
+        "| network | trials | chunk (trials) | result arrays | peak RSS | = interpreter+plan + tables + "
+        "result + chunk work | after analyses |"
+    )
     L.append("|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         if r["trials"] < 10**6:
             continue
         rest = r["rss_peak_mb"] - r["rss_compile_mb"] - r["result_mb"]
-        L.append(f"| {r['network']} | {fmt_n(r['trials'])} | {r['chunk_trials']:,} | {r['result_mb']:.0f} MB | "
-                 f"**{r['rss_peak_mb']:.0f} MB** | {r['rss_plan_mb']:.0f} + {r['rss_compile_mb'] - r['rss_plan_mb']:.0f} "
-                 f"+ {r['result_mb']:.0f} + {rest:.0f} MB | {r['rss_after_analyses_mb']:.0f} MB |")
+        L.append(
+            f"| {r['network']} | {fmt_n(r['trials'])} | {r['chunk_trials']:,} | {r['result_mb']:.0f} MB | "
+            f"**{r['rss_peak_mb']:.0f} MB** | {r['rss_plan_mb']:.0f} + {r['rss_compile_mb'] - r['rss_plan_mb']:.0f} "
+            f"+ {r['result_mb']:.0f} + {rest:.0f} MB | {r['rss_after_analyses_mb']:.0f} MB |"
+        )
     L.append("")
 
     if workers:
         L.append("## Workers")
         L.append("")
-        L.append("`simulate(..., workers=2)` (fork; chunks spread over the processes) against one process, "
-                 "best of the runs; every result array compared with `np.array_equal`.")
+        L.append(
+            "`simulate(..., workers=2)` (fork; chunks spread over the processes) against one process, "
+            "best of the runs; every result array compared with `np.array_equal`."
+        )
         L.append("")
         L.append("| network | trials | 1 worker | 2 workers | speed-up | identical |")
         L.append("|---|---:|---:|---:|---:|---|")
         for w in workers:
-            L.append(f"| {w['network']} | {fmt_n(w['trials'])} | {fmt_s(w['one_s'])} | {fmt_s(w['two_s'])} | "
-                     f"**{w['one_s'] / w['two_s']:.2f}x** | {'yes' if w['identical'] else 'NO'} |")
+            L.append(
+                f"| {w['network']} | {fmt_n(w['trials'])} | {fmt_s(w['one_s'])} | {fmt_s(w['two_s'])} | "
+                f"**{w['one_s'] / w['two_s']:.2f}x** | {'yes' if w['identical'] else 'NO'} |"
+            )
         L.append("")
 
     if compare:
         L.append("## Before and after the optimisations")
         L.append("")
-        L.append(f"`engine.py` as of {compare[0]['rev']} (loaded from git) against the current one, same process, "
-                 "best of the runs; every result array asserted identical.")
+        L.append(
+            f"`engine.py` as of {compare[0]['rev']} (loaded from git) against the current one, same process, "
+            "best of the runs; every result array asserted identical."
+        )
         L.append("")
         L.append("| network | trials | before | after | speed-up |")
         L.append("|---|---:|---:|---:|---:|")
         for c in compare:
-            L.append(f"| {c['network']} | {fmt_n(c['trials'])} | {fmt_s(c['before_s'])} | {fmt_s(c['after_s'])} | "
-                     f"**{c['before_s'] / c['after_s']:.2f}x** |")
+            L.append(
+                f"| {c['network']} | {fmt_n(c['trials'])} | {fmt_s(c['before_s'])} | {fmt_s(c['after_s'])} | "
+                f"**{c['before_s'] / c['after_s']:.2f}x** |"
+            )
         L.append("")
 
     if explorer:
@@ -737,15 +856,21 @@ def report(args, mach, rows, workers, explorer, cli, compare, started, elapsed) 
         L.append("")
         if "explorer_error" in explorer:
             L.append(f"(explorer not timed: {explorer['explorer_error']})")
-        L.append(f"- `simulate` alone: best {fmt_s(explorer['simulate_best_s'])}, median "
-                 f"{fmt_s(explorer['simulate_median_s'])} (first call in a fresh process, tables built: "
-                 f"{fmt_s(explorer['first_simulate_s'])})")
+        L.append(
+            f"- `simulate` alone: best {fmt_s(explorer['simulate_best_s'])}, median "
+            f"{fmt_s(explorer['simulate_median_s'])} (first call in a fresh process, tables built: "
+            f"{fmt_s(explorer['first_simulate_s'])})"
+        )
         if "evaluate_best_s" in explorer:
-            L.append(f"- one update without drawing (`ExplorerModel.evaluate`: overlays, re-parse, simulate, "
-                     f"comparison table): best {fmt_s(explorer['evaluate_best_s'])}, median "
-                     f"{fmt_s(explorer['evaluate_median_s'])}")
-            L.append(f"- re-plotting (`plots.scenario_cdfs` + PNG render): best {fmt_s(explorer['plot_best_s'])}, "
-                     f"median {fmt_s(explorer['plot_median_s'])}")
+            L.append(
+                f"- one update without drawing (`ExplorerModel.evaluate`: overlays, re-parse, simulate, "
+                f"comparison table): best {fmt_s(explorer['evaluate_best_s'])}, median "
+                f"{fmt_s(explorer['evaluate_median_s'])}"
+            )
+            L.append(
+                f"- re-plotting (`plots.scenario_cdfs` + PNG render): best {fmt_s(explorer['plot_best_s'])}, "
+                f"median {fmt_s(explorer['plot_median_s'])}"
+            )
         L.append("")
 
     if cli:
@@ -784,14 +909,24 @@ def main(argv=None) -> int:
             if trials > min(max_trials, NETWORK_MAX.get(name, max_trials)):
                 continue
             reps = 5 if trials <= 10**5 else 3 if trials <= 10**6 else 1
-            spec = dict(kind="engine", network=name, trials=trials, reps=reps,
-                        split_criticality=trials <= 10**6, split_draws=trials == 10**6,
-                        loop=name != "net1000u")
+            spec = dict(
+                kind="engine",
+                network=name,
+                trials=trials,
+                reps=reps,
+                split_criticality=trials <= 10**6,
+                split_draws=trials == 10**6,
+                loop=name != "net1000u",
+            )
             print(f"[{now() - t0:6.0f} s] {name} {trials:,} trials ...", file=sys.stderr, flush=True)
             r = run_child(spec)
             rows.append(r)
-            print(f"           engine {fmt_s(r['engine_s'])} ({r['engine_s'] / r['floor_s']:.2f}x floor), "
-                  f"peak {r['rss_peak_mb']:.0f} MB", file=sys.stderr, flush=True)
+            print(
+                f"           engine {fmt_s(r['engine_s'])} ({r['engine_s'] / r['floor_s']:.2f}x floor), "
+                f"peak {r['rss_peak_mb']:.0f} MB",
+                file=sys.stderr,
+                flush=True,
+            )
     workers, compare, explorer = [], [], None
     if not args.quick:
         for name in ("net100", "net1000"):
@@ -816,11 +951,17 @@ def main(argv=None) -> int:
         if out.exists():
             old = out.read_text()
             if NOTES_MARKER in old:
-                notes = old[old.index(NOTES_MARKER) + len(NOTES_MARKER):]
+                notes = old[old.index(NOTES_MARKER) + len(NOTES_MARKER) :]
         out.write_text(text + "\n\n" + NOTES_MARKER + notes.rstrip("\n") + "\n")
         raw = out.with_suffix(".json")
-        raw.write_text(json.dumps(dict(machine=mach, rows=rows, workers=workers, compare=compare,
-                                       explorer=explorer, cli=cli), indent=1, default=str) + "\n")
+        raw.write_text(
+            json.dumps(
+                dict(machine=mach, rows=rows, workers=workers, compare=compare, explorer=explorer, cli=cli),
+                indent=1,
+                default=str,
+            )
+            + "\n"
+        )
         print(f"wrote {out} and {raw}", file=sys.stderr)
     return 0
 

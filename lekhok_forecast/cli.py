@@ -34,6 +34,7 @@ def _positive_int(limit: int):
         if not 1 <= value <= limit:
             raise argparse.ArgumentTypeError(f"must be between 1 and {limit:,}, got {text}")
         return value
+
     return parse
 
 
@@ -59,44 +60,73 @@ def _week(text: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for docs and tests)."""
-    parser = _Parser(prog="lekhok-forecast",
-                     description="Monte Carlo schedule, cost and buffer forecasts from a plan file.")
+    parser = _Parser(
+        prog="lekhok-forecast", description="Monte Carlo schedule, cost and buffer forecasts from a plan file."
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("validate", help="check a plan file (and weekly actuals) and report the first problem")
     p.add_argument("plan", help="plan YAML file")
-    p.add_argument("--scenario", action="append", default=[], metavar="YAML",
-                   help="apply a scenario overlay (repeatable, in order)")
-    p.add_argument("--actuals", default=None, metavar="DIR",
-                   help="also check every weekly actuals file in DIR (YYYY-Www.csv, YYYY-Www.spend.csv) against the plan")
+    p.add_argument(
+        "--scenario",
+        action="append",
+        default=[],
+        metavar="YAML",
+        help="apply a scenario overlay (repeatable, in order)",
+    )
+    p.add_argument(
+        "--actuals",
+        default=None,
+        metavar="DIR",
+        help="also check every weekly actuals file in DIR (YYYY-Www.csv, YYYY-Www.spend.csv) against the plan",
+    )
 
     p = sub.add_parser("simulate", help="simulate a plan and print the forecast")
     p.add_argument("plan", help="plan YAML file")
-    p.add_argument("--trials", type=_positive_int(MAX_TRIALS), default=100_000, help="Monte Carlo trials (default 100000)")
+    p.add_argument(
+        "--trials", type=_positive_int(MAX_TRIALS), default=100_000, help="Monte Carlo trials (default 100000)"
+    )
     p.add_argument("--seed", type=_seed, default=1, help="random seed (default 1)")
-    p.add_argument("--deadline", type=_week, action="append", default=[], metavar="WEEK",
-                   help="also report P(finish <= WEEK); repeatable")
+    p.add_argument(
+        "--deadline",
+        type=_week,
+        action="append",
+        default=[],
+        metavar="WEEK",
+        help="also report P(finish <= WEEK); repeatable",
+    )
     p.add_argument("--workers", type=_positive_int(64), default=1, help="processes (results do not depend on it)")
-    p.add_argument("--scenario", action="append", default=[], metavar="YAML",
-                   help="apply a scenario overlay (repeatable, in order)")
+    p.add_argument(
+        "--scenario",
+        action="append",
+        default=[],
+        metavar="YAML",
+        help="apply a scenario overlay (repeatable, in order)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
 
     p = sub.add_parser("report", help="run the report notebooks and write the weekly PDFs")
     p.add_argument("--week", default=None, metavar="YYYY-Www", help="ISO week (default: the current week)")
     p.add_argument("--plan", default=str(DEFAULT_PLAN), help="plan YAML file (default: the Lekhok plan in data/plans/)")
-    p.add_argument("--trials", type=_positive_int(MAX_TRIALS), default=None,
-                   help=f"Monte Carlo trials (default {REPORT_TRIALS}, as simulate)")
+    p.add_argument(
+        "--trials",
+        type=_positive_int(MAX_TRIALS),
+        default=None,
+        help=f"Monte Carlo trials (default {REPORT_TRIALS}, as simulate)",
+    )
     p.add_argument("--seed", type=_seed, default=1, help="random seed (default 1)")
     p.add_argument("--out", default="reports", metavar="DIR", help="output folder (default reports/)")
     actuals = p.add_mutually_exclusive_group()
-    actuals.add_argument("--actuals", default=None, metavar="DIR",
-                         help="folder of weekly actuals; the report re-forecasts from the latest file at or before"
-                              " the week (default: data/actuals for the default Lekhok plan, none for another plan)")
-    actuals.add_argument("--no-actuals", action="store_true",
-                         help="ignore actuals: report the plan's own forecast")
-    p.add_argument("--notebooks", default=None, metavar="DIR",
-                   help="folder of report notebooks (default notebooks/)")
+    actuals.add_argument(
+        "--actuals",
+        default=None,
+        metavar="DIR",
+        help="folder of weekly actuals; the report re-forecasts from the latest file at or before"
+        " the week (default: data/actuals for the default Lekhok plan, none for another plan)",
+    )
+    actuals.add_argument("--no-actuals", action="store_true", help="ignore actuals: report the plan's own forecast")
+    p.add_argument("--notebooks", default=None, metavar="DIR", help="folder of report notebooks (default notebooks/)")
     return parser
 
 
@@ -129,6 +159,7 @@ def _progress_printer(enabled: bool):
             if done >= total:
                 sys.stderr.write("\n")
             sys.stderr.flush()
+
     return show
 
 
@@ -150,14 +181,20 @@ def _text_summary(s: dict) -> str:
     if "milestones" in s:
         lines.append("Milestones (target week: chance on time, P80 week)")
         for mid, m in s["milestones"].items():
-            lines.append(f"  {mid:<6} week {m['target_week']:g}: {m['p_on_time']:6.1%}, P80 week {m['p80_week']:.1f} [{m['status']}]")
+            lines.append(
+                f"  {mid:<6} week {m['target_week']:g}: {m['p_on_time']:6.1%}, P80 week {m['p80_week']:.1f} [{m['status']}]"
+            )
     if "buffer" in s:
         b = s["buffer"]
         lines.append("Buffer")
-        lines.append(f"  planned {b['buffer']:.0%} of {b['baseline_weeks']:g} weeks = {b['buffered_weeks']:.1f} weeks:"
-                     f" {b['p_within_buffer']:.1%} confidence")
-        lines.append(f"  needed for P80: {b['needed_for_p80']:.0%}, for P90: {b['needed_for_p90']:.0%};"
-                     f" RSEM critical-chain buffer {b['rsem_weeks']:.1f} weeks")
+        lines.append(
+            f"  planned {b['buffer']:.0%} of {b['baseline_weeks']:g} weeks = {b['buffered_weeks']:.1f} weeks:"
+            f" {b['p_within_buffer']:.1%} confidence"
+        )
+        lines.append(
+            f"  needed for P80: {b['needed_for_p80']:.0%}, for P90: {b['needed_for_p90']:.0%};"
+            f" RSEM critical-chain buffer {b['rsem_weeks']:.1f} weeks"
+        )
     top = sorted(s["tasks"].items(), key=lambda kv: -abs(kv[1]["sensitivity"]))[:5]
     lines.append("Top drivers (sensitivity, criticality)")
     for tid, t in top:
@@ -166,7 +203,9 @@ def _text_summary(s: dict) -> str:
         c = s["cost"]
         cur = c["currency"]
         lines.append("Cost")
-        lines.append(f"  mean {cur}{c['mean']:,.0f}, P50 {cur}{c['p50']:,.0f}, P80 {cur}{c['p80']:,.0f}, P90 {cur}{c['p90']:,.0f}")
+        lines.append(
+            f"  mean {cur}{c['mean']:,.0f}, P50 {cur}{c['p50']:,.0f}, P80 {cur}{c['p80']:,.0f}, P90 {cur}{c['p90']:,.0f}"
+        )
         if "budget" in c:
             lines.append(f"  within budget {cur}{c['budget']:,.0f}: {c['p_within_budget']:.1%}")
             for week, p in c["joint_p_by"].items():
@@ -182,9 +221,11 @@ def _cmd_validate(args) -> int:
         from lekhok_forecast.sources.actuals_file import read_weeks
 
         weeks = read_weeks(args.actuals, plan)  # every file validated before anything is printed
-    print(f"{args.plan}: OK: '{plan.name}', {len(plan.tasks)} tasks ({n_effort} effort, "
-          f"{len(plan.tasks) - n_effort} duration), {len(plan.workstreams)} workstreams, "
-          f"{len(plan.risks)} risks, {len(plan.milestones)} milestones, {len(plan.costs)} costs")
+    print(
+        f"{args.plan}: OK: '{plan.name}', {len(plan.tasks)} tasks ({n_effort} effort, "
+        f"{len(plan.tasks) - n_effort} duration), {len(plan.workstreams)} workstreams, "
+        f"{len(plan.risks)} risks, {len(plan.milestones)} milestones, {len(plan.costs)} costs"
+    )
     if args.actuals is not None:
         for a in weeks:
             print(f"{a.path}: OK: {a}")
@@ -196,8 +237,8 @@ def _cmd_validate(args) -> int:
 def _cmd_simulate(args) -> int:
     plan = _load(args.plan, args.scenario)
     deadlines = list(plan.deadlines) + [d for d in args.deadline if d not in plan.deadlines]
-    from lekhok_forecast.core.engine import simulate
     from lekhok_forecast.analysis.summary import summary_dict
+    from lekhok_forecast.core.engine import simulate
 
     show = _progress_printer(sys.stderr.isatty() and args.trials >= 1_000_000)
     result = simulate(plan, args.trials, args.seed, workers=args.workers, progress=show)

@@ -24,8 +24,7 @@ class ForecastInputError(ValueError):
         Field path such as ``tasks[3].effort.high``.
     """
 
-    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
-                 field: str | None = None):
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None, field: str | None = None):
         self.message = " ".join(str(message).split())
         self.file = file
         self.line = line

@@ -6,11 +6,20 @@ import textwrap
 
 import pytest
 
-from lekhok_forecast.sources.actuals_file import (Status, actuals_from_text, as_of_week, iso_week_monday, list_weeks, main,
-                                     read_actuals, read_weeks, week_name)
 from lekhok_forecast.config import ACTUALS_DIR
-from lekhok_forecast.errors import ForecastInputError
 from lekhok_forecast.core.plan import plan_from_text
+from lekhok_forecast.errors import ForecastInputError
+from lekhok_forecast.sources.actuals_file import (
+    Status,
+    actuals_from_text,
+    as_of_week,
+    iso_week_monday,
+    list_weeks,
+    main,
+    read_actuals,
+    read_weeks,
+    week_name,
+)
 
 MINI = """\
 name: mini
@@ -43,8 +52,9 @@ def mini():
 
 
 def parse(plan, body: str, as_of: float = 2.0, spend: str | None = None):
-    return actuals_from_text(HEADER + textwrap.dedent(body), plan, as_of=as_of, path="wk.csv",
-                             spend_text=spend, spend_path="wk.spend.csv")
+    return actuals_from_text(
+        HEADER + textwrap.dedent(body), plan, as_of=as_of, path="wk.csv", spend_text=spend, spend_path="wk.spend.csv"
+    )
 
 
 def test_week_names_map_to_plan_weeks(mini):
@@ -62,13 +72,17 @@ def test_week_names_map_to_plan_weeks(mini):
 
 
 def test_a_good_file(mini):
-    a = parse(mini, """\
+    a = parse(
+        mini,
+        """\
         # comments and blank lines are skipped
 
         a,done,44,0,1.1,,,,took a bit longer
         b,in_progress,10,1.1,,1,2,3,"notes, with a comma"
         c,in_progress,,1.1,,1,1,2,
-        """, spend="cost,spent_to_date\neng,2700\n")
+        """,
+        spend="cost,spent_to_date\neng,2700\n",
+    )
     rows = a.by_task()
     assert a.as_of_week == 2.0
     assert rows["a"].status is Status.DONE and rows["a"].hours_to_date == 44 and rows["a"].finish_week == 1.1
@@ -86,25 +100,62 @@ def test_a_re_estimate_of_a_task_not_started(mini):
 
 # Each bad input: (rows, expected "line: column:" prefix after the file name, message fragment)
 BAD = {
-    "unknown task id": ("a,done,40,0,1,,,,\nbb,in_progress,1,1,,1,1,1,\n", "3: task:", "unknown task 'bb' (did you mean 'b'?)"),
+    "unknown task id": (
+        "a,done,40,0,1,,,,\nbb,in_progress,1,1,,1,1,1,\n",
+        "3: task:",
+        "unknown task 'bb' (did you mean 'b'?)",
+    ),
     "done without finish": ("a,done,40,0,,,,,\n", "2: finish_week:", "is done but has no finish_week"),
-    "finish before start": ("a,done,40,1,0.5,,,,\n", "2: finish_week:", "finished at week 0.5, before it started (week 1)"),
+    "finish before start": (
+        "a,done,40,1,0.5,,,,\n",
+        "2: finish_week:",
+        "finished at week 0.5, before it started (week 1)",
+    ),
     "finish after as-of": ("a,done,40,0,2.5,,,,\n", "2: finish_week:", "week 2.5 is after the as-of week 2"),
     "start after as-of": ("a,in_progress,4,2.2,,1,1,1,\n", "2: start_week:", "week 2.2 is after the as-of week 2"),
-    "negative hours": ("a,in_progress,-3,0,,1,1,1,\n", "2: hours_to_date:", "must be >= 0 (hours cannot be negative), got -3"),
+    "negative hours": (
+        "a,in_progress,-3,0,,1,1,1,\n",
+        "2: hours_to_date:",
+        "must be >= 0 (hours cannot be negative), got -3",
+    ),
     "negative week": ("a,in_progress,3,-1,,1,1,1,\n", "2: start_week:", "must be >= 0"),
-    "done before predecessor": ("a,in_progress,30,0,,1,1,1,\nb,done,20,0.5,1,,,,\n", "3: status:",
-                                "task 'b' is done but its predecessor 'a' is in_progress"),
-    "done before predecessor finished": ("a,done,40,0,1.5,,,,\nb,done,20,0.5,1,,,,\n", "3: finish_week:",
-                                         "finished at week 1, before its predecessor 'a' (week 1.5)"),
-    "started before predecessor": ("b,in_progress,5,0.5,,1,1,1,\n", "2: status:",
-                                   "task 'b' is in_progress but its predecessor 'a' has not started"),
-    "bad status": ("a,finished,40,0,1,,,,\n", "2: status:", "expected one of not_started, in_progress, done, got 'finished'"),
+    "done before predecessor": (
+        "a,in_progress,30,0,,1,1,1,\nb,done,20,0.5,1,,,,\n",
+        "3: status:",
+        "task 'b' is done but its predecessor 'a' is in_progress",
+    ),
+    "done before predecessor finished": (
+        "a,done,40,0,1.5,,,,\nb,done,20,0.5,1,,,,\n",
+        "3: finish_week:",
+        "finished at week 1, before its predecessor 'a' (week 1.5)",
+    ),
+    "started before predecessor": (
+        "b,in_progress,5,0.5,,1,1,1,\n",
+        "2: status:",
+        "task 'b' is in_progress but its predecessor 'a' has not started",
+    ),
+    "bad status": (
+        "a,finished,40,0,1,,,,\n",
+        "2: status:",
+        "expected one of not_started, in_progress, done, got 'finished'",
+    ),
     "malformed number": ("a,done,4O,0,1,,,,\n", "2: hours_to_date:", "expected a number, got '4O'"),
     "not finite": ("a,done,nan,0,1,,,,\n", "2: hours_to_date:", "must be a finite number"),
-    "remaining mode below low": ("a,in_progress,5,0,,2,1,3,\n", "2: remaining_mode:", "must be >= remaining_low (2), got 1"),
-    "remaining high below mode": ("a,in_progress,5,0,,1,2,1.5,\n", "2: remaining_high:", "must be >= remaining_mode (2), got 1.5"),
-    "remaining incomplete": ("a,in_progress,5,0,,1,,3,\n", "2: remaining_mode:", "give remaining_low, remaining_mode and remaining_high together"),
+    "remaining mode below low": (
+        "a,in_progress,5,0,,2,1,3,\n",
+        "2: remaining_mode:",
+        "must be >= remaining_low (2), got 1",
+    ),
+    "remaining high below mode": (
+        "a,in_progress,5,0,,1,2,1.5,\n",
+        "2: remaining_high:",
+        "must be >= remaining_mode (2), got 1.5",
+    ),
+    "remaining incomplete": (
+        "a,in_progress,5,0,,1,,3,\n",
+        "2: remaining_mode:",
+        "give remaining_low, remaining_mode and remaining_high together",
+    ),
     "in progress without remaining": ("a,in_progress,5,0,,,,,\n", "2: remaining_low:", "give its remaining effort"),
     "in progress without start": ("a,in_progress,5,,,1,1,1,\n", "2: start_week:", "give the week it started"),
     "in progress with finish": ("a,in_progress,5,0,1,1,1,1,\n", "2: finish_week:", "has no finish_week"),
@@ -112,8 +163,11 @@ BAD = {
     "done without hours": ("a,done,,0,1,,,,\n", "2: hours_to_date:", "give the effort hours it took"),
     "not started with hours": ("a,not_started,3,,,,,,\n", "2: hours_to_date:", "is not_started but has 3 hours"),
     "not started with start": ("a,not_started,,1,,,,,\n", "2: start_week:", "is not_started, so it has no start_week"),
-    "duplicate row": ("a,done,40,0,1,,,,\nb,in_progress,3,1,,1,1,1,\na,done,40,0,1,,,,\n", "4: task:",
-                      "task 'a' is listed twice (first on line 2)"),
+    "duplicate row": (
+        "a,done,40,0,1,,,,\nb,in_progress,3,1,,1,1,1,\na,done,40,0,1,,,,\n",
+        "4: task:",
+        "task 'a' is listed twice (first on line 2)",
+    ),
     "missing task id": (",done,40,0,1,,,,\n", "2: task:", "missing task id"),
     "too many cells": ("a,done,40,0,1,,,,x,y\n", "2:", "row has 10 cells but the header has 9"),
 }
@@ -131,7 +185,9 @@ def test_bad_rows_give_one_line_naming_file_line_and_column(mini, case):
 
 
 def test_bad_headers(mini):
-    with pytest.raises(ForecastInputError, match=r"^x.csv:1: stauts: unknown column 'stauts' \(did you mean 'status'\?\)"):
+    with pytest.raises(
+        ForecastInputError, match=r"^x.csv:1: stauts: unknown column 'stauts' \(did you mean 'status'\?\)"
+    ):
         actuals_from_text("task,stauts\na,done\n", mini, as_of=1, path="x.csv")
     with pytest.raises(ForecastInputError, match=r"^x.csv:2: missing required column 'status'"):
         actuals_from_text("# a comment\ntask,hours_to_date\na,3\n", mini, as_of=1, path="x.csv")
@@ -142,8 +198,16 @@ def test_bad_headers(mini):
 
 
 SPEND_BAD = {
-    "unknown cost id": ("cost,spent_to_date\neng,10\nclowd,5\n", "3: cost:", "unknown cost id 'clowd' (did you mean 'cloud'?)"),
-    "duplicate cost": ("cost,spent_to_date\neng,10\neng,12\n", "3: cost:", "cost 'eng' is listed twice (first on line 2)"),
+    "unknown cost id": (
+        "cost,spent_to_date\neng,10\nclowd,5\n",
+        "3: cost:",
+        "unknown cost id 'clowd' (did you mean 'cloud'?)",
+    ),
+    "duplicate cost": (
+        "cost,spent_to_date\neng,10\neng,12\n",
+        "3: cost:",
+        "cost 'eng' is listed twice (first on line 2)",
+    ),
     "negative spend": ("cost,spent_to_date\neng,-1\n", "2: spent_to_date:", "must be >= 0"),
     "malformed spend": ("cost,spent_to_date\neng,$10\n", "2: spent_to_date:", "expected a number, got '$10'"),
     "missing spend": ("cost,spent_to_date\neng,\n", "2: spent_to_date:", "missing amount"),
@@ -194,7 +258,9 @@ def test_misnamed_and_early_files(mini, tmp_path):
 def test_error_in_any_week_names_that_file(mini, tmp_path):
     write(tmp_path, "2025-W06.csv", HEADER + "a,in_progress,30,0,,1,2,3,\n")
     write(tmp_path, "2025-W07.csv", HEADER + "a,done,44,0,,,,,\n")
-    with pytest.raises(ForecastInputError, match=r"2025-W07.csv:2: finish_week: task 'a' is done but has no finish_week"):
+    with pytest.raises(
+        ForecastInputError, match=r"2025-W07.csv:2: finish_week: task 'a' is done but has no finish_week"
+    ):
         read_weeks(tmp_path, mini)
 
 
@@ -224,8 +290,11 @@ def test_demo_actuals_are_valid_and_marked_illustrative(lekhok_plan):
     # the story: the Docker tasks took longer than planned, CI/CD landed on time
     done = {a.task: a for a in weeks[-1].tasks if a.done}
     index = lekhok_plan.task_index()
-    ratio = {t: done[t].hours_to_date / lekhok_plan.tasks[index[t]].effort_hours.mode for t in done
-             if lekhok_plan.tasks[index[t]].workstream}
+    ratio = {
+        t: done[t].hours_to_date / lekhok_plan.tasks[index[t]].effort_hours.mode
+        for t in done
+        if lekhok_plan.tasks[index[t]].workstream
+    }
     assert min(ratio[t] for t in ("docker_backend", "docker_frontend", "docker_compose")) > 1.2
     assert all(ratio[t] == pytest.approx(1.0) for t in ("ci_workflows", "ci_secrets", "cd_pipelines"))
     assert done["cd_pipelines"].finish_week <= 4  # M2 on time

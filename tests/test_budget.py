@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import DATA, assert_close, make_plan, mean_tolerance
+
 from lekhok_forecast.analysis.budget import burn_matrix, burn_percentiles, cost_summary, joint_quadrants
 from lekhok_forecast.core.distributions import table_error
 from lekhok_forecast.core.engine import simulate
@@ -83,8 +83,9 @@ def test_cost_summary(result):
     assert (s.p50, s.p80, s.p90) == pytest.approx(tuple(np.percentile(total, [50, 80, 90])))
     assert s.budget == 5000 and s.p_within_budget == pytest.approx(np.mean(total <= 5000))
     f = result.finish_weeks
-    assert s.joint_p_by == pytest.approx({"4": np.mean((total <= 5000) & (f <= 4)),
-                                          "6": np.mean((total <= 5000) & (f <= 6))})
+    assert s.joint_p_by == pytest.approx(
+        {"4": np.mean((total <= 5000) & (f <= 4)), "6": np.mean((total <= 5000) & (f <= 6))}
+    )
     assert s.joint_p_by["6"] <= min(s.p_within_budget, np.mean(f <= 6))
     assert set(s.by_item) == {"office", "cloud", "eng", "ops"}
     assert s.by_item["eng"] == pytest.approx(result.cost_by_item[2].mean())
@@ -123,7 +124,7 @@ def test_burn_reaches_the_total_and_never_decreases(result):
     np.testing.assert_allclose(m[0], 0.0, atol=1e-9)
     assert np.all(np.diff(m, axis=0) >= -1e-6)
     assert result.finish_weeks.max() < 14
-    np.testing.assert_allclose(m[-1], result.cost_total[:result.sample_trials], rtol=1e-5)
+    np.testing.assert_allclose(m[-1], result.cost_total[: result.sample_trials], rtol=1e-5)
 
 
 def test_burn_percentiles(result):

@@ -7,10 +7,15 @@ import math
 
 import numpy as np
 import pytest
-
 from conftest import DATA, make_plan
-from lekhok_forecast.analysis.buffers import (buffer_curve, buffer_summary, buffer_table, critical_chain,
-                                     rsem_buffer_weeks)
+
+from lekhok_forecast.analysis.buffers import (
+    buffer_curve,
+    buffer_summary,
+    buffer_table,
+    critical_chain,
+    rsem_buffer_weeks,
+)
 from lekhok_forecast.core.engine import deterministic_schedule, simulate
 from lekhok_forecast.core.plan import load_plan
 

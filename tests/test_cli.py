@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import DATA, check_documented_keys
 
 # Line numbers matter: every case below names the line of the offending field.
@@ -57,104 +56,275 @@ def edit(old: str, new: str, count: int = 1) -> str:
 # (case id, plan text, line, field or None, words the message must contain)
 BAD_PLANS = [
     # YAML syntax errors
-    ("yaml-unclosed-flow", edit("after: [learn]", "after: [learn"), 14, None,
-     "YAML syntax error: expected ',' or ']', but got ':' (while parsing a flow sequence started on line 13)"),
-    ("yaml-unclosed-quote", edit("name: demo", "name: 'demo"), 27, None,
-     "(while scanning a quoted scalar started on line 1)"),
+    (
+        "yaml-unclosed-flow",
+        edit("after: [learn]", "after: [learn"),
+        14,
+        None,
+        "YAML syntax error: expected ',' or ']', but got ':' (while parsing a flow sequence started on line 13)",
+    ),
+    (
+        "yaml-unclosed-quote",
+        edit("name: demo", "name: 'demo"),
+        27,
+        None,
+        "(while scanning a quoted scalar started on line 1)",
+    ),
     ("yaml-bad-indent", edit("  - id: review\n", "  - id: review\n      bad: indent\n"), 15, None, "YAML syntax error"),
     ("yaml-tab", edit("    duration:", "\tduration:"), 15, None, "YAML syntax error"),
-    ("yaml-duplicate-key", edit("    after: [build]\n", "    after: [build]\n    after: [learn]\n"), 17,
-     "tasks[2].after", "duplicate key 'after'"),
+    (
+        "yaml-duplicate-key",
+        edit("    after: [build]\n", "    after: [build]\n    after: [learn]\n"),
+        17,
+        "tasks[2].after",
+        "duplicate key 'after'",
+    ),
     # not a mapping
     ("not-a-mapping-list", "- name: demo\n- tasks: []\n", 1, None, "expected a mapping, got a list"),
     ("not-a-mapping-text", "just some text\n", 1, None, "expected a mapping, got text"),
     # unknown keys, with a did-you-mean hint
-    ("unknown-top-key", edit("deadlines: [12]", "deadline: [12]"), 3, "deadline",
-     "unknown key 'deadline' (did you mean 'deadlines'?)"),
-    ("unknown-task-key", edit("    effort: {low: 1, mode: 2, high: 3}", "    efort: {low: 1, mode: 2, high: 3}"), 12,
-     "tasks[1].efort", "unknown key 'efort' (did you mean 'effort'?)"),
-    ("unknown-range-key", edit("{low: 1, mode: 2, high: 3}", "{low: 1, mod: 2, high: 3}"), 12,
-     "tasks[1].effort.mod", "(did you mean 'mode'?)"),
-    ("unknown-risk-key", edit("probability: 0.5,", "probabilty: 0.5, probability: 0.5,"), 22,
-     "risks[0].probabilty", "(did you mean 'probability'?)"),
+    (
+        "unknown-top-key",
+        edit("deadlines: [12]", "deadline: [12]"),
+        3,
+        "deadline",
+        "unknown key 'deadline' (did you mean 'deadlines'?)",
+    ),
+    (
+        "unknown-task-key",
+        edit("    effort: {low: 1, mode: 2, high: 3}", "    efort: {low: 1, mode: 2, high: 3}"),
+        12,
+        "tasks[1].efort",
+        "unknown key 'efort' (did you mean 'effort'?)",
+    ),
+    (
+        "unknown-range-key",
+        edit("{low: 1, mode: 2, high: 3}", "{low: 1, mod: 2, high: 3}"),
+        12,
+        "tasks[1].effort.mod",
+        "(did you mean 'mode'?)",
+    ),
+    (
+        "unknown-risk-key",
+        edit("probability: 0.5,", "probabilty: 0.5, probability: 0.5,"),
+        22,
+        "risks[0].probabilty",
+        "(did you mean 'probability'?)",
+    ),
     # missing or wrongly typed fields
     ("missing-name", edit("name: demo\n", ""), 1, None, "missing required key 'name'"),
     ("missing-tasks", "name: demo\n", 1, None, "missing required key 'tasks'"),
     ("missing-id", edit("  - id: review\n", "  - name: review\n"), 14, "tasks[2]", "missing required key 'id'"),
     ("missing-probability", edit("probability: 0.5, ", ""), 22, "risks[0]", "missing required key 'probability'"),
-    ("wrong-type-number", edit("target_week: 2", "target_week: soon"), 24, "milestones[0].target_week",
-     "expected a number, got text 'soon'"),
+    (
+        "wrong-type-number",
+        edit("target_week: 2", "target_week: soon"),
+        24,
+        "milestones[0].target_week",
+        "expected a number, got text 'soon'",
+    ),
     ("wrong-type-list", edit("after: [learn]", "after: learn"), 13, "tasks[1].after", "expected a list"),
     ("wrong-type-tasks", "name: demo\ntasks: 3\n", 2, "tasks", "expected a list, got int 3"),
-    ("wrong-type-bool", edit("effort: {low: 1, high: 2}", "effort: {low: 1, high: yes}"), 9, "tasks[0].effort.high",
-     "expected a number, got a boolean"),
-    ("empty-value", edit("effort: {low: 1, high: 2}", "effort:"), 9, "tasks[0].effort", "expected a number, got nothing"),
+    (
+        "wrong-type-bool",
+        edit("effort: {low: 1, high: 2}", "effort: {low: 1, high: yes}"),
+        9,
+        "tasks[0].effort.high",
+        "expected a number, got a boolean",
+    ),
+    (
+        "empty-value",
+        edit("effort: {low: 1, high: 2}", "effort:"),
+        9,
+        "tasks[0].effort",
+        "expected a number, got nothing",
+    ),
     # negative or non-finite numbers
-    ("negative", edit("effort: {low: 1, high: 2}", "effort: {low: -1, high: 2}"), 9, "tasks[0].effort.low",
-     "must be >= 0, got -1"),
-    ("nan", edit("duration: {low: 1, high: 2}", "duration: {low: 1, high: .nan}"), 15, "tasks[2].duration.high",
-     "must be a finite number"),
+    (
+        "negative",
+        edit("effort: {low: 1, high: 2}", "effort: {low: -1, high: 2}"),
+        9,
+        "tasks[0].effort.low",
+        "must be >= 0, got -1",
+    ),
+    (
+        "nan",
+        edit("duration: {low: 1, high: 2}", "duration: {low: 1, high: .nan}"),
+        15,
+        "tasks[2].duration.high",
+        "must be a finite number",
+    ),
     ("inf", edit("target_week: 2", "target_week: .inf"), 24, "milestones[0].target_week", "must be a finite number"),
     ("negative-cost", edit("per_month: 300", "per_month: -300"), 26, "costs[0].per_month", "must be >= 0"),
     # low / mode / high out of order
-    ("high-below-mode", edit("{low: 2, mode: 4, high: 6}", "{low: 2, mode: 4, high: 2}"), 19, "tasks[3].effort.high",
-     "must be >= mode (4), got 2"),
-    ("mode-below-low", edit("{low: 1, mode: 2, high: 3}", "{low: 2.5, mode: 2, high: 3}"), 12,
-     "tasks[1].effort.mode", "must be >= low (2.5), got 2"),
-    ("high-below-low", edit("duration: {low: 1, high: 2}", "duration: {low: 3, high: 2}"), 15,
-     "tasks[2].duration.high", "must be >= low (3), got 2"),
+    (
+        "high-below-mode",
+        edit("{low: 2, mode: 4, high: 6}", "{low: 2, mode: 4, high: 2}"),
+        19,
+        "tasks[3].effort.high",
+        "must be >= mode (4), got 2",
+    ),
+    (
+        "mode-below-low",
+        edit("{low: 1, mode: 2, high: 3}", "{low: 2.5, mode: 2, high: 3}"),
+        12,
+        "tasks[1].effort.mode",
+        "must be >= low (2.5), got 2",
+    ),
+    (
+        "high-below-low",
+        edit("duration: {low: 1, high: 2}", "duration: {low: 3, high: 2}"),
+        15,
+        "tasks[2].duration.high",
+        "must be >= low (3), got 2",
+    ),
     # duplicate or malformed ids
-    ("duplicate-id", edit("  - id: review\n    duration: {low: 1, high: 2}\n    after: [build]\n",
-                          "  - id: learn\n    duration: {low: 1, high: 2}\n    after: [build]\n"), 14,
-     "tasks[2].id", "duplicate id 'learn' (first used by tasks[0])"),
+    (
+        "duplicate-id",
+        edit(
+            "  - id: review\n    duration: {low: 1, high: 2}\n    after: [build]\n",
+            "  - id: learn\n    duration: {low: 1, high: 2}\n    after: [build]\n",
+        ),
+        14,
+        "tasks[2].id",
+        "duplicate id 'learn' (first used by tasks[0])",
+    ),
     ("malformed-id", edit("  - id: review", "  - id: Review-2"), 14, "tasks[2].id", "malformed id 'Review-2'"),
     ("malformed-workstream-id", edit("  infra: {", "  infra-1: {"), 5, "workstreams.infra-1", "malformed id"),
     # unknown ids in after, tasks, workstream, from_task
-    ("unknown-after", edit("after: [review]", "after: [reveiw]"), 20, "tasks[3].after[0]",
-     "unknown task 'reveiw' (did you mean 'review'?)"),
-    ("unknown-risk-task", edit("tasks: [build], effort", "tasks: [buld], effort"), 22, "risks[0].tasks[0]",
-     "unknown task 'buld' (did you mean 'build'?)"),
-    ("unknown-milestone-task", edit("tasks: [build], target_week", "tasks: [ship], target_week"), 24,
-     "milestones[0].tasks[0]", "unknown task 'ship'"),
-    ("unknown-workstream", edit("    workstream: infra\n    effort: {low: 2",
-                                "    workstream: infr\n    effort: {low: 2"), 18, "tasks[3].workstream",
-     "unknown workstream 'infr' (did you mean 'infra'?)"),
-    ("unknown-from-task", edit("from_task: learn", "from_task: lern"), 26, "costs[0].from_task",
-     "unknown task 'lern' (did you mean 'learn'?)"),
+    (
+        "unknown-after",
+        edit("after: [review]", "after: [reveiw]"),
+        20,
+        "tasks[3].after[0]",
+        "unknown task 'reveiw' (did you mean 'review'?)",
+    ),
+    (
+        "unknown-risk-task",
+        edit("tasks: [build], effort", "tasks: [buld], effort"),
+        22,
+        "risks[0].tasks[0]",
+        "unknown task 'buld' (did you mean 'build'?)",
+    ),
+    (
+        "unknown-milestone-task",
+        edit("tasks: [build], target_week", "tasks: [ship], target_week"),
+        24,
+        "milestones[0].tasks[0]",
+        "unknown task 'ship'",
+    ),
+    (
+        "unknown-workstream",
+        edit("    workstream: infra\n    effort: {low: 2", "    workstream: infr\n    effort: {low: 2"),
+        18,
+        "tasks[3].workstream",
+        "unknown workstream 'infr' (did you mean 'infra'?)",
+    ),
+    (
+        "unknown-from-task",
+        edit("from_task: learn", "from_task: lern"),
+        26,
+        "costs[0].from_task",
+        "unknown task 'lern' (did you mean 'learn'?)",
+    ),
     # dependency cycles, named
-    ("cycle", edit("    after: [build]\n", "    after: [build, deploy]\n"), 16, "tasks[2].after",
-     "dependency cycle: review -> deploy -> review"),
+    (
+        "cycle",
+        edit("    after: [build]\n", "    after: [build, deploy]\n"),
+        16,
+        "tasks[2].after",
+        "dependency cycle: review -> deploy -> review",
+    ),
     ("self-cycle", edit("after: [learn]", "after: [build]"), 13, "tasks[1].after", "cannot come after itself"),
     # both or neither of effort and duration; effort without a workstream
-    ("both-effort-and-duration", edit("    after: [learn]\n", "    after: [learn]\n    duration: 2\n"), 10, "tasks[1]",
-     "needs exactly one of 'effort' (with a workstream) and 'duration'"),
-    ("neither-effort-nor-duration", edit("    duration: {low: 1, high: 2}\n", ""), 14, "tasks[2]",
-     "needs exactly one of 'effort'"),
-    ("effort-without-workstream", edit("    workstream: infra\n    effort: {low: 2",
-                                       "    effort: {low: 2"), 18, "tasks[3].effort",
-     "has effort but no 'workstream'"),
-    ("duration-with-workstream", edit("    duration: {low: 1, high: 2}\n",
-                                      "    workstream: infra\n    duration: {low: 1, high: 2}\n"), 16,
-     "tasks[2].duration", "needs 'effort'"),
+    (
+        "both-effort-and-duration",
+        edit("    after: [learn]\n", "    after: [learn]\n    duration: 2\n"),
+        10,
+        "tasks[1]",
+        "needs exactly one of 'effort' (with a workstream) and 'duration'",
+    ),
+    (
+        "neither-effort-nor-duration",
+        edit("    duration: {low: 1, high: 2}\n", ""),
+        14,
+        "tasks[2]",
+        "needs exactly one of 'effort'",
+    ),
+    (
+        "effort-without-workstream",
+        edit("    workstream: infra\n    effort: {low: 2", "    effort: {low: 2"),
+        18,
+        "tasks[3].effort",
+        "has effort but no 'workstream'",
+    ),
+    (
+        "duration-with-workstream",
+        edit("    duration: {low: 1, high: 2}\n", "    workstream: infra\n    duration: {low: 1, high: 2}\n"),
+        16,
+        "tasks[2].duration",
+        "needs 'effort'",
+    ),
     # zero capacity
-    ("zero-capacity", edit("{hours_per_week: {low: 10, high: 20}}", "{hours_per_week: 0}"), 5,
-     "workstreams.infra.hours_per_week", "must be > 0, got 0"),
-    ("zero-capacity-low", edit("{hours_per_week: {low: 10, high: 20}}", "{hours_per_week: {low: 0, high: 20}}"), 5,
-     "workstreams.infra.hours_per_week.low", "must be > 0, got 0"),
+    (
+        "zero-capacity",
+        edit("{hours_per_week: {low: 10, high: 20}}", "{hours_per_week: 0}"),
+        5,
+        "workstreams.infra.hours_per_week",
+        "must be > 0, got 0",
+    ),
+    (
+        "zero-capacity-low",
+        edit("{hours_per_week: {low: 10, high: 20}}", "{hours_per_week: {low: 0, high: 20}}"),
+        5,
+        "workstreams.infra.hours_per_week.low",
+        "must be > 0, got 0",
+    ),
     # probabilities outside [0, 1]
-    ("probability-above-one", edit("probability: 0.5", "probability: 1.5"), 22, "risks[0].probability",
-     "expected a probability in [0, 1], got 1.5"),
-    ("probability-negative", edit("probability: 0.5", "probability: -0.1"), 22, "risks[0].probability",
-     "expected a probability in [0, 1], got -0.1"),
-    ("probability-text", edit("probability: 0.5", "probability: likely"), 22, "risks[0].probability",
-     "expected a probability in [0, 1]"),
+    (
+        "probability-above-one",
+        edit("probability: 0.5", "probability: 1.5"),
+        22,
+        "risks[0].probability",
+        "expected a probability in [0, 1], got 1.5",
+    ),
+    (
+        "probability-negative",
+        edit("probability: 0.5", "probability: -0.1"),
+        22,
+        "risks[0].probability",
+        "expected a probability in [0, 1], got -0.1",
+    ),
+    (
+        "probability-text",
+        edit("probability: 0.5", "probability: likely"),
+        22,
+        "risks[0].probability",
+        "expected a probability in [0, 1]",
+    ),
     # bad dates, units and deadlines
-    ("date-impossible", edit("units: days\n", "units: days\nstart: 2025-02-30\n"), 3, "start",
-     "invalid value '2025-02-30'"),
+    (
+        "date-impossible",
+        edit("units: days\n", "units: days\nstart: 2025-02-30\n"),
+        3,
+        "start",
+        "invalid value '2025-02-30'",
+    ),
     ("date-text", edit("units: days\n", "units: days\nstart: next monday\n"), 3, "start", "expected an ISO date"),
-    ("units", edit("units: days", "units: dayz"), 2, "units", "expected one of hours, days, weeks, got 'dayz' (did you mean 'days'?)"),
-    ("range-unit", edit("effort: {low: 1, high: 2}", "effort: {low: 1, high: 2, unit: minutes}"), 9,
-     "tasks[0].effort.unit", "expected one of hours, days, weeks"),
+    (
+        "units",
+        edit("units: days", "units: dayz"),
+        2,
+        "units",
+        "expected one of hours, days, weeks, got 'dayz' (did you mean 'days'?)",
+    ),
+    (
+        "range-unit",
+        edit("effort: {low: 1, high: 2}", "effort: {low: 1, high: 2, unit: minutes}"),
+        9,
+        "tasks[0].effort.unit",
+        "expected one of hours, days, weeks",
+    ),
     ("deadline-negative", edit("deadlines: [12]", "deadlines: [12, -1]"), 3, "deadlines[1]", "must be > 0, got -1"),
     ("deadline-zero", edit("deadlines: [12]", "deadlines: [0]"), 3, "deadlines[0]", "must be > 0, got 0"),
     ("deadline-nan", edit("deadlines: [12]", "deadlines: [.nan]"), 3, "deadlines[0]", "must be a finite number"),
@@ -265,8 +435,7 @@ def test_simulate_json_on_the_lekhok_plan(run_cli, lekhok_path, lekhok_plan):
 
 
 def test_extra_deadline_adds_its_key(run_cli, lekhok_path, lekhok_plan):
-    rc, out, _ = run_cli("simulate", lekhok_path, "--trials", "2000", "--deadline", "1.5", "--deadline", "14",
-                         "--json")
+    rc, out, _ = run_cli("simulate", lekhok_path, "--trials", "2000", "--deadline", "1.5", "--deadline", "14", "--json")
     s = json.loads(out)
     assert rc == 0
     check_documented_keys(s, lekhok_plan, deadlines=("12", "14", "16", "1.5"))  # 14 is not repeated
@@ -290,9 +459,22 @@ def test_same_seed_same_json(run_cli, lekhok_path):
 def test_text_output_is_readable(run_cli, lekhok_path):
     rc, out, err = run_cli("simulate", lekhok_path, "--trials", "3000", "--deadline", "15")
     assert rc == 0 and err == ""
-    for words in ("Lekhok production deployment", "3,000 trials, seed 1", "Finish (weeks from start)", "P80",
-                  "Chance of finishing by", "week    12:", "week    15:", "Milestones", "M1", "Buffer",
-                  "planned 20% of 12 weeks", "Top drivers", "Cost", "within budget"):
+    for words in (
+        "Lekhok production deployment",
+        "3,000 trials, seed 1",
+        "Finish (weeks from start)",
+        "P80",
+        "Chance of finishing by",
+        "week    12:",
+        "week    15:",
+        "Milestones",
+        "M1",
+        "Buffer",
+        "planned 20% of 12 weeks",
+        "Top drivers",
+        "Cost",
+        "within budget",
+    ):
         assert words in out, words
     assert "{" not in out and "Traceback" not in out
     assert max(len(line) for line in out.splitlines()) < 120
@@ -313,9 +495,11 @@ def _console_script() -> str:
     return str(here) if here.exists() else "lekhok-forecast"
 
 
-@pytest.mark.parametrize("args", [["simulate", str(DATA / "bad_effort_order.yaml")],
-                                  ["simulate", str(DATA / "minimal.yaml"), "--trials", "abc"]],
-                         ids=["bad-plan", "bad-trials"])
+@pytest.mark.parametrize(
+    "args",
+    [["simulate", str(DATA / "bad_effort_order.yaml")], ["simulate", str(DATA / "minimal.yaml"), "--trials", "abc"]],
+    ids=["bad-plan", "bad-trials"],
+)
 def test_console_script_bad_input(args):
     proc = subprocess.run([_console_script(), *args], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
@@ -325,7 +509,11 @@ def test_console_script_bad_input(args):
 
 
 def test_console_script_json():
-    proc = subprocess.run([_console_script(), "simulate", str(DATA / "minimal.yaml"), "--trials", "2000", "--json"],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [_console_script(), "simulate", str(DATA / "minimal.yaml"), "--trials", "2000", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0 and proc.stderr == ""
     assert json.loads(proc.stdout)["trials"] == 2000

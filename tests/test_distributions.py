@@ -10,11 +10,19 @@ import math
 
 import numpy as np
 import pytest
+from conftest import K_SE, assert_close, make_plan, mean_tolerance, prob_tolerance, var_tolerance
 from scipy import stats
 
-from conftest import K_SE, assert_close, make_plan, mean_tolerance, prob_tolerance, var_tolerance
-from lekhok_forecast.core.distributions import (TABLE_SIZE, Z95, Dist, Range, cell_midpoints, lognormal_params,
-                                           quantile_table, table_error)
+from lekhok_forecast.core.distributions import (
+    TABLE_SIZE,
+    Z95,
+    Dist,
+    Range,
+    cell_midpoints,
+    lognormal_params,
+    quantile_table,
+    table_error,
+)
 from lekhok_forecast.core.engine import simulate
 
 N = 200_000  # trials for one-task known-answer runs (a few milliseconds each)
@@ -53,10 +61,12 @@ def scipy_law(r: Range):
 
 def one_task_samples(r: Range, trials: int = N, seed: int = 11) -> np.ndarray:
     """Engine samples of a single duration task (weeks) whose duration is `r`."""
-    spec = {Dist.UNIFORM: f"{{low: {r.low}, high: {r.high}}}",
-            Dist.PERT: f"{{low: {r.low}, mode: {r.mode}, high: {r.high}}}",
-            Dist.TRIANGULAR: f"{{low: {r.low}, mode: {r.mode}, high: {r.high}, dist: triangular}}",
-            Dist.LOGNORMAL: f"{{low: {r.low}, high: {r.high}, dist: lognormal}}"}[r.dist]
+    spec = {
+        Dist.UNIFORM: f"{{low: {r.low}, high: {r.high}}}",
+        Dist.PERT: f"{{low: {r.low}, mode: {r.mode}, high: {r.high}}}",
+        Dist.TRIANGULAR: f"{{low: {r.low}, mode: {r.mode}, high: {r.high}, dist: triangular}}",
+        Dist.LOGNORMAL: f"{{low: {r.low}, high: {r.high}, dist: lognormal}}",
+    }[r.dist]
     plan = make_plan(f"""
         name: one task
         units: weeks
@@ -77,8 +87,9 @@ def test_fixed_and_scaled():
     assert (r.low, r.mode, r.high) == (8, 16, 32) and r.is_random
 
 
-@pytest.mark.parametrize("r", [uniform(1, 3), pert(1, 2, 4), pert(0, 0, 1), tri(1, 2, 5), tri(0, 1, 1),
-                               lognormal(2, 8)])
+@pytest.mark.parametrize(
+    "r", [uniform(1, 3), pert(1, 2, 4), pert(0, 0, 1), tri(1, 2, 5), tri(0, 1, 1), lognormal(2, 8)]
+)
 def test_mean_and_cdf_match_scipy(r):
     law = scipy_law(r)
     assert r.mean == pytest.approx(law.mean(), rel=1e-12)
@@ -114,8 +125,9 @@ def test_affine_shares_tables_between_ranges_of_one_shape():
 # ------------------------------------------------------------------ quantile tables
 
 
-@pytest.mark.parametrize("key", [("uniform",), ("pert", 3.0, 3.0), ("pert", 1.0, 5.0), ("triangular", 0.25),
-                                 ("lognormal", 0.4)])
+@pytest.mark.parametrize(
+    "key", [("uniform",), ("pert", 3.0, 3.0), ("pert", 1.0, 5.0), ("triangular", 0.25), ("lognormal", 0.4)]
+)
 def test_tables_are_frozen_monotone_float32(key):
     t = quantile_table(key)
     assert t.dtype == np.float32 and t.shape == (TABLE_SIZE,) and not t.flags.writeable
@@ -130,8 +142,30 @@ def test_cell_midpoints():
     assert u[0] == 0.5 / TABLE_SIZE and u[-1] == 1 - 0.5 / TABLE_SIZE
 
 
-PERT_MODES = [0.0, 1e-6, 1e-4, 1e-3, 0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.75,
-              0.9, 0.95, 0.99, 0.999, 1 - 1e-6, 1.0]
+PERT_MODES = [
+    0.0,
+    1e-6,
+    1e-4,
+    1e-3,
+    0.005,
+    0.01,
+    0.02,
+    0.05,
+    0.1,
+    0.15,
+    0.2,
+    0.3,
+    0.4,
+    0.5,
+    0.6,
+    0.75,
+    0.9,
+    0.95,
+    0.99,
+    0.999,
+    1 - 1e-6,
+    1.0,
+]
 
 
 @pytest.mark.parametrize("c", PERT_MODES)
@@ -197,8 +231,10 @@ def _check_moments(r: Range, x: np.ndarray):
     n = x.size
     width = (r.high - r.low) if r.dist is not Dist.LOGNORMAL else law.ppf(1 - 1e-9)
     bias = width * table_error(r)  # |E_table - E| <= width * Kolmogorov distance
-    errs = [assert_close(x.mean(), mean, mean_tolerance(var, n) + bias, f"mean {r}"),
-            assert_close(x.var(ddof=1), var, var_tolerance(var, mu4, n) + 2 * width * bias, f"var {r}")]
+    errs = [
+        assert_close(x.mean(), mean, mean_tolerance(var, n) + bias, f"mean {r}"),
+        assert_close(x.var(ddof=1), var, var_tolerance(var, mu4, n) + 2 * width * bias, f"var {r}"),
+    ]
     return errs
 
 

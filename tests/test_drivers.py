@@ -6,11 +6,16 @@ import math
 
 import numpy as np
 import pytest
+from conftest import DATA, K_SE, assert_close, make_plan, prob_tolerance
 from scipy import stats
 
-from conftest import DATA, K_SE, assert_close, make_plan, prob_tolerance
-from lekhok_forecast.analysis.drivers import (_spearman_rows, capacity_sensitivity, driver_table, spearman_sensitivity,
-                                     task_estimates)
+from lekhok_forecast.analysis.drivers import (
+    _spearman_rows,
+    capacity_sensitivity,
+    driver_table,
+    spearman_sensitivity,
+    task_estimates,
+)
 from lekhok_forecast.core.engine import simulate
 from lekhok_forecast.core.plan import load_plan
 
@@ -60,8 +65,9 @@ def test_textbook_criticality_matches_path_enumeration():
     paths = ["aceg" + "h", "bdgh", "acfh"]
     lengths = np.array([sum(d[t] for t in p) for p in paths])
     longest = lengths >= lengths.max(axis=0) - 1e-5
-    expected = {t.id: float(np.mean(np.any([longest[k] for k, p in enumerate(paths) if t.id in p], axis=0)))
-                for t in plan.tasks}
+    expected = {
+        t.id: float(np.mean(np.any([longest[k] for k, p in enumerate(paths) if t.id in p], axis=0))) for t in plan.tasks
+    }
     got = crit(r)
     for tid in expected:
         assert got[tid] == pytest.approx(expected[tid], abs=2e-3), tid

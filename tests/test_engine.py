@@ -11,14 +11,20 @@ import math
 
 import numpy as np
 import pytest
+from conftest import DATA, assert_close, make_plan, mean_tolerance, prob_tolerance, var_tolerance
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import DATA, assert_close, make_plan, mean_tolerance, prob_tolerance, var_tolerance
 from lekhok_forecast.core import engine
 from lekhok_forecast.core.distributions import Dist, Range, table_error
-from lekhok_forecast.core.engine import (BLOCK_TRIALS, compile_plan, default_chunk_trials, deterministic_schedule,
-                                    sampler_calls, simulate)
+from lekhok_forecast.core.engine import (
+    BLOCK_TRIALS,
+    compile_plan,
+    default_chunk_trials,
+    deterministic_schedule,
+    sampler_calls,
+    simulate,
+)
 from lekhok_forecast.core.plan import Cost, Milestone, Plan, Risk, Task, Workstream, load_plan
 
 N = 200_000
@@ -36,8 +42,9 @@ def irwin_hall_cdf(x: float, n: int) -> float:
 
 @pytest.mark.parametrize("n", [2, 3])
 def test_chain_of_uniforms_is_irwin_hall(n):
-    tasks = "\n".join(f"  - {{id: t{i}, duration: {{low: 0, high: 1}}{', after: [t%d]' % (i - 1) if i else ''}}}"
-                      for i in range(n))
+    tasks = "\n".join(
+        f"  - {{id: t{i}, duration: {{low: 0, high: 1}}{f', after: [t{i - 1}]' if i else ''}}}" for i in range(n)
+    )
     plan = make_plan(f"name: chain\nunits: weeks\ntasks:\n{tasks}\n")
     f = simulate(plan, N, seed=3).finish_weeks
     mean, var = n / 2, n / 12
@@ -176,7 +183,8 @@ def test_risk_event_fires_with_its_probability_and_adds_its_impact():
 
 
 def test_effort_risk_adds_hours_and_hits_each_listed_task_with_one_draw():
-    plan = make_plan("""
+    plan = make_plan(
+        """
         name: risk
         units: hours
         workstreams:
@@ -188,7 +196,8 @@ def test_effort_risk_adds_hours_and_hits_each_listed_task_with_one_draw():
           - {id: c, duration: 1, units: weeks}
         risks:
           - {id: r, probability: 0.5, tasks: [a, b], effort: {low: 5, high: 15}}
-        """.replace(", units: weeks", ""))
+        """.replace(", units: weeks", "")
+    )
     n = 40_000
     r = simulate(plan, n, seed=12, sample_trials=n)
     fa, fb = r.sample_finish_weeks[:2]
@@ -196,7 +205,9 @@ def test_effort_risk_adds_hours_and_hits_each_listed_task_with_one_draw():
     hit = fa > 2
     assert_close(hit.mean(), 0.5, prob_tolerance(0.5, n), "P(fired)")
     np.testing.assert_allclose(r.hours_by_workstream[0], fa * 10, rtol=1e-6)  # hours include the impact
-    assert_close(r.hours_by_workstream[0].mean(), 20 + 0.5 * 10, mean_tolerance(0.5 * (100 / 12 + 100) - 25, n), "hours")
+    assert_close(
+        r.hours_by_workstream[0].mean(), 20 + 0.5 * 10, mean_tolerance(0.5 * (100 / 12 + 100) - 25, n), "hours"
+    )
 
 
 def test_risk_with_probability_zero_or_one():
@@ -214,8 +225,9 @@ def test_textbook_pert_network():
     """General Foundry: expected critical path A-C-E-G-H = 15 weeks; every trial's finish is at
     least the length of each path; the mean of the critical path's length is 15."""
     plan = load_plan(DATA / "textbook_pert.yaml")
-    means = plan.with_changes(tasks=tuple(t.__class__(**{**t.__dict__, "duration_weeks": Range.fixed(t.estimate.mean)})
-                                          for t in plan.tasks))
+    means = plan.with_changes(
+        tasks=tuple(t.__class__(**{**t.__dict__, "duration_weeks": Range.fixed(t.estimate.mean)}) for t in plan.tasks)
+    )
     start, finish = deterministic_schedule(means, "mode")
     np.testing.assert_allclose(start, [0, 0, 2, 3, 4, 4, 8, 13])
     np.testing.assert_allclose(finish, [2, 3, 4, 7, 8, 7, 13, 15])
@@ -224,8 +236,11 @@ def test_textbook_pert_network():
     d = r.sample_duration_weeks.astype(float)
     idx = plan.task_index()
     cp = sum(d[idx[x]] for x in "aceg") + d[idx["h"]]
-    var = sum((t.estimate.mean - t.estimate.low) * (t.estimate.high - t.estimate.mean) / 7
-              for t in plan.tasks if t.id in "aceg h")  # PERT-beta: (mu - a)(b - mu)/7
+    var = sum(
+        (t.estimate.mean - t.estimate.low) * (t.estimate.high - t.estimate.mean) / 7
+        for t in plan.tasks
+        if t.id in "aceg h"
+    )  # PERT-beta: (mu - a)(b - mu)/7
     assert_close(cp.mean(), 15.0, mean_tolerance(var, n), "mean critical path")
     other = d[idx["b"]] + d[idx["d"]] + d[idx["g"]] + d[idx["h"]]
     third = d[idx["a"]] + d[idx["c"]] + d[idx["f"]] + d[idx["h"]]
@@ -250,8 +265,9 @@ def test_done_tasks_not_before_and_hours_spent():
           - {id: later, duration: 5}
         """)
     tasks = list(plan.tasks)
-    tasks[0] = tasks[0].__class__(**{**tasks[0].__dict__, "done_start_week": 0.5, "done_finish_week": 3.0,
-                                     "hours_spent": 25.0})
+    tasks[0] = tasks[0].__class__(
+        **{**tasks[0].__dict__, "done_start_week": 0.5, "done_finish_week": 3.0, "hours_spent": 25.0}
+    )
     tasks[2] = tasks[2].__class__(**{**tasks[2].__dict__, "not_before_week": 4.0})
     r = simulate(plan.with_changes(tasks=tuple(tasks)), 1000)
     np.testing.assert_array_equal(r.sample_start_weeks[0], 0.5)
@@ -275,11 +291,19 @@ def test_result_shapes_and_str():
     np.testing.assert_array_equal(r.sample_finish_weeks.max(axis=0), r.finish_weeks[:700])
 
 
-@pytest.mark.parametrize("kwargs, words", [
-    (dict(trials=0), "trials"), (dict(trials=-5), "trials"), (dict(trials=2.5), "trials"),
-    (dict(trials=True), "trials"), (dict(seed=-1), "seed"), (dict(seed=1.5), "seed"),
-    (dict(workers=0), "workers"), (dict(chunk_trials=0), "chunk_trials"),
-])
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        (dict(trials=0), "trials"),
+        (dict(trials=-5), "trials"),
+        (dict(trials=2.5), "trials"),
+        (dict(trials=True), "trials"),
+        (dict(seed=-1), "seed"),
+        (dict(seed=1.5), "seed"),
+        (dict(workers=0), "workers"),
+        (dict(chunk_trials=0), "chunk_trials"),
+    ],
+)
 def test_simulate_rejects_bad_arguments(kwargs, words):
     plan = load_plan(DATA / "minimal.yaml")
     args = {"trials": 100, **kwargs}
@@ -315,8 +339,17 @@ def test_deterministic_schedule_low_mode_high():
 
 
 def assert_same_result(a, b, prefix: int | None = None, criticality: bool = True):
-    names = ["finish_weeks", "milestone_weeks", "phase_end_weeks", "cost_by_item", "hours_by_workstream",
-             "sample_start_weeks", "sample_finish_weeks", "sample_capacity", "sample_cost_rates"]
+    names = [
+        "finish_weeks",
+        "milestone_weeks",
+        "phase_end_weeks",
+        "cost_by_item",
+        "hours_by_workstream",
+        "sample_start_weeks",
+        "sample_finish_weeks",
+        "sample_capacity",
+        "sample_cost_rates",
+    ]
     for name in names:
         x, y = getattr(a, name), getattr(b, name)
         if prefix is not None:
@@ -370,8 +403,10 @@ def random_plans(draw, allow_lognormal: bool = True, risk_probability=None) -> P
     """Small random DAG plans: duration tasks and effort tasks on fixed-capacity workstreams,
     `after` only to earlier tasks, one risk, one milestone and two costs."""
     n_ws = draw(st.integers(0, 2))
-    workstreams = tuple(Workstream(f"w{i}", f"w{i}", hours_per_week=Range.fixed(draw(st.sampled_from([4.0, 10.0, 25.0]))))
-                        for i in range(n_ws))
+    workstreams = tuple(
+        Workstream(f"w{i}", f"w{i}", hours_per_week=Range.fixed(draw(st.sampled_from([4.0, 10.0, 25.0]))))
+        for i in range(n_ws)
+    )
     n = draw(st.integers(1, 7))
     tasks = []
     for i in range(n):
@@ -385,13 +420,22 @@ def random_plans(draw, allow_lognormal: bool = True, risk_probability=None) -> P
     hit = tasks[draw(st.integers(0, n - 1))]
     p = draw(st.sampled_from([0.0, 0.3, 1.0])) if risk_probability is None else risk_probability
     impact = Range(Dist.UNIFORM, 0.5, 1.0, 1.5)
-    risk = Risk("r", "r", p, (hit.id,), impact.scaled(8) if hit.workstream else None,
-                None if hit.workstream else impact)
+    risk = Risk(
+        "r", "r", p, (hit.id,), impact.scaled(8) if hit.workstream else None, None if hit.workstream else impact
+    )
     milestone = Milestone("M1", "M1", (tasks[0].id, tasks[-1].id) if n > 1 else (tasks[0].id,), 5.0)
-    costs = (Cost("cloud", "cloud", per_month=Range(Dist.UNIFORM, 100, 150, 200), from_task=tasks[-1].id),
-             Cost("eng", "eng", per_hour=Range.fixed(60.0)))
-    return Plan(name="generated", tasks=tuple(tasks), workstreams=workstreams, risks=(risk,),
-                milestones=(milestone,), costs=costs)
+    costs = (
+        Cost("cloud", "cloud", per_month=Range(Dist.UNIFORM, 100, 150, 200), from_task=tasks[-1].id),
+        Cost("eng", "eng", per_hour=Range.fixed(60.0)),
+    )
+    return Plan(
+        name="generated",
+        tasks=tuple(tasks),
+        workstreams=workstreams,
+        risks=(risk,),
+        milestones=(milestone,),
+        costs=costs,
+    )
 
 
 def _bump(r: Range, delta: float) -> Range:
@@ -413,9 +457,12 @@ def test_more_effort_never_finishes_earlier(plan, data):
     i = data.draw(st.integers(0, len(plan.tasks) - 1), label="task")
     delta = data.draw(st.sampled_from([0.25, 1.0, 4.0]), label="delta")
     t = plan.tasks[i]
-    bigger = (t.__class__(**{**t.__dict__, "effort_hours": _bump(t.effort_hours, 8 * delta)}) if t.workstream
-              else t.__class__(**{**t.__dict__, "duration_weeks": _bump(t.duration_weeks, delta)}))
-    more = plan.with_changes(tasks=plan.tasks[:i] + (bigger,) + plan.tasks[i + 1:])
+    bigger = (
+        t.__class__(**{**t.__dict__, "effort_hours": _bump(t.effort_hours, 8 * delta)})
+        if t.workstream
+        else t.__class__(**{**t.__dict__, "duration_weeks": _bump(t.duration_weeks, delta)})
+    )
+    more = plan.with_changes(tasks=plan.tasks[:i] + (bigger,) + plan.tasks[i + 1 :])
     a = simulate(plan, 3000, seed=5)
     b = simulate(more, 3000, seed=5)
     assert np.all(b.finish_weeks >= a.finish_weeks)  # same seed: elementwise, every trial

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from lekhok_forecast.sources.actuals_file import actuals_from_text, no_actuals, read_weeks
-from lekhok_forecast.config import ACTUALS_DIR
-from lekhok_forecast.tracking.earned_value import (ZONE_LINES, baseline_schedule, chain_buffer, earned_value, earned_value_table,
-                                 fever_point, fever_table, fever_zone, share_complete, what_changed)
-from lekhok_forecast.core.plan import plan_from_text
-from lekhok_forecast.tracking.reforecast import calibration_from_actuals, reforecast
-
 from test_actuals import HEADER, MINI
+
+from lekhok_forecast.config import ACTUALS_DIR
+from lekhok_forecast.core.plan import plan_from_text
+from lekhok_forecast.sources.actuals_file import actuals_from_text, no_actuals, read_weeks
+from lekhok_forecast.tracking.earned_value import (
+    ZONE_LINES,
+    baseline_schedule,
+    chain_buffer,
+    earned_value,
+    earned_value_table,
+    fever_point,
+    fever_table,
+    fever_zone,
+    share_complete,
+    what_changed,
+)
+from lekhok_forecast.tracking.reforecast import calibration_from_actuals, reforecast
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +50,12 @@ def test_baseline_schedule(mini):
 
 
 def test_earned_value_by_hand(mini):
-    a = state(mini, "a,done,48,0,1.2,,,,\nb,in_progress,20,1.2,,1,2,3,\nc,in_progress,,1.2,,1,2,4,\n", 1.5,
-              spend="cost,spent_to_date\neng,3400\ncloud,30\n")
+    a = state(
+        mini,
+        "a,done,48,0,1.2,,,,\nb,in_progress,20,1.2,,1,2,3,\nc,in_progress,,1.2,,1,2,4,\n",
+        1.5,
+        spend="cost,spent_to_date\neng,3400\ncloud,30\n",
+    )
     ev = earned_value(mini, a)
     planned = 40 + 32 * 0.5 / 0.8  # a done by plan, b 5/8 through
     earned = 40 + 32 * 20 / (20 + 16)  # b: 20 h worked, 2 days (16 h) most likely left
@@ -98,8 +111,9 @@ def test_fever_points(mini):
     start = fever_point(mini, no_actuals(), cb)
     assert (start.chain_complete, start.buffer_consumed, start.zone) == (0.0, pytest.approx(0.0), "green")
     # a done on plan, b half done with its plan left: on schedule
-    on_plan = fever_point(mini, state(mini, "a,done,40,0,1,,,,\nb,in_progress,16,1,,2,2,2,\nc,in_progress,,1,,2,2,2,\n",
-                                      1.4), cb)
+    on_plan = fever_point(
+        mini, state(mini, "a,done,40,0,1,,,,\nb,in_progress,16,1,,2,2,2,\nc,in_progress,,1,,2,2,2,\n", 1.4), cb
+    )
     assert on_plan.chain_complete == pytest.approx((1.0 + 0.4) / 2.4)
     assert on_plan.buffer_consumed == pytest.approx(0.0, abs=1e-12) and on_plan.zone == "green"
     # a took 1.3 weeks instead of 1: 0.3 of the 0.6-week buffer gone at 1/2.4 of the chain
@@ -136,9 +150,13 @@ def test_what_changed_adds_up_to_the_move_in_p80(lekhok_plan, demo):
     assert t["p80_effect_weeks"].sum() == pytest.approx(after - before, abs=1e-9)
     np.testing.assert_array_equal(t["p80_before"].iloc[1:].to_numpy(), t["p80_after"].iloc[:-1].to_numpy())
     changes = dict(zip(t["task"], t["change"]))
-    assert changes == {"terraform_iac": "finished", "cloud_postgres": "started",
-                       "subscription_backend": "re-estimated", "(week elapsed)": "time",
-                       "(calibration)": "calibration"}
+    assert changes == {
+        "terraform_iac": "finished",
+        "cloud_postgres": "started",
+        "subscription_backend": "re-estimated",
+        "(week elapsed)": "time",
+        "(calibration)": "calibration",
+    }
     sub = t.set_index("task").loc["subscription_backend"]
     assert "remaining 3.5/4.25/5 days -> 2.5/3.5/5 days" in sub["detail"]
     assert sub["p80_effect_weeks"] > 0  # re-estimated upward on the critical chain

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from lekhok_forecast.config import DEFAULT_PLAN
 from lekhok_forecast.app.explorer import DEFAULT_SCOPE, ExplorerModel, Settings, settings_scenarios
+from lekhok_forecast.config import DEFAULT_PLAN
 from lekhok_forecast.sources.scenario_file import BASELINE
 
 
@@ -43,9 +43,11 @@ def test_all_controls_at_once_compose(model):
 def test_controls_offered_only_when_they_apply(model, tmp_path):
     assert set(model.available_scope) == set(DEFAULT_SCOPE) and model.consultant_available
     tiny = tmp_path / "tiny.yaml"
-    tiny.write_text("name: tiny\nteam_hours_per_week: {low: 10, high: 20}\nbuffer: 0\nbaseline_weeks: 2\n"
-                    "workstreams: {dev: {share: 1}}\ntasks:\n  - {id: a, workstream: dev, effort: 2}\n",
-                    encoding="utf-8")
+    tiny.write_text(
+        "name: tiny\nteam_hours_per_week: {low: 10, high: 20}\nbuffer: 0\nbaseline_weeks: 2\n"
+        "workstreams: {dev: {share: 1}}\ntasks:\n  - {id: a, workstream: dev, effort: 2}\n",
+        encoding="utf-8",
+    )
     small = ExplorerModel(tiny, trials=1_000)
     assert small.available_scope == {} and not small.consultant_available
 

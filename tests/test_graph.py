@@ -29,12 +29,15 @@ def test_find_cycle_none_on_dag():
     assert find_cycle([]) is None
 
 
-@pytest.mark.parametrize("preds", [
-    [(0,)],                     # self loop
-    [(1,), (0,)],               # two
-    [(), (3,), (1,), (2,)],     # three, not through node 0
-    [(1,), (2,), (0,), (0,)],
-])
+@pytest.mark.parametrize(
+    "preds",
+    [
+        [(0,)],  # self loop
+        [(1,), (0,)],  # two
+        [(), (3,), (1,), (2,)],  # three, not through node 0
+        [(1,), (2,), (0,), (0,)],
+    ],
+)
 def test_find_cycle_returns_a_real_cycle(preds):
     cycle = find_cycle(preds)
     assert cycle

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lekhok_forecast.sources import history_file as history
 from lekhok_forecast.config import ACTUALS_DIR, REPORTS_DIR
 from lekhok_forecast.errors import ForecastInputError
+from lekhok_forecast.sources import history_file as history
 from lekhok_forecast.sources.history_file import cone_frame, read_history, record_week, record_weeks
 from lekhok_forecast.tracking.reforecast import weekly_update
 
@@ -18,8 +18,18 @@ TRIALS = 4096
 
 
 def row(week: str, as_of: float, p80: float, **extra) -> dict:
-    r = {"week": week, "as_of_week": as_of, "trials": 100, "seed": 1, "calibrated": False, "p50": p80 - 2.0,
-         "p80": p80, "p10": p80 - 4, "p90": p80 + 1, "actual_finish_week": None}
+    r = {
+        "week": week,
+        "as_of_week": as_of,
+        "trials": 100,
+        "seed": 1,
+        "calibrated": False,
+        "p50": p80 - 2.0,
+        "p80": p80,
+        "p10": p80 - 4,
+        "p90": p80 + 1,
+        "actual_finish_week": None,
+    }
     r.update(extra)
     return r
 
@@ -107,8 +117,9 @@ def test_bad_history_files(tmp_path):
 
 
 def test_cone_frame_stops_at_the_reported_week(tmp_path):
-    frame = record_weeks([row("2025-W06", 1.0, 18.0), row("2025-W07", 2.0, 19.0), row("2025-W08", 3.0, 20.0)],
-                         tmp_path / "h.csv")
+    frame = record_weeks(
+        [row("2025-W06", 1.0, 18.0), row("2025-W07", 2.0, 19.0), row("2025-W08", 3.0, 20.0)], tmp_path / "h.csv"
+    )
     cone = cone_frame(frame, None, up_to_week=2.0)
     assert cone["week"].tolist() == ["2025-W06", "2025-W07"]
     assert np.isnan(cone["actual_finish_week"]).all()
@@ -144,8 +155,19 @@ def test_history_rows_match_the_forecasts(lekhok_plan, tmp_path):
     assert h.loc["2025-W07", "p80"] == pytest.approx(np.percentile(u.forecast.finish_weeks, 80), abs=1e-6)
     assert h.loc["2025-W07", "p_by_16"] == pytest.approx(np.mean(u.forecast.finish_weeks <= 16), abs=1e-6)
     assert h.loc["2025-W07", "as_of_date"] == "2025-02-16"  # Sunday ending ISO week 7
-    for col in ("p_by_12", "p_by_14", "p_within_buffer", "cost_p50", "cost_p90", "chain_complete",
-                "buffer_consumed", "fever_zone", "spi", "cpi", "p50_uncalibrated"):
+    for col in (
+        "p_by_12",
+        "p_by_14",
+        "p_within_buffer",
+        "cost_p50",
+        "cost_p90",
+        "chain_complete",
+        "buffer_consumed",
+        "fever_zone",
+        "spi",
+        "cpi",
+        "p50_uncalibrated",
+    ):
         assert col in h.columns
 
 

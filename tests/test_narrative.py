@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from lekhok_forecast.present import text as nv
 from lekhok_forecast.analysis import schedule
-from lekhok_forecast.config import DEFAULT_PLAN, PROJ_ROOT
 from lekhok_forecast.analysis.summary import summary_dict
+from lekhok_forecast.config import DEFAULT_PLAN, PROJ_ROOT
+from lekhok_forecast.present import text as nv
 
 
 @pytest.fixture(scope="module")
@@ -17,10 +17,22 @@ def fc():
     return nv.run_forecast("data/plans/lekhok_deployment.yaml", 8_192, 2)
 
 
-@pytest.mark.parametrize("p, text", [
-    (0.0, "0%"), (1.0, "100%"), (0.0004, "<0.1%"), (0.0081, "0.8%"), (0.01, "1%"), (0.1625, "16%"),
-    (0.4928, "49%"), (0.99, "99%"), (0.9951, "99.5%"), (0.99995, ">99.9%"), (float("nan"), "n/a"),
-])
+@pytest.mark.parametrize(
+    "p, text",
+    [
+        (0.0, "0%"),
+        (1.0, "100%"),
+        (0.0004, "<0.1%"),
+        (0.0081, "0.8%"),
+        (0.01, "1%"),
+        (0.1625, "16%"),
+        (0.4928, "49%"),
+        (0.99, "99%"),
+        (0.9951, "99.5%"),
+        (0.99995, ">99.9%"),
+        (float("nan"), "n/a"),
+    ],
+)
 def test_pct(p, text):
     assert nv.pct(p) == text
 
@@ -42,7 +54,8 @@ def test_forecast_summary_is_simulate_json(fc, run_cli):
     assert rc == 0
     cli = json.loads(out)
     assert {k: v for k, v in cli.items() if k != "plan_file"} == {
-        k: v for k, v in fc.summary.items() if k != "plan_file"}
+        k: v for k, v in fc.summary.items() if k != "plan_file"
+    }
     assert fc.summary == dict(summary_dict(fc.result), plan_file="data/plans/lekhok_deployment.yaml")
 
 
@@ -100,9 +113,14 @@ def test_iso_week_monday():
 def test_scenario_sentences_say_same_when_unchanged():
     import pandas as pd
 
-    table = pd.DataFrame({"P80 week": [18.2, 18.2, 14.5], "cost P50": [15781.0, 15781.0, 15469.0],
-                          "buffer confidence": [0.23, 0.008, 0.77]},
-                         index=pd.Index(["Plan as written", "No buffer", "30 h"], name="scenario"))
+    table = pd.DataFrame(
+        {
+            "P80 week": [18.2, 18.2, 14.5],
+            "cost P50": [15781.0, 15781.0, 15469.0],
+            "buffer confidence": [0.23, 0.008, 0.77],
+        },
+        index=pd.Index(["Plan as written", "No buffer", "30 h"], name="scenario"),
+    )
     text = nv.scenario_sentences(table, "Plan as written").text
     assert "the same as the plan as written" in text and "the same;" in text
     assert "3.7 weeks earlier" in text and "\\$312 less" in text
@@ -110,8 +128,13 @@ def test_scenario_sentences_say_same_when_unchanged():
 
 
 def test_no_absolute_paths_in_any_text(fc):
-    texts = [nv.headline(fc, "2025-W06").text, nv.schedule_sentences(fc).text, nv.buffer_sentences(fc).text,
-             nv.cost_sentences(fc).text, fc.plan_file]
+    texts = [
+        nv.headline(fc, "2025-W06").text,
+        nv.schedule_sentences(fc).text,
+        nv.buffer_sentences(fc).text,
+        nv.cost_sentences(fc).text,
+        fc.plan_file,
+    ]
     assert not any(str(PROJ_ROOT) in t for t in texts)
 
 
@@ -137,8 +160,10 @@ def test_weekly_forecast_headline_is_the_re_forecast(weekly):
 
 def test_weekly_headline_states_basis_and_movement(weekly):
     text = nv.headline(weekly, "2025-W11").text
-    assert "**Basis.** Re-forecast from this week's actuals (`data/actuals/2025-W11.csv`) as of the end of plan" \
-           " week 6 (Sun 2025-03-16)" in text
+    assert (
+        "**Basis.** Re-forecast from this week's actuals (`data/actuals/2025-W11.csv`) as of the end of plan"
+        " week 6 (Sun 2025-03-16)" in text
+    )
     assert weekly.status.update.calibration.message in text
     assert "**illustrative demo data**" in text
     assert "**Since 2025-W10.** The 80% confidence date moved from week" in text
@@ -148,11 +173,16 @@ def test_weekly_headline_states_basis_and_movement(weekly):
 
 def test_side_by_side_table_marks_the_headline_and_aligns_right(weekly):
     table = nv.headline_table(weekly)
-    assert list(table.frame.columns) == ["plan (week 0)", "re-forecast, uncalibrated",
-                                          "re-forecast, calibrated (headline)"]
+    assert list(table.frame.columns) == [
+        "plan (week 0)",
+        "re-forecast, uncalibrated",
+        "re-forecast, calibrated (headline)",
+    ]
     s = weekly.summary
-    assert table.frame.loc["P80 launch", "re-forecast, calibrated (headline)"] == \
-        f"week {nv.weeks(s['finish_weeks']['p80'])} ({s['finish_dates']['p80']})"
+    assert (
+        table.frame.loc["P80 launch", "re-forecast, calibrated (headline)"]
+        == f"week {nv.weeks(s['finish_weeks']['p80'])} ({s['finish_dates']['p80']})"
+    )
     html = table._repr_html_()
     assert html.count('style="text-align: right"') == 3 * (len(table.frame) + 1)  # every value cell and header
 
@@ -160,8 +190,10 @@ def test_side_by_side_table_marks_the_headline_and_aligns_right(weekly):
 def test_stale_and_missing_actuals_are_said_plainly(tmp_path):
     stale = nv.run_weekly_forecast("data/plans/lekhok_deployment.yaml", 2_048, 2, "2025-W14")
     text = nv.headline(stale, "2025-W14").text
-    assert "**No actuals for 2025-W14.** The latest are from **2025-W11** (`data/actuals/2025-W11.csv`), 3 weeks" \
-           " earlier." in text
+    assert (
+        "**No actuals for 2025-W14.** The latest are from **2025-W11** (`data/actuals/2025-W11.csv`), 3 weeks"
+        " earlier." in text
+    )
     assert "No actuals have been reported since 2025-W11." in nv.history_sentences(stale.status).text
     none = nv.run_weekly_forecast("data/plans/lekhok_deployment.yaml", 2_048, 2, "2025-W11", "")
     text = nv.headline(none, "2025-W11").text
@@ -180,10 +212,20 @@ def test_tracking_tables(weekly):
     w = nv.what_changed_display(st.what_changed)
     assert list(w.frame["what"])[-2:] == ["a week passes", "calibration"]
     assert sum(float(x) for x in w.frame["P80 effect (weeks)"]) == pytest.approx(
-        st.what_changed["p80_effect_weeks"].sum(), abs=0.01)
+        st.what_changed["p80_effect_weeks"].sum(), abs=0.01
+    )
     e = nv.earned_value_display(st.earned_value, "$")
-    assert list(e.frame.columns) == ["as of week", "planned h", "earned h", "actual h", "planned cost", "earned cost",
-                                     "actual cost", "SPI", "CPI"]
+    assert list(e.frame.columns) == [
+        "as of week",
+        "planned h",
+        "earned h",
+        "actual h",
+        "planned cost",
+        "earned cost",
+        "actual cost",
+        "SPI",
+        "CPI",
+    ]
     ev = st.earned_value.iloc[-1]
     assert f"**SPI {ev['spi']:.2f}**" in nv.earned_value_sentences(st).text
     fever = nv.fever_sentences(st).text

@@ -50,17 +50,25 @@ def _write(tmp_path, cells):
 
 
 def _code(src, tags=(), outputs=(), count=1):
-    return {"cell_type": "code", "source": src, "metadata": {"tags": list(tags)}, "outputs": list(outputs),
-            "execution_count": count}
+    return {
+        "cell_type": "code",
+        "source": src,
+        "metadata": {"tags": list(tags)},
+        "outputs": list(outputs),
+        "execution_count": count,
+    }
 
 
 def test_check_catches_broken_rules(tmp_path):
-    path = _write(tmp_path, [
-        _code("trials = 10"),
-        _code("def helper():\n    return 1"),
-        _code("x = 1", count=None),
-        _code("print(path)", outputs=[{"output_type": "stream", "name": "stdout", "text": "/work/main/data/x\n"}]),
-    ])
+    path = _write(
+        tmp_path,
+        [
+            _code("trials = 10"),
+            _code("def helper():\n    return 1"),
+            _code("x = 1", count=None),
+            _code("print(path)", outputs=[{"output_type": "stream", "name": "stdout", "text": "/work/main/data/x\n"}]),
+        ],
+    )
     problems = "\n".join(check_notebook(path))
     assert "first cell is not a markdown title" in problems
     assert "not tagged 'parameters'" in problems
@@ -71,11 +79,14 @@ def test_check_catches_broken_rules(tmp_path):
 
 
 def test_check_catches_untyped_or_derived_parameters(tmp_path):
-    path = _write(tmp_path, [
-        {"cell_type": "markdown", "source": "# Title", "metadata": {}},
-        _code('trials = 1000  # no type\nseed: int = trials + 1  # derived\n', tags=["parameters"]),
-        _code("# NBVAL_CHECK_OUTPUT\n1"),
-    ])
+    path = _write(
+        tmp_path,
+        [
+            {"cell_type": "markdown", "source": "# Title", "metadata": {}},
+            _code("trials = 1000  # no type\nseed: int = trials + 1  # derived\n", tags=["parameters"]),
+            _code("# NBVAL_CHECK_OUTPUT\n1"),
+        ],
+    )
     problems = check_notebook(path)
     assert any("not 'name: type = value  # comment'" in p for p in problems)
     assert any("seed is not a literal" in p for p in problems)
@@ -90,8 +101,10 @@ def test_refresh_reproduces_the_stored_notebook_byte_for_byte(tmp_path):
 
 
 def test_refresh_leaves_the_notebook_alone_when_a_cell_fails(tmp_path):
-    path = _write(tmp_path, [{"cell_type": "markdown", "source": "# T", "metadata": {}},
-                             _code("raise ValueError('no')", count=None)])
+    path = _write(
+        tmp_path,
+        [{"cell_type": "markdown", "source": "# T", "metadata": {}}, _code("raise ValueError('no')", count=None)],
+    )
     before = path.read_bytes()
     with pytest.raises(Exception, match="no"):
         refresh_notebook(path)
@@ -112,9 +125,14 @@ def test_explorer_cell_runs_in_a_kernel(tmp_path):
 
     fast_notebook_imports()
     out = tmp_path / "scenarios.ipynb"
-    papermill.execute_notebook(str(NOTEBOOKS_DIR / "scenarios.ipynb"), str(out), kernel_name="python3",
-                               parameters={"interactive": True, "trials": 2_000, "explorer_trials": 2_000},
-                               progress_bar=False, extra_arguments=KERNEL_ARGUMENTS)
+    papermill.execute_notebook(
+        str(NOTEBOOKS_DIR / "scenarios.ipynb"),
+        str(out),
+        kernel_name="python3",
+        parameters={"interactive": True, "trials": 2_000, "explorer_trials": 2_000},
+        progress_bar=False,
+        extra_arguments=KERNEL_ARGUMENTS,
+    )
     nb = json.loads(out.read_text(encoding="utf-8"))
     last = [c for c in nb["cells"] if c["cell_type"] == "code"][-1]
     assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in last["outputs"])

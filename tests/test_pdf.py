@@ -251,8 +251,7 @@ def test_several_notebooks_concurrently(notebook, tmp_path):
     [
         ("echo 'boom: renderer crashed' >&2; exit 1", "exit status 1: boom: renderer crashed"),
         ("exit 0", "no PDF written"),  # claims success, writes nothing
-        ('for a; do case "$a" in --print-to-pdf=*) : > "${a#--print-to-pdf=}";; esac; done',
-         "empty or invalid PDF"),
+        ('for a; do case "$a" in --print-to-pdf=*) : > "${a#--print-to-pdf=}";; esac; done', "empty or invalid PDF"),
     ],
 )
 def test_browser_failure_keeps_old_pdf(notebook, tmp_path, private_tmp, monkeypatch, body, message):

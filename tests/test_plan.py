@@ -10,12 +10,20 @@ import dataclasses
 import datetime as dt
 
 import pytest
-
 from conftest import make_plan
+
 from lekhok_forecast.core.distributions import Dist, Range
+from lekhok_forecast.core.plan import (
+    Plan,
+    Task,
+    load_plan,
+    plan_from_text,
+    scheduling_edges,
+    unit_hours,
+    unit_weeks,
+    week_label,
+)
 from lekhok_forecast.errors import ForecastInputError
-from lekhok_forecast.core.plan import (Plan, Task, load_plan, plan_from_text, scheduling_edges, unit_hours,
-                                  unit_weeks, week_label)
 
 FULL = """
     name: Full plan
@@ -164,8 +172,11 @@ def test_scheduling_edges_add_the_workstream_predecessor(full):
     assert named["tri"] == []  # first task of ops
     assert named["review"] == ["docker", "tri"]
     assert named["fixed"] == []  # first of pay; shares of one team still run in parallel
-    tasks = [Task("a", "a", None, "w", Range.fixed(1), None), Task("b", "b", None, None, None, Range.fixed(1)),
-             Task("c", "c", None, "w", Range.fixed(1), None, after=("b",))]
+    tasks = [
+        Task("a", "a", None, "w", Range.fixed(1), None),
+        Task("b", "b", None, None, None, Range.fixed(1)),
+        Task("c", "c", None, "w", Range.fixed(1), None, after=("b",)),
+    ]
     assert scheduling_edges(tasks) == [(), (), (1, 0)]
 
 
@@ -218,9 +229,12 @@ def test_load_plan_and_plan_from_text_agree(lekhok_path):
 
 def test_integer_too_large_for_a_float_is_a_clean_error():
     with pytest.raises(ForecastInputError, match=r"^<test>:5: tasks\[0\]\.duration\.high: must be a finite number"):
-        make_plan("""
+        make_plan(
+            """
             name: x
             tasks:
               - id: a
                 duration: {low: 1, high: %s}
-            """ % ("1" + "0" * 400))
+            """
+            % ("1" + "0" * 400)
+        )

@@ -12,10 +12,10 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from lekhok_forecast.analysis import budget, buffers, drivers, schedule
-from lekhok_forecast.present import plots  # noqa: E402
 from lekhok_forecast.config import DEFAULT_PLAN, SCENARIOS_DIR  # noqa: E402
 from lekhok_forecast.core.engine import simulate  # noqa: E402
 from lekhok_forecast.core.plan import load_plan  # noqa: E402
+from lekhok_forecast.present import plots  # noqa: E402
 from lekhok_forecast.sources.scenario_file import run_scenarios  # noqa: E402
 
 
@@ -41,21 +41,33 @@ def _all_figures(r):
     results = run_scenarios(DEFAULT_PLAN, sorted(SCENARIOS_DIR.glob("*.yaml")), 4_096, 1)
     return {
         "finish_histogram": plots.finish_histogram(f, deadlines=plan.deadlines, p50_week=p50, p80_week=p80),
-        "finish_cdf": plots.finish_cdf(schedule.cdf_curve(r), deadlines=plan.deadlines,
-                                       p_by={"12": 0.01, "14": 0.16, "16": 0.49}, p50_week=p50, p80_week=p80),
+        "finish_cdf": plots.finish_cdf(
+            schedule.cdf_curve(r),
+            deadlines=plan.deadlines,
+            p_by={"12": 0.01, "14": 0.16, "16": 0.49},
+            p50_week=p50,
+            p80_week=p80,
+        ),
         "phase_ends": plots.phase_ends(schedule.phase_table(r)),
         "tornado": plots.tornado(dt, top=10),
         "criticality_bars": plots.criticality_bars(dt, top=int((dt["criticality"] > 0).sum())),
-        "buffer_curve": plots.buffer_curve(buffers.buffer_curve(r), baseline_weeks=plan.baseline_weeks,
-                                           planned=plan.buffer, planned_confidence=bs.p_within_buffer,
-                                           needed={0.8: bs.needed_for_p80, 0.9: bs.needed_for_p90}),
+        "buffer_curve": plots.buffer_curve(
+            buffers.buffer_curve(r),
+            baseline_weeks=plan.baseline_weeks,
+            planned=plan.buffer,
+            planned_confidence=bs.p_within_buffer,
+            needed={0.8: bs.needed_for_p80, 0.9: bs.needed_for_p90},
+        ),
         "burn_fan": plots.burn_fan(budget.burn_percentiles(r), budget=plan.budget, currency=plan.currency),
-        "cost_histogram": plots.cost_histogram(total, budget=plan.budget, p50=float(np.median(total)),
-                                               p90=float(np.percentile(total, 90))),
-        "finish_cost_scatter": plots.finish_cost_scatter(f, total, deadline=16, budget=plan.budget,
-                                                         quadrants=budget.joint_quadrants(r, 16)),
-        "scenario_cdfs": plots.scenario_cdfs({k: schedule.cdf_curve(v) for k, v in results.items()},
-                                             deadlines=plan.deadlines),
+        "cost_histogram": plots.cost_histogram(
+            total, budget=plan.budget, p50=float(np.median(total)), p90=float(np.percentile(total, 90))
+        ),
+        "finish_cost_scatter": plots.finish_cost_scatter(
+            f, total, deadline=16, budget=plan.budget, quadrants=budget.joint_quadrants(r, 16)
+        ),
+        "scenario_cdfs": plots.scenario_cdfs(
+            {k: schedule.cdf_curve(v) for k, v in results.items()}, deadlines=plan.deadlines
+        ),
         "milestone_lights": plots.milestone_lights(schedule.milestone_table(r)),
     }
 
@@ -171,8 +183,7 @@ def test_no_overlapping_labels(figures):
         for (t1, b1), (t2, b2) in itertools.combinations(texts, 2):
             overlap_w = min(b1.x1, b2.x1) - max(b1.x0, b2.x0)
             overlap_h = min(b1.y1, b2.y1) - max(b1.y0, b2.y0)
-            assert not (overlap_w > 1 and overlap_h > 1), (
-                f"{name}: {t1.get_text()!r} overlaps {t2.get_text()!r}")
+            assert not (overlap_w > 1 and overlap_h > 1), f"{name}: {t1.get_text()!r} overlaps {t2.get_text()!r}"
 
 
 def test_save_figure(tmp_path, figures):

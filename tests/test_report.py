@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from lekhok_forecast.present import text as nv
 from lekhok_forecast.config import ACTUALS_DIR, DEFAULT_PLAN, NOTEBOOKS_DIR
+from lekhok_forecast.present import text as nv
 from lekhok_forecast.report.run import check_week, current_week, report_notebooks
 
 WEEK = "2025-W10"
@@ -23,8 +23,13 @@ pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs
 
 def run_report(*args, cwd=None):
     """Run the real command line in a fresh process; return the CompletedProcess."""
-    return subprocess.run([sys.executable, "-m", "lekhok_forecast.cli", "report", *map(str, args)],
-                          capture_output=True, text=True, timeout=600, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "lekhok_forecast.cli", "report", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=cwd,
+    )
 
 
 def pdf_text(path: Path) -> str:
@@ -51,8 +56,17 @@ def _failing_notebooks(tmp_path: Path) -> Path:
     folder.mkdir()
     nb = json.loads((NOTEBOOKS_DIR / "weekly_status.ipynb").read_text(encoding="utf-8"))
     code = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"]
-    nb["cells"].insert(code[1] + 1, {"cell_type": "code", "execution_count": None, "id": "boom", "metadata": {},
-                                     "outputs": [], "source": ["raise RuntimeError('plan data went missing')"]})
+    nb["cells"].insert(
+        code[1] + 1,
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": "boom",
+            "metadata": {},
+            "outputs": [],
+            "source": ["raise RuntimeError('plan data went missing')"],
+        },
+    )
     (folder / "weekly_status.ipynb").write_text(json.dumps(nb), encoding="utf-8")
     return folder
 
@@ -77,8 +91,18 @@ def test_every_notebook_gives_a_pdf_that_opens(report):
     assert not list(week_dir.parent.glob(".*staging*"))  # staging folder cleaned up
 
 
-WEEKLY_KEYS = {"week", "as_of_week", "actuals_week", "actuals_file", "weeks_stale", "calibrated", "done_tasks",
-               "calibration_ratio", "headline", "forecasts"}
+WEEKLY_KEYS = {
+    "week",
+    "as_of_week",
+    "actuals_week",
+    "actuals_file",
+    "weeks_stale",
+    "calibrated",
+    "done_tasks",
+    "calibration_ratio",
+    "headline",
+    "forecasts",
+}
 
 
 def test_summary_json_has_the_keys_of_simulate_json_and_the_re_forecast(report, run_cli):
@@ -143,8 +167,9 @@ def test_failing_notebook_keeps_earlier_outputs(report, tmp_path):
     out = tmp_path / "reports"
     shutil.copytree(week_dir, out / WEEK)
     before = {p.name: p.read_bytes() for p in (out / WEEK).iterdir() if p.is_file()}
-    proc = run_report("--week", WEEK, "--trials", TRIALS, "--seed", SEED, "--out", out,
-                      "--notebooks", _failing_notebooks(tmp_path))
+    proc = run_report(
+        "--week", WEEK, "--trials", TRIALS, "--seed", SEED, "--out", out, "--notebooks", _failing_notebooks(tmp_path)
+    )
     assert proc.returncode == 1
     errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("lekhok-forecast report: notebook")]
     assert len(errors) == 1

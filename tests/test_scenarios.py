@@ -9,10 +9,15 @@ import pytest
 
 from lekhok_forecast.config import DEFAULT_PLAN, SCENARIOS_DIR
 from lekhok_forecast.core.engine import simulate
-from lekhok_forecast.errors import ForecastInputError
 from lekhok_forecast.core.plan import load_plan
+from lekhok_forecast.errors import ForecastInputError
 from lekhok_forecast.sources.scenario_file import (
-    BASELINE, comparison_table, load_plan_with_scenarios, load_scenario, run_scenarios, scenario_from_dict,
+    BASELINE,
+    comparison_table,
+    load_plan_with_scenarios,
+    load_scenario,
+    run_scenarios,
+    scenario_from_dict,
     scenario_paths,
 )
 
@@ -63,6 +68,7 @@ def _task(plan, tid):
 
 # ------------------------------------------------------------------------ set
 
+
 def test_set_replaces_scalars_and_merges_mappings(files):
     plan_path, scenario = files
     s = scenario("""\
@@ -94,7 +100,7 @@ def test_set_patches_list_items_by_id(files):
     plan = load_plan_with_scenarios(plan_path, [s])
     base = load_plan(plan_path)
     b, b0 = _task(plan, "b"), _task(base, "b")
-    assert b.effort_hours.high == pytest.approx(6 * 8)           # merged: only high changed
+    assert b.effort_hours.high == pytest.approx(6 * 8)  # merged: only high changed
     assert b.effort_hours.low == b0.effort_hours.low and b.effort_hours.mode == b0.effort_hours.mode
     assert b.after == ()
     assert plan.milestones[1].target_week == 5
@@ -127,6 +133,7 @@ def test_base_plan_file_is_not_changed(files):
 
 
 # ------------------------------------------------------------------------ add
+
 
 def test_add_appends_items_and_workstreams(files):
     plan_path, scenario = files
@@ -165,19 +172,20 @@ def test_add_existing_workstream_is_an_error(files):
 
 # --------------------------------------------------------------------- remove
 
+
 def test_remove_task_bridges_dependencies_and_cleans_references(files):
     plan_path, scenario = files
     s = scenario("name: drop b\nremove:\n  tasks: [b]\n")
     plan = load_plan_with_scenarios(plan_path, [s])
     assert [t.id for t in plan.tasks] == ["a", "c", "d"]
-    assert _task(plan, "c").after == ("a",)           # inherited b's own predecessor
-    assert [r.id for r in plan.risks] == ["r2"]        # r1 listed only b: gone
+    assert _task(plan, "c").after == ("a",)  # inherited b's own predecessor
+    assert [r.id for r in plan.risks] == ["r2"]  # r1 listed only b: gone
     assert plan.risks[0].tasks == ("d",)
-    assert plan.risks[0].effort_hours is None          # no effort task left for it
+    assert plan.risks[0].effort_hours is None  # no effort task left for it
     assert plan.risks[0].duration_weeks is not None
-    assert [m.id for m in plan.milestones] == ["M2"]   # M1 listed only b: gone
+    assert [m.id for m in plan.milestones] == ["M2"]  # M1 listed only b: gone
     assert plan.milestones[0].tasks == ("c",)
-    assert plan.costs[0].from_task is None             # cloud now accrues from week 0
+    assert plan.costs[0].from_task is None  # cloud now accrues from week 0
 
 
 def test_remove_other_sections(files):
@@ -215,25 +223,36 @@ def test_scenario_from_dict_matches_file(files):
 
 # --------------------------------------------------------------------- errors
 
-@pytest.mark.parametrize("text, expected", [
-    ("name: x\nsett: {buffer: 1}\n", ":2: sett: unknown key 'sett' (did you mean 'set'?)"),
-    ("description: no name\n", ":1: missing required key 'name'"),
-    ("name: x\nset: [1, 2]\n", ":2: set: expected a mapping of plan keys, got a list"),
-    ("name: x\nremove:\n  tasks: [bb]\n", ":3: remove.tasks[0]: no task 'bb' in the plan (did you mean 'b'?)"),
-    ("name: x\nremove:\n  taks: [b]\n", ":3: remove.taks: cannot remove from 'taks' (did you mean 'tasks'?)"),
-    ("name: x\nremove:\n  tasks: b\n", ":3: remove.tasks: expected a list of task ids"),
-    ("name: x\nset:\n  tasks:\n    zz: {effort: 1}\n", ":4: set.tasks.zz: no task 'zz' in the plan"),
-    ("name: x\nset:\n  tasks: [{id: a}]\n", ":3: set.tasks: expected a mapping of task id -> fields to change"),
-    ("name: x\nset:\n  tasks:\n    a: {id: z}\n", ":4: set.tasks.a.id: cannot change a task's id"),
-    ("name: x\nadd:\n  budget: 5\n", ":3: add.budget: cannot add to 'budget'"),
-    # values a scenario put into the plan are reported at the scenario's line and field
-    ("name: x\nset:\n  tasks:\n    a:\n      effort: {low: 3, high: 1}\n",
-     ":5: set.tasks.a.effort.high: must be >= low (3), got 1"),
-    ("name: x\nadd:\n  tasks:\n    - id: e\n      workstream: dve\n      effort: 1\n",
-     ":5: add.tasks[0].workstream: unknown workstream 'dve' (did you mean 'dev'?)"),
-    ("name: x\nset:\n  buffer: -1\n", ":3: set.buffer: must be >= 0, got -1"),
-    ("name: x\nset:\n  tasks:\n    a: {efort: 2}\n", ":4: set.tasks.a.efort: unknown key 'efort' (did you mean 'effort'?)"),
-])
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("name: x\nsett: {buffer: 1}\n", ":2: sett: unknown key 'sett' (did you mean 'set'?)"),
+        ("description: no name\n", ":1: missing required key 'name'"),
+        ("name: x\nset: [1, 2]\n", ":2: set: expected a mapping of plan keys, got a list"),
+        ("name: x\nremove:\n  tasks: [bb]\n", ":3: remove.tasks[0]: no task 'bb' in the plan (did you mean 'b'?)"),
+        ("name: x\nremove:\n  taks: [b]\n", ":3: remove.taks: cannot remove from 'taks' (did you mean 'tasks'?)"),
+        ("name: x\nremove:\n  tasks: b\n", ":3: remove.tasks: expected a list of task ids"),
+        ("name: x\nset:\n  tasks:\n    zz: {effort: 1}\n", ":4: set.tasks.zz: no task 'zz' in the plan"),
+        ("name: x\nset:\n  tasks: [{id: a}]\n", ":3: set.tasks: expected a mapping of task id -> fields to change"),
+        ("name: x\nset:\n  tasks:\n    a: {id: z}\n", ":4: set.tasks.a.id: cannot change a task's id"),
+        ("name: x\nadd:\n  budget: 5\n", ":3: add.budget: cannot add to 'budget'"),
+        # values a scenario put into the plan are reported at the scenario's line and field
+        (
+            "name: x\nset:\n  tasks:\n    a:\n      effort: {low: 3, high: 1}\n",
+            ":5: set.tasks.a.effort.high: must be >= low (3), got 1",
+        ),
+        (
+            "name: x\nadd:\n  tasks:\n    - id: e\n      workstream: dve\n      effort: 1\n",
+            ":5: add.tasks[0].workstream: unknown workstream 'dve' (did you mean 'dev'?)",
+        ),
+        ("name: x\nset:\n  buffer: -1\n", ":3: set.buffer: must be >= 0, got -1"),
+        (
+            "name: x\nset:\n  tasks:\n    a: {efort: 2}\n",
+            ":4: set.tasks.a.efort: unknown key 'efort' (did you mean 'effort'?)",
+        ),
+    ],
+)
 def test_errors_name_the_scenario_file_line_and_field(files, text, expected):
     plan_path, scenario = files
     s = scenario(text)
@@ -274,7 +293,7 @@ SHIPPED = ["thirty_hours", "devops_consultant", "defer_usage_tracking", "origina
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_scenarios_apply_to_the_lekhok_plan(name):
-    scen = load_scenario(name)                     # a bare name is looked up in data/scenarios/
+    scen = load_scenario(name)  # a bare name is looked up in data/scenarios/
     assert scen.name and scen.description
     assert len(open(scen.path, encoding="utf-8").read().splitlines()) <= 40  # tiny overlays
     load_plan_with_scenarios(DEFAULT_PLAN, [SCENARIOS_DIR / f"{name}.yaml"])
@@ -311,8 +330,17 @@ def test_scenario_comparison_same_seed_and_table():
     # more hours finish earlier; 8-hour days take much longer
     assert table.loc["30 hours a week", "P80 week"] < base["P80 week"]
     assert table.loc["8-hour days", "P50 week"] > 1.5 * base["P50 week"]
-    assert set(table.columns) >= {"P50 week", "P80 week", "P(by wk 12)", "P(by wk 14)", "P(by wk 16)",
-                                  "buffer confidence", "cost P50", "cost P90", "P(within budget)"}
+    assert set(table.columns) >= {
+        "P50 week",
+        "P80 week",
+        "P(by wk 12)",
+        "P(by wk 14)",
+        "P(by wk 16)",
+        "buffer confidence",
+        "cost P50",
+        "cost P90",
+        "P(within budget)",
+    }
     # the plan as written is exactly a plain simulation with the same trials and seed
     plain = simulate(load_plan(DEFAULT_PLAN), 4_096, 3)
     np.testing.assert_array_equal(results[BASELINE].finish_weeks, plain.finish_weeks)

@@ -7,14 +7,24 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import DATA, assert_close, make_plan, prob_tolerance
+
+from lekhok_forecast.analysis.schedule import (
+    cdf_curve,
+    deadline_table,
+    finish_date,
+    finish_percentiles,
+    finish_summary,
+    mc_standard_error,
+    milestone_table,
+    p_finish_by,
+    percentile_table,
+    phase_table,
+    traffic_light,
+)
 from lekhok_forecast.core.distributions import table_error
 from lekhok_forecast.core.engine import simulate
 from lekhok_forecast.core.plan import load_plan
-from lekhok_forecast.analysis.schedule import (cdf_curve, deadline_table, finish_date, finish_percentiles, finish_summary,
-                                      mc_standard_error, milestone_table, p_finish_by, percentile_table,
-                                      phase_table, traffic_light)
 
 PLAN = """
     name: phases and milestones
@@ -53,8 +63,12 @@ def test_milestone_known_answer(result):
     ra, rb = (t.duration_weeks for t in result.plan.tasks[:2])
     for x in (1.5, 2.0, 2.5, 3.0):
         p = float(ra.cdf(np.array([x]))[0] * rb.cdf(np.array([x]))[0])
-        assert_close(np.mean(result.milestone_weeks[0] <= x), p,
-                     prob_tolerance(p, N, bias=table_error(ra) + table_error(rb)), f"P(M1 <= {x})")
+        assert_close(
+            np.mean(result.milestone_weeks[0] <= x),
+            p,
+            prob_tolerance(p, N, bias=table_error(ra) + table_error(rb)),
+            f"P(M1 <= {x})",
+        )
 
 
 def test_phase_end_is_the_latest_finish_of_its_tasks(result):
@@ -133,8 +147,14 @@ def test_tables(result):
 def test_mc_standard_error_and_traffic_light():
     assert mc_standard_error(0.5, 10_000) == pytest.approx(0.005)
     assert mc_standard_error(0.0, 10) == 0.0 and mc_standard_error(1.0, 10) == 0.0
-    assert [traffic_light(p) for p in (0.95, 0.8, 0.79, 0.5, 0.49, 0.0)] == ["green", "green", "amber", "amber",
-                                                                          "red", "red"]
+    assert [traffic_light(p) for p in (0.95, 0.8, 0.79, 0.5, 0.49, 0.0)] == [
+        "green",
+        "green",
+        "amber",
+        "amber",
+        "red",
+        "red",
+    ]
 
 
 def test_finish_date():

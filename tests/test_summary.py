@@ -6,11 +6,12 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import DATA, FINISH_KEYS, check_documented_keys
+
+from lekhok_forecast.analysis.summary import summary_dict
 from lekhok_forecast.core.engine import simulate
 from lekhok_forecast.core.plan import load_plan
-from lekhok_forecast.analysis.summary import summary_dict
+
 
 @pytest.fixture(scope="module")
 def lekhok_result(lekhok_plan):

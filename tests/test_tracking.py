@@ -8,22 +8,42 @@ import math
 import matplotlib
 import numpy as np
 import pytest
+from conftest import K_SE, assert_close, mean_tolerance
+from test_actuals import HEADER, MINI
 
-from lekhok_forecast.sources.actuals_file import (Status, TaskActual, WeeklyActuals, actuals_from_text, no_actuals,
-                                     read_weeks)
 from lekhok_forecast.config import ACTUALS_DIR
 from lekhok_forecast.core.distributions import Dist, Range
 from lekhok_forecast.core.engine import simulate
 from lekhok_forecast.core.plan import Plan, Task, Workstream, plan_from_text
-from lekhok_forecast.tracking.reforecast import (MIN_DONE_FOR_CALIBRATION, Calibration, calibration_from_actuals,
-                                      headline_numbers, reforecast, reforecast_plan, weekly_update)
-
-from conftest import K_SE, assert_close, mean_tolerance
-from test_actuals import HEADER, MINI
+from lekhok_forecast.sources.actuals_file import (
+    Status,
+    TaskActual,
+    WeeklyActuals,
+    actuals_from_text,
+    no_actuals,
+    read_weeks,
+)
+from lekhok_forecast.tracking.reforecast import (
+    MIN_DONE_FOR_CALIBRATION,
+    Calibration,
+    calibration_from_actuals,
+    headline_numbers,
+    reforecast,
+    reforecast_plan,
+    weekly_update,
+)
 
 matplotlib.use("Agg")
-ARRAYS = ("finish_weeks", "task_criticality", "milestone_weeks", "phase_end_weeks", "cost_by_item",
-          "hours_by_workstream", "sample_start_weeks", "sample_finish_weeks")
+ARRAYS = (
+    "finish_weeks",
+    "task_criticality",
+    "milestone_weeks",
+    "phase_end_weeks",
+    "cost_by_item",
+    "hours_by_workstream",
+    "sample_start_weeks",
+    "sample_finish_weeks",
+)
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +84,7 @@ def test_nothing_started_shifts_the_whole_schedule_to_the_as_of_week(mini):
 
 
 def test_every_task_done_gives_the_actual_finish_exactly(mini):
-    body = ("a,done,44,0,1.1,,,,\nc,done,,1.1,1.7,,,,\nb,done,30,1.1,1.93,,,,\nd,done,25,1.93,2.67,,,,\n")
+    body = "a,done,44,0,1.1,,,,\nc,done,,1.1,1.7,,,,\nb,done,30,1.1,1.93,,,,\nd,done,25,1.93,2.67,,,,\n"
     spend = "cost,spent_to_date\neng,4950\ncloud,210.5\n"
     r = reforecast(mini, state(mini, body, 3.0, spend), 3000, 1)
     assert r.finish_weeks.dtype == np.float64
@@ -105,10 +125,13 @@ def test_risks_only_for_tasks_not_started(lekhok_plan):
 
 def test_started_work_comes_first_in_its_workstream():
     # x and y share a workstream; the team started y (listed second) before x.
-    plan = Plan(name="order", start=None, units="hours", tasks=(
-        Task("x", "x", None, "w", Range.fixed(10.0), None),
-        Task("y", "y", None, "w", Range.fixed(20.0), None)),
-        workstreams=(Workstream("w", "w", hours_per_week=Range.fixed(10.0)),))
+    plan = Plan(
+        name="order",
+        start=None,
+        units="hours",
+        tasks=(Task("x", "x", None, "w", Range.fixed(10.0), None), Task("y", "y", None, "w", Range.fixed(20.0), None)),
+        workstreams=(Workstream("w", "w", hours_per_week=Range.fixed(10.0)),),
+    )
     a = WeeklyActuals(as_of_week=1.0, tasks=(TaskActual("y", Status.IN_PROGRESS, 10.0, 0.0, None, (5.0, 5.0, 5.0)),))
     r = reforecast(plan, a, 100, 1)
     index = r.plan.task_index()
@@ -130,8 +153,12 @@ def test_re_estimated_task_not_started_uses_the_new_range(mini):
 
 
 def test_spend_replaces_the_simulated_cost_to_date(mini):
-    a = state(mini, "a,done,44,0,1.1,,,,\nb,in_progress,10,1.1,,1,2,3,\n", 2.0,
-              spend="cost,spent_to_date\neng,2000\ncloud,150\n")
+    a = state(
+        mini,
+        "a,done,44,0,1.1,,,,\nb,in_progress,10,1.1,,1,2,3,\n",
+        2.0,
+        spend="cost,spent_to_date\neng,2000\ncloud,150\n",
+    )
     plain = reforecast(mini, dataclasses.replace(a, spend=()), 4096, 2)
     r = reforecast(mini, a, 4096, 2)
     np.testing.assert_array_equal(r.finish_weeks, plain.finish_weeks)
@@ -144,8 +171,9 @@ def test_spend_replaces_the_simulated_cost_to_date(mini):
 def test_same_seed_same_numbers(lekhok_plan):
     a = read_weeks(ACTUALS_DIR, lekhok_plan)[-1]
     cal = calibration_from_actuals(lekhok_plan, a)
-    assert_bitwise_equal(reforecast(lekhok_plan, a, 5000, 11, calibration=cal),
-                         reforecast(lekhok_plan, a, 5000, 11, calibration=cal))
+    assert_bitwise_equal(
+        reforecast(lekhok_plan, a, 5000, 11, calibration=cal), reforecast(lekhok_plan, a, 5000, 11, calibration=cal)
+    )
 
 
 # ----------------------------------------------------------------------------- calibration
@@ -168,10 +196,24 @@ def chain_plan(n_tasks: int, capacity: float) -> Plan:
     tasks = []
     for i in range(n_tasks):
         mode = float(rng.uniform(4, 12))
-        tasks.append(Task(f"t{i}", f"t{i}", None, "w", Range(Dist.PERT, 0.7 * mode, mode, 1.8 * mode), None,
-                          after=(f"t{i - 1}",) if i else ()))
-    return Plan(name="chain", tasks=tuple(tasks), units="hours", hours_per_day=8.0,
-                workstreams=(Workstream("w", "w", hours_per_week=Range.fixed(capacity)),))
+        tasks.append(
+            Task(
+                f"t{i}",
+                f"t{i}",
+                None,
+                "w",
+                Range(Dist.PERT, 0.7 * mode, mode, 1.8 * mode),
+                None,
+                after=(f"t{i - 1}",) if i else (),
+            )
+        )
+    return Plan(
+        name="chain",
+        tasks=tuple(tasks),
+        units="hours",
+        hours_per_day=8.0,
+        workstreams=(Workstream("w", "w", hours_per_week=Range.fixed(capacity)),),
+    )
 
 
 def test_calibration_recovers_a_known_bias_within_monte_carlo_error():
@@ -211,14 +253,21 @@ def test_calibration_recovers_a_known_bias_within_monte_carlo_error():
         assert_close(f.mean(), expected, K_SE * f.std() / math.sqrt(trials) + 1e-5, f"{what} mean finish")
     # and the calibrated forecast sits the recovered bias above the uncalibrated one
     assert (calibrated.finish_weeks.mean() - n_week) / (unc.finish_weeks.mean() - n_week) == pytest.approx(
-        cal.mean_ratio, rel=5e-3)
+        cal.mean_ratio, rel=5e-3
+    )
 
 
 def test_calibration_table_and_message(lekhok_plan):
     a = read_weeks(ACTUALS_DIR, lekhok_plan, up_to="2025-W07")[-1]
     cal = calibration_from_actuals(lekhok_plan, a)
     t = cal.table()
-    assert list(t.index) == ["docker_cloud_learning", "docker_backend", "docker_frontend", "docker_compose", "env_config"]
+    assert list(t.index) == [
+        "docker_cloud_learning",
+        "docker_backend",
+        "docker_frontend",
+        "docker_compose",
+        "env_config",
+    ]
     assert t.loc["docker_backend", "ratio"] == pytest.approx(4.5 / (0.75 * 3.5))
     assert "Calibrated on the 5 done tasks" in str(cal)
 
@@ -251,8 +300,9 @@ def test_weekly_update_errors_write_nothing(lekhok_plan, tmp_path):
     folder = tmp_path / "actuals"
     folder.mkdir()
     (folder / "2025-W06.csv").write_text(HEADER + "docker_cloud_learning,done,15,0,0.85,,,,\n")
-    (folder / "2025-W07.csv").write_text(HEADER + "docker_cloud_learning,done,15,0,0.85,,,,\n"
-                                         "docker_backend,done,-4,0.85,1.2,,,,\n")
+    (folder / "2025-W07.csv").write_text(
+        HEADER + "docker_cloud_learning,done,15,0,0.85,,,,\ndocker_backend,done,-4,0.85,1.2,,,,\n"
+    )
     path = tmp_path / "history.csv"
     with pytest.raises(Exception, match=r"2025-W07.csv:3: hours_to_date: must be >= 0"):
         weekly_update(lekhok_plan, folder, "2025-W07", trials=1000, history_path=path)
@@ -309,8 +359,11 @@ def test_report_week_before_the_plan_start_is_an_error(lekhok_plan):
     from lekhok_forecast.errors import ForecastInputError
     from lekhok_forecast.tracking.reforecast import report_week
 
-    with pytest.raises(ForecastInputError, match=r"^week 2025-W05 ends before the plan starts on Mon 2025-02-03;"
-                                                 r" the plan's first week is 2025-W06$"):
+    with pytest.raises(
+        ForecastInputError,
+        match=r"^week 2025-W05 ends before the plan starts on Mon 2025-02-03;"
+        r" the plan's first week is 2025-W06$",
+    ):
         report_week(lekhok_plan, "2025-W05", ACTUALS_DIR)
 
 

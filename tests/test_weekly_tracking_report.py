@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from lekhok_forecast.present import text as nv
 from lekhok_forecast.config import ACTUALS_DIR, DEFAULT_PLAN, NOTEBOOKS_DIR
+from lekhok_forecast.present import text as nv
 
 TRIALS = "2000"
 SEED = "3"
@@ -26,8 +26,13 @@ pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs
 
 
 def run_report(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "lekhok_forecast.cli", "report", "--trials", TRIALS, "--seed", SEED,
-                           *map(str, args)], capture_output=True, text=True, timeout=600, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "lekhok_forecast.cli", "report", "--trials", TRIALS, "--seed", SEED, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=cwd,
+    )
 
 
 def pdf_text(path: Path) -> str:
@@ -88,7 +93,9 @@ def test_w11_summary_is_the_re_forecast_on_page_one(runs):
     # the headline is the re-forecast, not the plan's own forecast
     assert s["finish_weeks"]["p80"] != s["forecasts"]["plan"]["finish_weeks"]["p80"]
     text = pdf_text(out / "2025-W11" / "weekly-status.pdf")
-    assert f"80% confident of launching by week {nv.weeks(s['finish_weeks']['p80'])} ({s['finish_dates']['p80']})" in text
+    assert (
+        f"80% confident of launching by week {nv.weeks(s['finish_weeks']['p80'])} ({s['finish_dates']['p80']})" in text
+    )
     for d, p in s["p_finish_by"].items():
         assert f"{nv.pct(p)} by week {d}" in text, d
     for mid, m in s["milestones"].items():
@@ -134,7 +141,9 @@ def test_a_week_after_the_latest_actuals_says_so(runs, status_only, tmp_path):
     assert s["week"] == "2026-W48" and s["actuals_week"] == "2025-W11" and s["weeks_stale"] == 89
     assert s["finish_weeks"] == w11["finish_weeks"] and s["p_finish_by"] == w11["p_finish_by"]
     text = pdf_text(out / "2026-W48" / "weekly-status.pdf")
-    assert "No actuals for 2026-W48. The latest are from 2025-W11 (data/actuals/2025-W11.csv), 89 weeks earlier." in text
+    assert (
+        "No actuals for 2026-W48. The latest are from 2025-W11 (data/actuals/2025-W11.csv), 89 weeks earlier." in text
+    )
     assert f"80% confident of launching by week {nv.weeks(s['finish_weeks']['p80'])}" in text
     # the forecast rests on 2025-W11, whose row is rewritten with the same numbers
     assert (out / "forecast_history.csv").read_bytes() == before
@@ -160,8 +169,9 @@ def test_no_actuals_is_the_plans_forecast(status_only, tmp_path, run_cli):
 def test_week_before_the_plan_start_is_one_line_exit_2(tmp_path, run_cli):
     rc, out, err = run_cli("report", "--week", "2025-W05", "--out", tmp_path / "out")
     assert rc == 2 and out == ""
-    assert err.strip() == ("--week: week 2025-W05 ends before the plan starts on Mon 2025-02-03;"
-                           " the plan's first week is 2025-W06")
+    assert err.strip() == (
+        "--week: week 2025-W05 ends before the plan starts on Mon 2025-02-03; the plan's first week is 2025-W06"
+    )
     assert not (tmp_path / "out").exists()
 
 
@@ -187,8 +197,9 @@ def test_bad_actuals_are_one_line_exit_2_and_keep_the_earlier_pdf(runs, status_o
     proc = run_report("--week", "2025-W11", "--out", work, "--notebooks", status_only, "--actuals", folder)
     assert proc.returncode == 2
     assert proc.stdout == ""
-    assert proc.stderr.splitlines() == [f"{folder / '2025-W10.csv'}:{line}: hours_to_date: must be >= 0"
-                                        " (hours cannot be negative), got -4.5"]
+    assert proc.stderr.splitlines() == [
+        f"{folder / '2025-W10.csv'}:{line}: hours_to_date: must be >= 0 (hours cannot be negative), got -4.5"
+    ]
     after = {p.relative_to(work): p.read_bytes() for p in work.rglob("*") if p.is_file()}
     assert after == before  # nothing written: earlier PDF, summary and history intact
 
@@ -201,8 +212,9 @@ def test_validate_checks_actuals(tmp_path, run_cli):
     folder, line = _corrupt_copy(tmp_path)
     rc, out, err = run_cli("validate", str(DEFAULT_PLAN), "--actuals", folder)
     assert rc == 2 and out == ""
-    assert err.splitlines() == [f"{folder / '2025-W10.csv'}:{line}: hours_to_date: must be >= 0"
-                                " (hours cannot be negative), got -4.5"]
+    assert err.splitlines() == [
+        f"{folder / '2025-W10.csv'}:{line}: hours_to_date: must be >= 0 (hours cannot be negative), got -4.5"
+    ]
 
 
 def test_another_plan_does_not_pick_up_the_lekhok_actuals(status_only, tmp_path):

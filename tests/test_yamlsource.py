@@ -42,17 +42,20 @@ def test_error_carries_file_line_field():
     assert str(e) == "p.yaml:6: tasks[0].effort.high: must be >= 3"
 
 
-@pytest.mark.parametrize("text, line, words", [
-    ("name: x\ntasks: [a, b\n", 3, "YAML syntax error"),
-    ("name: x\ntasks: [a, b\nrisks: []\n", 3, "(while parsing a flow sequence started on line 2)"),
-    ("name: 'x\ntasks: []\n", 3, "(while scanning a quoted scalar started on line 1)"),
-    ("name: x\n  bad: : indent\n", 2, "YAML syntax error"),
-    ("name: x\n\ttasks: []\n", 2, "YAML syntax error"),
-    ("a: 1\na: 2\n", 2, "duplicate key 'a'"),
-    ("? [1, 2]\n: x\n", 1, "keys must be text"),
-    ("name: !!python/object:os.system x\n", 1, "YAML error"),
-    ("start: 2025-02-30\n", 1, "invalid value '2025-02-30'"),
-])
+@pytest.mark.parametrize(
+    "text, line, words",
+    [
+        ("name: x\ntasks: [a, b\n", 3, "YAML syntax error"),
+        ("name: x\ntasks: [a, b\nrisks: []\n", 3, "(while parsing a flow sequence started on line 2)"),
+        ("name: 'x\ntasks: []\n", 3, "(while scanning a quoted scalar started on line 1)"),
+        ("name: x\n  bad: : indent\n", 2, "YAML syntax error"),
+        ("name: x\n\ttasks: []\n", 2, "YAML syntax error"),
+        ("a: 1\na: 2\n", 2, "duplicate key 'a'"),
+        ("? [1, 2]\n: x\n", 1, "keys must be text"),
+        ("name: !!python/object:os.system x\n", 1, "YAML error"),
+        ("start: 2025-02-30\n", 1, "invalid value '2025-02-30'"),
+    ],
+)
 def test_bad_yaml_is_one_located_error(text, line, words):
     with pytest.raises(ForecastInputError) as info:
         parse_yaml(text, "p.yaml")

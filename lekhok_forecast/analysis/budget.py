@@ -68,9 +68,12 @@ def joint_quadrants(result: SimulationResult, deadline: float, budget: float | N
     on_time = result.finish_weeks <= deadline
     in_budget = result.cost_total <= budget
     return pd.DataFrame(
-        {"within budget": [np.mean(on_time & in_budget), np.mean(~on_time & in_budget)],
-         "over budget": [np.mean(on_time & ~in_budget), np.mean(~on_time & ~in_budget)]},
-        index=pd.Index([f"by week {week_label(deadline)}", f"after week {week_label(deadline)}"], name="finish"))
+        {
+            "within budget": [np.mean(on_time & in_budget), np.mean(~on_time & in_budget)],
+            "over budget": [np.mean(on_time & ~in_budget), np.mean(~on_time & ~in_budget)],
+        },
+        index=pd.Index([f"by week {week_label(deadline)}", f"after week {week_label(deadline)}"], name="finish"),
+    )
 
 
 def burn_matrix(result: SimulationResult, weeks: np.ndarray) -> np.ndarray:
@@ -107,8 +110,7 @@ def burn_matrix(result: SimulationResult, weeks: np.ndarray) -> np.ndarray:
                 task_hours = dur[t] * result.sample_capacity[ws_index[task.workstream]] + task.hours_spent
             with np.errstate(invalid="ignore", divide="ignore"):
                 for k, w in enumerate(weeks):
-                    frac = np.where(dur[t] > 0, np.clip((w - start[t]) / dur[t], 0, 1),
-                                    (w >= finish[t]).astype(float))
+                    frac = np.where(dur[t] > 0, np.clip((w - start[t]) / dur[t], 0, 1), (w >= finish[t]).astype(float))
                     out[k] += rate * task_hours * frac
     return out
 

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 
 from lekhok_forecast.core.engine import SimulationResult, deterministic_schedule, modal_capacities
-from lekhok_forecast.core.graph import topological_order
 from lekhok_forecast.core.plan import Plan, scheduling_edges
 
 
@@ -51,9 +50,11 @@ class BufferSummary:
         return self.rsem_weeks / self.baseline_weeks
 
     def __str__(self) -> str:
-        return (f"buffer {self.buffer:.0%} of {self.baseline_weeks:g} weeks -> {self.buffered_weeks:.1f} weeks,"
-                f" confidence {self.p_within_buffer:.0%}; P80 needs {self.needed_for_p80:.0%},"
-                f" P90 needs {self.needed_for_p90:.0%}; RSEM buffer {self.rsem_weeks:.1f} weeks")
+        return (
+            f"buffer {self.buffer:.0%} of {self.baseline_weeks:g} weeks -> {self.buffered_weeks:.1f} weeks,"
+            f" confidence {self.p_within_buffer:.0%}; P80 needs {self.needed_for_p80:.0%},"
+            f" P90 needs {self.needed_for_p90:.0%}; RSEM buffer {self.rsem_weeks:.1f} weeks"
+        )
 
 
 def critical_chain(plan: Plan) -> tuple[tuple[str, ...], float]:
@@ -114,8 +115,16 @@ def buffer_summary(result: SimulationResult) -> BufferSummary:
     buffered = base * (1 + plan.buffer)
     p80, p90 = np.percentile(result.finish_weeks, [80, 90])
     rsem, chain = rsem_buffer_weeks(plan)
-    return BufferSummary(base, plan.buffer, buffered, float(np.mean(result.finish_weeks <= buffered)),
-                         float(p80 / base - 1), float(p90 / base - 1), rsem, chain)
+    return BufferSummary(
+        base,
+        plan.buffer,
+        buffered,
+        float(np.mean(result.finish_weeks <= buffered)),
+        float(p80 / base - 1),
+        float(p90 / base - 1),
+        rsem,
+        chain,
+    )
 
 
 def buffer_curve(result: SimulationResult, fractions=None) -> pd.DataFrame:
@@ -136,9 +145,20 @@ def buffer_table(result: SimulationResult) -> pd.DataFrame:
     s = buffer_summary(result)
     f = result.finish_weeks
     rows = []
-    for label, frac in (("planned", s.buffer), ("for P80", s.needed_for_p80), ("for P90", s.needed_for_p90),
-                        ("RSEM (critical chain)", s.rsem_fraction)):
+    for label, frac in (
+        ("planned", s.buffer),
+        ("for P80", s.needed_for_p80),
+        ("for P90", s.needed_for_p90),
+        ("RSEM (critical chain)", s.rsem_fraction),
+    ):
         weeks = s.baseline_weeks * (1 + frac)
-        rows.append({"buffer": label, "fraction": frac, "buffer_weeks": s.baseline_weeks * frac,
-                     "total_weeks": weeks, "confidence": float(np.mean(f <= weeks))})
+        rows.append(
+            {
+                "buffer": label,
+                "fraction": frac,
+                "buffer_weeks": s.baseline_weeks * frac,
+                "total_weeks": weeks,
+                "confidence": float(np.mean(f <= weeks)),
+            }
+        )
     return pd.DataFrame(rows).set_index("buffer")

@@ -24,7 +24,7 @@ def _ranks(x: np.ndarray) -> np.ndarray:
     out = np.empty(rows.shape, dtype=np.float64)
     block = max(1, (1 << 18) // rows.shape[1])
     for a in range(0, rows.shape[0], block):
-        _rank_rows(rows[a:a + block], out[a:a + block])
+        _rank_rows(rows[a : a + block], out[a : a + block])
     return out.reshape(x.shape)
 
 
@@ -59,8 +59,8 @@ def _spearman_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     ss = np.empty(rx.shape[0])
     block = max(1, (1 << 18) // max(rx.shape[1], 1))
     for a in range(0, rx.shape[0], block):
-        part = rx[a:a + block]
-        np.sum(part * part, axis=1, out=ss[a:a + block])
+        part = rx[a : a + block]
+        np.sum(part * part, axis=1, out=ss[a : a + block])
     den = np.sqrt(ss * (ry @ ry))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(den > 0, num / den, 0.0)
@@ -104,9 +104,14 @@ def _constant_estimates(plan) -> np.ndarray:
     """True for tasks whose estimate cannot vary: fixed, no risk can hit them, not calibrated."""
     hit = {tid for risk in plan.risks if risk.probability > 0 for tid in risk.tasks}
     calibrated = bool(plan.calibration_ratios)
-    return np.array([task.done_finish_week is not None
-                     or (not task.estimate.is_random and task.id not in hit and not (task.calibrate and calibrated))
-                     for task in plan.tasks], dtype=bool)
+    return np.array(
+        [
+            task.done_finish_week is not None
+            or (not task.estimate.is_random and task.id not in hit and not (task.calibrate and calibrated))
+            for task in plan.tasks
+        ],
+        dtype=bool,
+    )
 
 
 def capacity_sensitivity(result: SimulationResult) -> pd.Series:
@@ -132,22 +137,30 @@ def driver_table(result: SimulationResult, top: int | None = None, include_capac
     """
     plan = result.plan
     d = result.sample_duration_weeks
-    df = pd.DataFrame({
-        "task": [t.id for t in plan.tasks],
-        "name": [t.name for t in plan.tasks],
-        "phase": [t.phase or "" for t in plan.tasks],
-        "criticality": result.task_criticality,
-        "sensitivity": spearman_sensitivity(result),
-        "mean_weeks": d.mean(axis=1) if d.shape[1] else np.nan,
-        "p10_weeks": np.percentile(d, 10, axis=1) if d.shape[1] else np.nan,
-        "p90_weeks": np.percentile(d, 90, axis=1) if d.shape[1] else np.nan,
-    }).set_index("task")
+    df = pd.DataFrame(
+        {
+            "task": [t.id for t in plan.tasks],
+            "name": [t.name for t in plan.tasks],
+            "phase": [t.phase or "" for t in plan.tasks],
+            "criticality": result.task_criticality,
+            "sensitivity": spearman_sensitivity(result),
+            "mean_weeks": d.mean(axis=1) if d.shape[1] else np.nan,
+            "p10_weeks": np.percentile(d, 10, axis=1) if d.shape[1] else np.nan,
+            "p90_weeks": np.percentile(d, 90, axis=1) if d.shape[1] else np.nan,
+        }
+    ).set_index("task")
     if include_capacity:
         cap = capacity_sensitivity(result)
         if len(cap):
-            extra = pd.DataFrame({"name": [f"{w.name} capacity (hours/week)" for w in plan.workstreams],
-                                  "phase": "", "criticality": np.nan, "sensitivity": cap.to_numpy()},
-                                 index=pd.Index([f"capacity:{w.id}" for w in plan.workstreams], name="task"))
+            extra = pd.DataFrame(
+                {
+                    "name": [f"{w.name} capacity (hours/week)" for w in plan.workstreams],
+                    "phase": "",
+                    "criticality": np.nan,
+                    "sensitivity": cap.to_numpy(),
+                },
+                index=pd.Index([f"capacity:{w.id}" for w in plan.workstreams], name="task"),
+            )
             df = pd.concat([df, extra])
     df = df.reindex(df["sensitivity"].abs().sort_values(ascending=False, kind="stable").index)
     return df.head(top) if top else df

@@ -78,10 +78,10 @@ def finish_summary(result: SimulationResult, deadlines=None) -> FinishSummary:
     dates = {p: plan.date_of_week(w) for p, w in pct.items()} if plan.start else {}
     by = {week_label(d): p_finish_by(result, d) for d in deadlines}
     ds = sorted(deadlines)
-    between = {f"{week_label(a)}-{week_label(b)}": float(np.mean((f >= a) & (f <= b)))
-               for a, b in zip(ds, ds[1:])}
-    return FinishSummary(float(f.mean()), float(f.std(ddof=1)) if f.size > 1 else 0.0, pct, dates, by,
-                         between, result.trials)
+    between = {f"{week_label(a)}-{week_label(b)}": float(np.mean((f >= a) & (f <= b))) for a, b in zip(ds, ds[1:])}
+    return FinishSummary(
+        float(f.mean()), float(f.std(ddof=1)) if f.size > 1 else 0.0, pct, dates, by, between, result.trials
+    )
 
 
 def percentile_table(result: SimulationResult, percentiles=PERCENTILES) -> pd.DataFrame:
@@ -137,8 +137,15 @@ def phase_table(result: SimulationResult) -> pd.DataFrame:
             row["p_by_" + key.split("_")[0]] = float(np.mean(ends <= week)) if week is not None else np.nan
         row["p50_week"], row["p80_week"] = (float(x) for x in np.percentile(ends, [50, 80]))
         rows.append(row)
-    columns = ["phase", "original_end_week", "p_by_original", "realistic_end_week", "p_by_realistic",
-               "p50_week", "p80_week"]
+    columns = [
+        "phase",
+        "original_end_week",
+        "p_by_original",
+        "realistic_end_week",
+        "p_by_realistic",
+        "p50_week",
+        "p80_week",
+    ]
     return pd.DataFrame(rows, columns=columns).set_index("phase")
 
 
@@ -155,8 +162,15 @@ def milestone_table(result: SimulationResult) -> pd.DataFrame:
         w = result.milestone_weeks[i]
         p = float(np.mean(w <= m.target_week))
         p50, p80 = (float(x) for x in np.percentile(w, [50, 80]))
-        row = {"milestone": m.id, "name": m.name, "target_week": m.target_week, "p_on_time": p,
-               "p50_week": p50, "p80_week": p80, "status": traffic_light(p)}
+        row = {
+            "milestone": m.id,
+            "name": m.name,
+            "target_week": m.target_week,
+            "p_on_time": p,
+            "p50_week": p50,
+            "p80_week": p80,
+            "status": traffic_light(p),
+        }
         if plan.start:
             row["p80_date"] = plan.date_of_week(row["p80_week"])
         rows.append(row)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from lekhok_forecast.analysis.budget import cost_summary
 from lekhok_forecast.analysis.buffers import buffer_summary
 from lekhok_forecast.analysis.drivers import spearman_sensitivity
-from lekhok_forecast.core.engine import SimulationResult
 from lekhok_forecast.analysis.schedule import finish_summary, milestone_table
+from lekhok_forecast.core.engine import SimulationResult
 
 
 def _r(x: float, digits: int = 6) -> float:
@@ -37,24 +35,47 @@ def summary_dict(result: SimulationResult, deadlines=None) -> dict:
     if plan.milestones:
         mt = milestone_table(result)
         out["milestones"] = {
-            mid: {"target_week": plan.milestones[i].target_week, "p_on_time": _r(row.p_on_time),
-                  "p50_week": _r(row.p50_week), "p80_week": _r(row.p80_week), "status": row.status}
-            for i, (mid, row) in enumerate(mt.iterrows())}
+            mid: {
+                "target_week": plan.milestones[i].target_week,
+                "p_on_time": _r(row.p_on_time),
+                "p50_week": _r(row.p50_week),
+                "p80_week": _r(row.p80_week),
+                "status": row.status,
+            }
+            for i, (mid, row) in enumerate(mt.iterrows())
+        }
     sens = spearman_sensitivity(result)
-    out["tasks"] = {t.id: {"criticality": _r(result.task_criticality[i]), "sensitivity": _r(sens[i])}
-                    for i, t in enumerate(plan.tasks)}
+    out["tasks"] = {
+        t.id: {"criticality": _r(result.task_criticality[i]), "sensitivity": _r(sens[i])}
+        for i, t in enumerate(plan.tasks)
+    }
     if plan.baseline_weeks is not None:
         b = buffer_summary(result)
-        out["buffer"] = {"baseline_weeks": b.baseline_weeks, "buffer": b.buffer,
-                         "buffered_weeks": _r(b.buffered_weeks), "p_within_buffer": _r(b.p_within_buffer),
-                         "needed_for_p80": _r(b.needed_for_p80), "needed_for_p90": _r(b.needed_for_p90),
-                         "rsem_weeks": _r(b.rsem_weeks)}
+        out["buffer"] = {
+            "baseline_weeks": b.baseline_weeks,
+            "buffer": b.buffer,
+            "buffered_weeks": _r(b.buffered_weeks),
+            "p_within_buffer": _r(b.p_within_buffer),
+            "needed_for_p80": _r(b.needed_for_p80),
+            "needed_for_p90": _r(b.needed_for_p90),
+            "rsem_weeks": _r(b.rsem_weeks),
+        }
     if plan.costs:
         c = cost_summary(result, deadlines)
-        cost = {"currency": plan.currency, "mean": _r(c.mean, 2), "p50": _r(c.p50, 2), "p80": _r(c.p80, 2),
-                "p90": _r(c.p90, 2)}
+        cost = {
+            "currency": plan.currency,
+            "mean": _r(c.mean, 2),
+            "p50": _r(c.p50, 2),
+            "p80": _r(c.p80, 2),
+            "p90": _r(c.p90, 2),
+        }
         if plan.budget is not None:
-            cost.update({"budget": plan.budget, "p_within_budget": _r(c.p_within_budget),
-                         "joint_p_by": {k: _r(v) for k, v in c.joint_p_by.items()}})
+            cost.update(
+                {
+                    "budget": plan.budget,
+                    "p_within_budget": _r(c.p_within_budget),
+                    "joint_p_by": {k: _r(v) for k, v in c.joint_p_by.items()},
+                }
+            )
         out["cost"] = cost
     return out

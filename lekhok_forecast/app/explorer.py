@@ -21,7 +21,14 @@ from lekhok_forecast.config import SCENARIOS_DIR
 from lekhok_forecast.core.engine import SimulationResult, simulate
 from lekhok_forecast.errors import ForecastInputError
 from lekhok_forecast.present.text import resolve_path
-from lekhok_forecast.sources.scenario_file import BASELINE, Scenario, comparison_table, load_scenario, plan_with_scenarios, scenario_from_dict
+from lekhok_forecast.sources.scenario_file import (
+    BASELINE,
+    Scenario,
+    comparison_table,
+    load_scenario,
+    plan_with_scenarios,
+    scenario_from_dict,
+)
 from lekhok_forecast.sources.yamlsource import load_yaml
 
 #: The consultant overlay the checkbox switches on.
@@ -61,8 +68,9 @@ def _scope_scenario(label: str, what) -> Scenario:
     return scenario_from_dict({"name": label, "remove": {"tasks": list(what)}}, f"<scope: {label}>")
 
 
-def settings_scenarios(settings: Settings, scope: dict | None = None,
-                       consultant: str | Path = CONSULTANT_SCENARIO) -> list[Scenario]:
+def settings_scenarios(
+    settings: Settings, scope: dict | None = None, consultant: str | Path = CONSULTANT_SCENARIO
+) -> list[Scenario]:
     """The overlays that turn the plan into `settings`, in the order they are applied.
 
     The consultant comes first (it reassigns tasks that scope toggles may then remove),
@@ -76,9 +84,12 @@ def settings_scenarios(settings: Settings, scope: dict | None = None,
         out.append(_scope_scenario(label, scope[label]))
     low, high = (float(x) for x in settings.team_hours)
     hours = low if low == high else {"low": low, "high": high}
-    out.append(scenario_from_dict({"name": "explorer settings",
-                                   "set": {"team_hours_per_week": hours, "buffer": float(settings.buffer)}},
-                                  "<explorer settings>"))
+    out.append(
+        scenario_from_dict(
+            {"name": "explorer settings", "set": {"team_hours_per_week": hours, "buffer": float(settings.buffer)}},
+            "<explorer settings>",
+        )
+    )
     return out
 
 
@@ -153,16 +164,36 @@ class ScenarioExplorer:
         start = self.model.default_settings()
         style = {"description_width": "150px"}
         layout = w.Layout(width="480px")
-        self.hours = w.IntRangeSlider(value=(int(start.team_hours[0]), int(start.team_hours[1])), min=5, max=60,
-                                      step=1, description="Team hours / week", continuous_update=False,
-                                      style=style, layout=layout,
-                                      disabled=self.model.plan.team_hours_per_week is None)
-        self.buffer = w.IntSlider(value=round(100 * start.buffer), min=0, max=100, step=5,
-                                  description="Buffer (%)", continuous_update=False, style=style, layout=layout)
-        self.consultant = w.Checkbox(value=False, description="Hire the DevOps consultant",
-                                     disabled=not self.model.consultant_available, indent=False)
-        self.scope = {label: w.Checkbox(value=True, description=label, indent=False)
-                      for label in self.model.available_scope}
+        self.hours = w.IntRangeSlider(
+            value=(int(start.team_hours[0]), int(start.team_hours[1])),
+            min=5,
+            max=60,
+            step=1,
+            description="Team hours / week",
+            continuous_update=False,
+            style=style,
+            layout=layout,
+            disabled=self.model.plan.team_hours_per_week is None,
+        )
+        self.buffer = w.IntSlider(
+            value=round(100 * start.buffer),
+            min=0,
+            max=100,
+            step=5,
+            description="Buffer (%)",
+            continuous_update=False,
+            style=style,
+            layout=layout,
+        )
+        self.consultant = w.Checkbox(
+            value=False,
+            description="Hire the DevOps consultant",
+            disabled=not self.model.consultant_available,
+            indent=False,
+        )
+        self.scope = {
+            label: w.Checkbox(value=True, description=label, indent=False) for label in self.model.available_scope
+        }
         self.status = w.HTML()
         self.table = w.HTML()
         self.chart = w.Output()
@@ -176,17 +207,21 @@ class ScenarioExplorer:
 
     def settings(self) -> Settings:
         """The current position of the controls."""
-        return Settings(tuple(float(x) for x in self.hours.value), self.buffer.value / 100, self.consultant.value,
-                        tuple(label for label, box in self.scope.items() if not box.value))
+        return Settings(
+            tuple(float(x) for x in self.hours.value),
+            self.buffer.value / 100,
+            self.consultant.value,
+            tuple(label for label, box in self.scope.items() if not box.value),
+        )
 
     def update(self, change=None) -> None:
         """Re-simulate for the current controls and redraw (called on every change)."""
         import matplotlib.pyplot as plt
         from IPython.display import display
 
+        from lekhok_forecast.analysis.schedule import cdf_curve
         from lekhok_forecast.present import plots
         from lekhok_forecast.present.text import HtmlTable, scenario_display
-        from lekhok_forecast.analysis.schedule import cdf_curve
 
         t0 = time.perf_counter()
         try:
@@ -198,15 +233,18 @@ class ScenarioExplorer:
         self.table.value = HtmlTable(shown)._repr_html_()
         with self.chart:
             self.chart.clear_output(wait=True)
-            fig, _ = plots.scenario_cdfs({BASELINE: cdf_curve(self.model.baseline),
-                                          "Your settings": cdf_curve(result)},
-                                         deadlines=self.model.plan.deadlines, title=None)
+            fig, _ = plots.scenario_cdfs(
+                {BASELINE: cdf_curve(self.model.baseline), "Your settings": cdf_curve(result)},
+                deadlines=self.model.plan.deadlines,
+                title=None,
+            )
             fig.set_size_inches(5.2, 3.4)
             display(fig)
             plt.close(fig)
         self.last_seconds = time.perf_counter() - t0
-        self.status.value = (f"<i>Updated in {self.last_seconds:.2f} s "
-                             f"({self.model.trials:,} trials, seed {self.model.seed}).</i>")
+        self.status.value = (
+            f"<i>Updated in {self.last_seconds:.2f} s ({self.model.trials:,} trials, seed {self.model.seed}).</i>"
+        )
 
     def _ipython_display_(self):
         from IPython.display import display

@@ -56,7 +56,7 @@ class Range:
     high: float
 
     @staticmethod
-    def fixed(value: float) -> "Range":
+    def fixed(value: float) -> Range:
         """A degenerate range equal to `value`."""
         v = float(value)
         return Range(Dist.FIXED, v, v, v)
@@ -66,7 +66,7 @@ class Range:
         """True unless the value is fixed."""
         return self.dist is not Dist.FIXED
 
-    def scaled(self, factor: float) -> "Range":
+    def scaled(self, factor: float) -> Range:
         """The same range with every value multiplied by `factor` (a unit conversion)."""
         f = float(factor)
         return Range(self.dist, self.low * f, self.mode * f, self.high * f)
@@ -107,7 +107,6 @@ class Range:
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
         """Exact CDF at `x` (SciPy), for tests and error bounds."""
-        from scipy import special
 
         x = np.asarray(x, dtype=float)
         key, offset, scale = self.affine()

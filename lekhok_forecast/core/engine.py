@@ -27,7 +27,7 @@ import math
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -178,15 +178,30 @@ def compile_plan(plan: Plan) -> Model:
             calib_rows.append(len(rows) - 1)
         else:
             calib_rows.append(-1)
-    model = Model(plan=plan, order=tuple(order), preds=tuple(preds), succs=tuple(tuple(s) for s in succs),
-                 random_vars=tuple(rows), task_var=tuple(task_var), task_row=tuple(task_row),
-                 task_ws=tuple(task_ws), ws_row=tuple(ws_row), ws_var=tuple(ws_var),
-                 ws_share=tuple(ws_share), team_row=team_row, team_var=team_var,
-                 risk_prob=np.asarray([r.probability for r in plan.risks], dtype=float),
-                 risk_rows=tuple(risk_rows), risk_vars=tuple(risk_vars),
-                 task_risks=tuple(tuple(x) for x in task_risks), cost_row=tuple(cost_row),
-                 cost_var=tuple(cost_var), calib_rows=tuple(calib_rows), calib_ratios=ratios,
-                 n_rows=len(rows))
+    model = Model(
+        plan=plan,
+        order=tuple(order),
+        preds=tuple(preds),
+        succs=tuple(tuple(s) for s in succs),
+        random_vars=tuple(rows),
+        task_var=tuple(task_var),
+        task_row=tuple(task_row),
+        task_ws=tuple(task_ws),
+        ws_row=tuple(ws_row),
+        ws_var=tuple(ws_var),
+        ws_share=tuple(ws_share),
+        team_row=team_row,
+        team_var=team_var,
+        risk_prob=np.asarray([r.probability for r in plan.risks], dtype=float),
+        risk_rows=tuple(risk_rows),
+        risk_vars=tuple(risk_vars),
+        task_risks=tuple(tuple(x) for x in task_risks),
+        cost_row=tuple(cost_row),
+        cost_var=tuple(cost_var),
+        calib_rows=tuple(calib_rows),
+        calib_ratios=ratios,
+        n_rows=len(rows),
+    )
     return dataclasses.replace(model, steps=_steps(model))
 
 
@@ -250,8 +265,10 @@ class SimulationResult:
 
     def __str__(self) -> str:
         f = self.finish_weeks
-        return (f"SimulationResult({self.plan.name!r}: {self.trials:,} trials, seed {self.seed}, "
-                f"finish P50 {np.percentile(f, 50):.2f} / P80 {np.percentile(f, 80):.2f} weeks)")
+        return (
+            f"SimulationResult({self.plan.name!r}: {self.trials:,} trials, seed {self.seed}, "
+            f"finish P50 {np.percentile(f, 50):.2f} / P80 {np.percentile(f, 80):.2f} weeks)"
+        )
 
 
 # ---------------------------------------------------------------------------- engine
@@ -300,8 +317,6 @@ def _work_array(shape, dtype) -> np.ndarray:
 
 
 _WORK_MAP_BYTES = 1 << 20
-
-
 
 
 def _draw(model: Model, seed: int, first_block: int, n_blocks: int, n_trials: int, ws: dict | None = None):
@@ -373,20 +388,33 @@ def _steps(model: Model) -> tuple[_Step, ...]:
         task = plan.tasks[t]
         done = None
         if task.done_finish_week is not None:
-            done = (task.done_start_week if task.done_start_week is not None else task.done_finish_week,
-                    task.done_finish_week)
+            done = (
+                task.done_start_week if task.done_start_week is not None else task.done_finish_week,
+                task.done_finish_week,
+            )
         var = model.task_var[t]
         preds = model.preds[t]
         # max(finish, 0) is finish itself when every predecessor is simulated: their
         # finishes are sums of non-negative float32 terms, never negative or -0.0.
         skip_zero = task.not_before_week == 0 and all(plan.tasks[p].done_finish_week is None for p in preds)
-        steps.append(_Step(task=t, done=done, table=var.table, scale=f32(var.scale),
-                           offset=f32(var.offset) if var.offset else None, fixed=var.offset,
-                           row=model.task_row[t], calib_row=model.calib_rows[t], ws=model.task_ws[t],
-                           risks=model.task_risks[t], preds=preds,
-                           not_before=None if skip_zero else f32(task.not_before_week),
-                           not_before_week=task.not_before_week,
-                           phase=phase_of.get(task.phase, -1) if task.phase else -1))
+        steps.append(
+            _Step(
+                task=t,
+                done=done,
+                table=var.table,
+                scale=f32(var.scale),
+                offset=f32(var.offset) if var.offset else None,
+                fixed=var.offset,
+                row=model.task_row[t],
+                calib_row=model.calib_rows[t],
+                ws=model.task_ws[t],
+                risks=model.task_risks[t],
+                preds=preds,
+                not_before=None if skip_zero else f32(task.not_before_week),
+                not_before_week=task.not_before_week,
+                phase=phase_of.get(task.phase, -1) if task.phase else -1,
+            )
+        )
     return tuple(steps)
 
 
@@ -407,8 +435,16 @@ _PREFETCH: bool | None = None  # benchmarks: force prefetching on or off
 _CRITICALITY = True  # benchmarks: False skips the criticality pass (to time it)
 
 
-def _run_chunk(model: Model, seed: int, first_block: int, n_blocks: int, n: int, first_trial: int,
-               sample_trials: int, ws: dict | None = None) -> _Chunk:
+def _run_chunk(
+    model: Model,
+    seed: int,
+    first_block: int,
+    n_blocks: int,
+    n: int,
+    first_trial: int,
+    sample_trials: int,
+    ws: dict | None = None,
+) -> _Chunk:
     """Simulate trials ``first_trial .. first_trial + n`` (blocks ``first_block ..``).
 
     `ws` holds work arrays reused across chunks; the sample arrays returned may be views
@@ -527,10 +563,10 @@ def _run_chunk(model: Model, seed: int, first_block: int, n_blocks: int, n: int,
             costs[c] = rate * worked
     cap_arr = np.stack(caps) if caps else np.empty((0, n), dtype=np.float32)
     # Last: the uniform draws are no longer needed, so criticality may reuse their memory.
-    crit_counts = (_criticality(steps, finish, project, ws) if _CRITICALITY
-                   else np.zeros(T, dtype=np.int64))
-    return _Chunk(project64, crit_counts, milestones, phases, costs, hours,
-                  s_start, finish[:, :s], cap_arr[:, :s], rates[:, :s])
+    crit_counts = _criticality(steps, finish, project, ws) if _CRITICALITY else np.zeros(T, dtype=np.int64)
+    return _Chunk(
+        project64, crit_counts, milestones, phases, costs, hours, s_start, finish[:, :s], cap_arr[:, :s], rates[:, :s]
+    )
 
 
 def _start_into(step: _Step, finish: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -556,8 +592,9 @@ def _start_into(step: _Step, finish: np.ndarray, out: np.ndarray) -> np.ndarray:
     return out
 
 
-def _criticality(steps: tuple[_Step, ...], finish: np.ndarray, project: np.ndarray,
-                 ws: dict | None = None) -> np.ndarray:
+def _criticality(
+    steps: tuple[_Step, ...], finish: np.ndarray, project: np.ndarray, ws: dict | None = None
+) -> np.ndarray:
     """Trials (count per task) in which each task lies on a longest path.
 
     One backward pass: a task is critical if it ends the project or if a critical
@@ -571,7 +608,7 @@ def _criticality(steps: tuple[_Step, ...], finish: np.ndarray, project: np.ndarr
     T, n = finish.shape
     spent = ws.get("u") if ws is not None else None
     if spent is not None and spent.nbytes >= T * n:  # the chunk's uniform draws, used up
-        crit = spent.reshape(-1).view(np.uint8)[:T * n].view(bool).reshape(T, n)
+        crit = spent.reshape(-1).view(np.uint8)[: T * n].view(bool).reshape(T, n)
     else:
         crit = _buffer(ws, "crit", T, n, bool)
     tmp = _buffer(ws, "crit_tmp", 1, n, bool)[0]
@@ -649,8 +686,7 @@ def _release_workspace(ws: dict, large_output: bool = False) -> None:
 
 def _large_output(plan: Plan, trials: int) -> bool:
     """Whether the per-trial outputs alone are large (10^7 trials of a big plan)."""
-    per_trial = (8 + 4 * (len(plan.milestones) + len(plan.phase_names()) + len(plan.workstreams))
-                 + 8 * len(plan.costs))
+    per_trial = 8 + 4 * (len(plan.milestones) + len(plan.phase_names()) + len(plan.workstreams)) + 8 * len(plan.costs)
     return trials * per_trial > _LARGE_OUTPUT_BYTES
 
 
@@ -702,12 +738,18 @@ def _outputs(plan: Plan, trials: int, sample: int, shared: bool) -> _Chunk:
 
     T, W, C = len(plan.tasks), len(plan.workstreams), len(plan.costs)
     f32 = np.float32
-    return _Chunk(finish=empty((trials,), np.float64), crit_counts=np.zeros(T, dtype=np.int64),
-                  milestones=empty((len(plan.milestones), trials), f32),
-                  phases=empty((len(plan.phase_names()), trials), f32),
-                  costs=empty((C, trials), np.float64), hours=empty((W, trials), f32),
-                  s_start=empty((T, sample), f32), s_finish=empty((T, sample), f32),
-                  s_cap=empty((W, sample), f32), s_rates=empty((C, sample), f32))
+    return _Chunk(
+        finish=empty((trials,), np.float64),
+        crit_counts=np.zeros(T, dtype=np.int64),
+        milestones=empty((len(plan.milestones), trials), f32),
+        phases=empty((len(plan.phase_names()), trials), f32),
+        costs=empty((C, trials), np.float64),
+        hours=empty((W, trials), f32),
+        s_start=empty((T, sample), f32),
+        s_finish=empty((T, sample), f32),
+        s_cap=empty((W, sample), f32),
+        s_rates=empty((C, sample), f32),
+    )
 
 
 def _place(out: _Chunk, first_trial: int, ch: _Chunk) -> None:
@@ -719,12 +761,19 @@ def _place(out: _Chunk, first_trial: int, ch: _Chunk) -> None:
     s = ch.s_start.shape[1]
     if s:
         for name in ("s_start", "s_finish", "s_cap", "s_rates"):
-            getattr(out, name)[:, a:a + s] = getattr(ch, name)
+            getattr(out, name)[:, a : a + s] = getattr(ch, name)
 
 
-def simulate(plan: Plan, trials: int = 20_000, seed: int = 1, *, chunk_trials: int | None = None,
-             workers: int = 1, sample_trials: int | None = None,
-             progress: ProgressFn | None = None) -> SimulationResult:
+def simulate(
+    plan: Plan,
+    trials: int = 20_000,
+    seed: int = 1,
+    *,
+    chunk_trials: int | None = None,
+    workers: int = 1,
+    sample_trials: int | None = None,
+    progress: ProgressFn | None = None,
+) -> SimulationResult:
     """Run the Monte Carlo simulation of a plan.
 
     Parameters
@@ -837,12 +886,21 @@ def simulate(plan: Plan, trials: int = 20_000, seed: int = 1, *, chunk_trials: i
         finally:
             _release_workspace(ws, _large_output(plan, trials))
 
-    return SimulationResult(plan=plan, trials=trials, seed=seed, finish_weeks=out.finish,
-                            task_criticality=out.crit_counts / trials, milestone_weeks=out.milestones,
-                            phase_end_weeks=out.phases, cost_by_item=out.costs,
-                            hours_by_workstream=out.hours, sample_start_weeks=out.s_start,
-                            sample_finish_weeks=out.s_finish, sample_capacity=out.s_cap,
-                            sample_cost_rates=out.s_rates)
+    return SimulationResult(
+        plan=plan,
+        trials=trials,
+        seed=seed,
+        finish_weeks=out.finish,
+        task_criticality=out.crit_counts / trials,
+        milestone_weeks=out.milestones,
+        phase_end_weeks=out.phases,
+        cost_by_item=out.costs,
+        hours_by_workstream=out.hours,
+        sample_start_weeks=out.s_start,
+        sample_finish_weeks=out.s_finish,
+        sample_capacity=out.s_cap,
+        sample_cost_rates=out.s_rates,
+    )
 
 
 def sampler_calls(plan: Plan, trials: int, seed: int = 1, chunk_trials: int | None = None) -> int:

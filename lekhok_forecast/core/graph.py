@@ -53,7 +53,7 @@ def find_cycle(preds: list[tuple[int, ...]]) -> list[int] | None:
                 path.pop()
                 continue
             if state[nxt] == 1:
-                return path[path.index(nxt):]
+                return path[path.index(nxt) :]
             if state[nxt] == 0:
                 state[nxt] = 1
                 stack.append((nxt, iter(preds[nxt])))

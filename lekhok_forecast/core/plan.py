@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from lekhok_forecast.core.distributions import Dist, Range
-from lekhok_forecast.errors import ForecastInputError, did_you_mean
 from lekhok_forecast.core.graph import find_cycle
+from lekhok_forecast.errors import ForecastInputError, did_you_mean
 from lekhok_forecast.sources.yamlsource import Source, is_date, load_yaml, parse_yaml
 
 UNITS = ("hours", "days", "weeks")
@@ -158,7 +158,7 @@ class Plan:
             return None
         return self.start + _dt.timedelta(days=round(float(week) * 7))
 
-    def with_changes(self, **changes: Any) -> "Plan":
+    def with_changes(self, **changes: Any) -> Plan:
         """A copy with some fields replaced (plans are immutable)."""
         return replace(self, **changes)
 
@@ -176,15 +176,30 @@ def unit_hours(unit: str, hours_per_day: float) -> float:
 
 def unit_weeks(unit: str, hours_per_day: float) -> float:
     """Weeks in one `unit` of calendar duration (5 working days a week)."""
-    return {"hours": 1.0 / (hours_per_day * WORKDAYS_PER_WEEK), "days": 1.0 / WORKDAYS_PER_WEEK,
-            "weeks": 1.0}[unit]
+    return {"hours": 1.0 / (hours_per_day * WORKDAYS_PER_WEEK), "days": 1.0 / WORKDAYS_PER_WEEK, "weeks": 1.0}[unit]
 
 
 # --------------------------------------------------------------------------- parsing
 
-TOP_KEYS = ("name", "start", "units", "hours_per_day", "currency", "deadlines", "baseline_weeks",
-            "buffer", "budget", "team_hours_per_week", "phases", "workstreams", "tasks", "risks",
-            "milestones", "costs", "description")
+TOP_KEYS = (
+    "name",
+    "start",
+    "units",
+    "hours_per_day",
+    "currency",
+    "deadlines",
+    "baseline_weeks",
+    "buffer",
+    "budget",
+    "team_hours_per_week",
+    "phases",
+    "workstreams",
+    "tasks",
+    "risks",
+    "milestones",
+    "costs",
+    "description",
+)
 PHASE_KEYS = ("name", "original_end_week", "realistic_end_week", "description")
 WORKSTREAM_KEYS = ("name", "hours_per_week", "share", "description")
 TASK_KEYS = ("id", "name", "phase", "workstream", "effort", "duration", "after", "notes")
@@ -208,8 +223,10 @@ class _Reader:
             raise self.fail(field, f"expected a mapping, got {_kind(value)}")
         for key in value:
             if key not in keys:
-                raise self.fail(_sub(field, key), f"unknown key '{key}'{did_you_mean(key, keys)};"
-                                f" expected one of: {', '.join(keys)}")
+                raise self.fail(
+                    _sub(field, key),
+                    f"unknown key '{key}'{did_you_mean(key, keys)}; expected one of: {', '.join(keys)}",
+                )
         for key in required:
             if key not in value:
                 raise self.fail(field, f"missing required key '{key}'")
@@ -223,8 +240,15 @@ class _Reader:
             raise self.fail(field, "must not be empty")
         return text
 
-    def number(self, value: Any, field: str, *, minimum: float | None = 0.0, positive: bool = False,
-               maximum: float | None = None) -> float:
+    def number(
+        self,
+        value: Any,
+        field: str,
+        *,
+        minimum: float | None = 0.0,
+        positive: bool = False,
+        maximum: float | None = None,
+    ) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.fail(field, f"expected a number, got {_kind(value)}")
         try:
@@ -268,8 +292,15 @@ class _Reader:
             out.append(ident)
         return tuple(out)
 
-    def range(self, value: Any, field: str, *, unit_factor: dict[str, float] | None = None,
-              default_unit: str | None = None, allow_zero: bool = True) -> Range:
+    def range(
+        self,
+        value: Any,
+        field: str,
+        *,
+        unit_factor: dict[str, float] | None = None,
+        default_unit: str | None = None,
+        allow_zero: bool = True,
+    ) -> Range:
         """Parse a number or ``{low, mode, high, dist, unit}`` into a `Range` in target units."""
         factor = unit_factor[default_unit] if unit_factor else 1.0
         if not isinstance(value, dict):
@@ -280,8 +311,9 @@ class _Reader:
         if "unit" in value:
             unit = value["unit"]
             if unit not in UNITS:
-                raise self.fail(f"{field}.unit", f"expected one of {', '.join(UNITS)}, got {unit!r}"
-                                f"{did_you_mean(unit, UNITS)}")
+                raise self.fail(
+                    f"{field}.unit", f"expected one of {', '.join(UNITS)}, got {unit!r}{did_you_mean(unit, UNITS)}"
+                )
             factor = unit_factor[unit]
         low = self.number(value["low"], f"{field}.low", positive=not allow_zero)
         high = self.number(value["high"], f"{field}.high", positive=not allow_zero)
@@ -303,8 +335,11 @@ class _Reader:
         else:
             if dist_name not in allowed:
                 shape = "{low, mode, high}" if has_mode else "{low, high}"
-                raise self.fail(f"{field}.dist", f"expected one of {', '.join(allowed)} for {shape},"
-                                f" got {dist_name!r}{did_you_mean(str(dist_name), allowed)}")
+                raise self.fail(
+                    f"{field}.dist",
+                    f"expected one of {', '.join(allowed)} for {shape},"
+                    f" got {dist_name!r}{did_you_mean(str(dist_name), allowed)}",
+                )
             dist = Dist(dist_name)
         if low == high:
             return Range.fixed(low * factor)
@@ -385,14 +420,20 @@ def plan_from_source(src: Source) -> Plan:
         if w in deadlines:
             raise r.fail(f"deadlines[{i}]", f"deadline week {week_label(w)} is listed twice")
         deadlines.append(w)
-    baseline = (r.number(doc["baseline_weeks"], "baseline_weeks", positive=True)
-                if doc.get("baseline_weeks") is not None else None)
+    baseline = (
+        r.number(doc["baseline_weeks"], "baseline_weeks", positive=True)
+        if doc.get("baseline_weeks") is not None
+        else None
+    )
     buffer = r.number(doc.get("buffer", 0.0), "buffer", maximum=10)
     if "buffer" in doc and baseline is None:
         raise r.fail("buffer", "needs baseline_weeks (the buffer is a fraction of it)")
     budget = r.number(doc["budget"], "budget", positive=True) if doc.get("budget") is not None else None
-    team = (r.range(doc["team_hours_per_week"], "team_hours_per_week", allow_zero=False)
-            if doc.get("team_hours_per_week") is not None else None)
+    team = (
+        r.range(doc["team_hours_per_week"], "team_hours_per_week", allow_zero=False)
+        if doc.get("team_hours_per_week") is not None
+        else None
+    )
 
     phases = []
     for i, p in enumerate(r.sequence(doc.get("phases", []) or [], "phases")):
@@ -401,8 +442,10 @@ def plan_from_source(src: Source) -> Plan:
         pname = r.text(p["name"], f"{f}.name")
         if any(q.name == pname for q in phases):
             raise r.fail(f"{f}.name", f"duplicate phase '{pname}'")
-        ends = [r.number(p[k], f"{f}.{k}", positive=True) if p.get(k) is not None else None
-                for k in ("original_end_week", "realistic_end_week")]
+        ends = [
+            r.number(p[k], f"{f}.{k}", positive=True) if p.get(k) is not None else None
+            for k in ("original_end_week", "realistic_end_week")
+        ]
         phases.append(Phase(pname, *ends))
     phase_names = [p.name for p in phases]
 
@@ -445,7 +488,10 @@ def plan_from_source(src: Source) -> Plan:
             if ws not in ws_ids:
                 raise r.fail(f"{f}.workstream", f"unknown workstream '{ws}'{did_you_mean(ws, ws_ids)}")
             if "duration" in t:
-                raise r.fail(f"{f}.duration", f"task '{tid}' has a workstream, so it needs 'effort' (hours of work), not 'duration'")
+                raise r.fail(
+                    f"{f}.duration",
+                    f"task '{tid}' has a workstream, so it needs 'effort' (hours of work), not 'duration'",
+                )
         elif "effort" in t:
             raise r.fail(f"{f}.effort", f"task '{tid}' has effort but no 'workstream' to supply capacity")
         phase = None
@@ -456,13 +502,12 @@ def plan_from_source(src: Source) -> Plan:
         after = r.id_list(t.get("after", []) or [], f"{f}.after", task_ids, "task")
         if tid in after:
             raise r.fail(f"{f}.after", f"task '{tid}' cannot come after itself")
-        effort = (r.range(t["effort"], f"{f}.effort", unit_factor=hours, default_unit=units)
-                  if "effort" in t else None)
-        duration = (r.range(t["duration"], f"{f}.duration", unit_factor=weeks, default_unit=units)
-                    if "duration" in t else None)
+        effort = r.range(t["effort"], f"{f}.effort", unit_factor=hours, default_unit=units) if "effort" in t else None
+        duration = (
+            r.range(t["duration"], f"{f}.duration", unit_factor=weeks, default_unit=units) if "duration" in t else None
+        )
         notes = r.text(t["notes"], f"{f}.notes") if t.get("notes") is not None else ""
-        tasks.append(Task(tid, r.text(t.get("name", tid), f"{f}.name"), phase, ws, effort, duration,
-                          after, notes))
+        tasks.append(Task(tid, r.text(t.get("name", tid), f"{f}.name"), phase, ws, effort, duration, after, notes))
     _check_graph(r, tasks)
 
     risks = []
@@ -481,11 +526,15 @@ def plan_from_source(src: Source) -> Plan:
         for kind in ("effort", "duration"):
             if kind in kinds and kind not in k:
                 who = next(x for x in listed if ("effort" if tasks[task_ids[x]].workstream else "duration") == kind)
-                raise r.fail(f, f"missing '{kind}': listed task '{who}' is a{'n' if kind == 'effort' else ''} {kind} task")
+                raise r.fail(
+                    f, f"missing '{kind}': listed task '{who}' is a{'n' if kind == 'effort' else ''} {kind} task"
+                )
             if kind in k and kind not in kinds:
                 raise r.fail(f"{f}.{kind}", f"no listed task is a{'n' if kind == 'effort' else ''} {kind} task")
         effort = r.range(k["effort"], f"{f}.effort", unit_factor=hours, default_unit=units) if "effort" in k else None
-        duration = r.range(k["duration"], f"{f}.duration", unit_factor=weeks, default_unit=units) if "duration" in k else None
+        duration = (
+            r.range(k["duration"], f"{f}.duration", unit_factor=weeks, default_unit=units) if "duration" in k else None
+        )
         risks.append(Risk(k["id"], r.text(k.get("name", k["id"]), f"{f}.name"), float(prob), listed, effort, duration))
 
     milestones = []
@@ -497,8 +546,14 @@ def plan_from_source(src: Source) -> Plan:
         listed = r.id_list(m["tasks"], f"{f}.tasks", task_ids, "task")
         if not listed:
             raise r.fail(f"{f}.tasks", "expected at least one task")
-        milestones.append(Milestone(m["id"], r.text(m.get("name", m["id"]), f"{f}.name"), listed,
-                                    r.number(m["target_week"], f"{f}.target_week", positive=True)))
+        milestones.append(
+            Milestone(
+                m["id"],
+                r.text(m.get("name", m["id"]), f"{f}.name"),
+                listed,
+                r.number(m["target_week"], f"{f}.target_week", positive=True),
+            )
+        )
 
     costs = []
     raw_costs = r.sequence(doc.get("costs", []) or [], "costs")
@@ -522,14 +577,29 @@ def plan_from_source(src: Source) -> Plan:
             streams = r.id_list(c["workstreams"], f"{f}.workstreams", ws_ids, "workstream")
         per_month = r.range(c["per_month"], f"{f}.per_month") if "per_month" in c else None
         per_hour = r.range(c["per_hour"], f"{f}.per_hour") if "per_hour" in c else None
-        costs.append(Cost(c["id"], r.text(c.get("name", c["id"]), f"{f}.name"), per_month, per_hour,
-                          from_task, streams))
+        costs.append(
+            Cost(c["id"], r.text(c.get("name", c["id"]), f"{f}.name"), per_month, per_hour, from_task, streams)
+        )
 
-    return Plan(name=name, tasks=tuple(tasks), source=src.path, start=start, units=units,
-                hours_per_day=hours_per_day, currency=currency, deadlines=tuple(deadlines),
-                baseline_weeks=baseline, buffer=buffer, budget=budget, team_hours_per_week=team,
-                phases=tuple(phases), workstreams=tuple(workstreams), risks=tuple(risks),
-                milestones=tuple(milestones), costs=tuple(costs))
+    return Plan(
+        name=name,
+        tasks=tuple(tasks),
+        source=src.path,
+        start=start,
+        units=units,
+        hours_per_day=hours_per_day,
+        currency=currency,
+        deadlines=tuple(deadlines),
+        baseline_weeks=baseline,
+        buffer=buffer,
+        budget=budget,
+        team_hours_per_week=team,
+        phases=tuple(phases),
+        workstreams=tuple(workstreams),
+        risks=tuple(risks),
+        milestones=tuple(milestones),
+        costs=tuple(costs),
+    )
 
 
 def scheduling_edges(tasks: tuple[Task, ...] | list[Task]) -> list[tuple[int, ...]]:
@@ -560,8 +630,10 @@ def _check_graph(r: _Reader, tasks: list[Task]) -> None:
     first = cycle[0]
     path = " -> ".join(ids + [ids[0]])
     msg = f"dependency cycle: {path} (each waits for the next"
-    if any(tasks[cycle[k]].workstream and tasks[cycle[(k + 1) % len(cycle)]].id not in tasks[cycle[k]].after
-           for k in range(len(cycle))):
+    if any(
+        tasks[cycle[k]].workstream and tasks[cycle[(k + 1) % len(cycle)]].id not in tasks[cycle[k]].after
+        for k in range(len(cycle))
+    ):
         msg += "; a workstream does its tasks in file order, so list a task after the tasks it depends on"
     raise r.fail(f"tasks[{first}].after", msg + ")")
 

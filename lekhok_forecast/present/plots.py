@@ -15,11 +15,10 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Mapping, Sequence
 
-import numpy as np
-import pandas as pd
-
 import matplotlib
 import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
@@ -30,15 +29,15 @@ HEIGHT = 3.1
 
 # One palette everywhere: the same thing has the same colour in every figure.
 COLORS = {
-    "main": "#2f6690",       # simulated distribution
+    "main": "#2f6690",  # simulated distribution
     "light": "#9ac1e0",
     "p50": "#1b7f3b",
     "p80": "#c2571a",
     "deadline": "#555555",
     "budget": "#b3261e",
-    "plan": "#6c4f9c",       # planned buffer / plan values
-    "positive": "#c2571a",   # makes the finish later
-    "negative": "#2f6690",   # makes the finish earlier
+    "plan": "#6c4f9c",  # planned buffer / plan values
+    "positive": "#c2571a",  # makes the finish later
+    "negative": "#2f6690",  # makes the finish earlier
     "capacity": "#7a9a01",
     "green": "#2e9d4b",
     "amber": "#e8a317",
@@ -154,8 +153,9 @@ def _money(x: float, currency: str = "$") -> str:
 
 
 def _money_axis(axis, currency: str) -> None:
-    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{currency}{v / 1000:,.6g}k" if abs(v) >= 1000
-                                           else f"{currency}{v:,.0f}"))
+    axis.set_major_formatter(
+        FuncFormatter(lambda v, _: f"{currency}{v / 1000:,.6g}k" if abs(v) >= 1000 else f"{currency}{v:,.0f}")
+    )
 
 
 def _wrap(label: str, width: int = 42) -> str:
@@ -181,9 +181,17 @@ def _deadline_lines(ax, deadlines: Sequence[float], label_top: bool = True) -> N
 
 # ------------------------------------------------------------------- finish week
 
-def finish_histogram(finish_weeks: np.ndarray, *, deadlines: Sequence[float] = (),
-                     p50_week: float | None = None, p80_week: float | None = None,
-                     bin_weeks: float = 0.25, ax=None, title: str | None = "Finish week across the trials"):
+
+def finish_histogram(
+    finish_weeks: np.ndarray,
+    *,
+    deadlines: Sequence[float] = (),
+    p50_week: float | None = None,
+    p80_week: float | None = None,
+    bin_weeks: float = 0.25,
+    ax=None,
+    title: str | None = "Finish week across the trials",
+):
     """Histogram of simulated finish weeks with the deadlines and the P50/P80 lines.
 
     Parameters
@@ -202,8 +210,14 @@ def finish_histogram(finish_weeks: np.ndarray, *, deadlines: Sequence[float] = (
     lo = np.floor(min(f.min(), *deadlines) if len(deadlines) else f.min())
     hi = np.ceil(f.max())
     bins = np.arange(lo, hi + bin_weeks, bin_weeks)
-    ax.hist(f, bins=bins, weights=np.full(f.size, 1.0 / f.size), color=COLORS["light"],
-            edgecolor=COLORS["main"], linewidth=0.4)
+    ax.hist(
+        f,
+        bins=bins,
+        weights=np.full(f.size, 1.0 / f.size),
+        color=COLORS["light"],
+        edgecolor=COLORS["main"],
+        linewidth=0.4,
+    )
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0 if ax.get_ylim()[1] >= 0.02 else 1))
     _deadline_lines(ax, deadlines)
     for key, week in (("p50", p50_week), ("p80", p80_week)):
@@ -217,9 +231,16 @@ def finish_histogram(finish_weeks: np.ndarray, *, deadlines: Sequence[float] = (
     return fig, ax
 
 
-def finish_cdf(cdf: pd.DataFrame, *, deadlines: Sequence[float] = (), p_by: Mapping[str, float] | None = None,
-               p50_week: float | None = None, p80_week: float | None = None, ax=None,
-               title: str | None = "Chance of finishing by each week"):
+def finish_cdf(
+    cdf: pd.DataFrame,
+    *,
+    deadlines: Sequence[float] = (),
+    p_by: Mapping[str, float] | None = None,
+    p50_week: float | None = None,
+    p80_week: float | None = None,
+    ax=None,
+    title: str | None = "Chance of finishing by each week",
+):
     """The cumulative curve P(finish <= week), with deadlines, their odds and P50/P80.
 
     Parameters
@@ -236,8 +257,7 @@ def finish_cdf(cdf: pd.DataFrame, *, deadlines: Sequence[float] = (), p_by: Mapp
         if week is not None:
             level = 0.5 if key == "p50" else 0.8
             ax.plot([week, week], [0, level], color=COLORS[key], lw=1.6)
-            ax.plot([week], [level], "o", color=COLORS[key], ms=5,
-                    label=f"{key.upper()}: week {week:.1f}")
+            ax.plot([week], [level], "o", color=COLORS[key], ms=5, label=f"{key.upper()}: week {week:.1f}")
     if len(deadlines):
         lo = min(float(cdf["week"].min()), min(deadlines) - 2.5)  # room for the labels left of the points
         ax.set_xlim(lo, max(float(cdf["week"].max()), max(deadlines)) + 0.5)
@@ -254,10 +274,17 @@ def finish_cdf(cdf: pd.DataFrame, *, deadlines: Sequence[float] = (), p_by: Mapp
             close = prev is not None and abs(p - prev[1]) < 0.12 and d - prev[0] < 0.2 * span
             lift = lift + 1 if close else 0
             prev = (d, p)
-            ax.annotate(f"{_pct(p)} by wk {_week(d)}", (d, p), xytext=(-6, 5 + 13 * lift), ha="right",
-                        textcoords="offset points", fontsize=8.5, color="#222222",
-                        bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85),
-                        arrowprops=dict(arrowstyle="-", color="0.5", lw=0.6, shrinkA=0, shrinkB=2) if lift else None)
+            ax.annotate(
+                f"{_pct(p)} by wk {_week(d)}",
+                (d, p),
+                xytext=(-6, 5 + 13 * lift),
+                ha="right",
+                textcoords="offset points",
+                fontsize=8.5,
+                color="#222222",
+                bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85),
+                arrowprops=dict(arrowstyle="-", color="0.5", lw=0.6, shrinkA=0, shrinkB=2) if lift else None,
+            )
     ax.set_ylim(0, 1.02)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_xlabel("Finish (weeks from start)")
@@ -280,8 +307,7 @@ def phase_ends(phases: pd.DataFrame, ax=None, title: str | None = "Phase ends: r
     n = len(phases)
     fig, ax = _axes(ax, height=0.55 * n + 1.3)
     y = np.arange(n)[::-1]
-    ax.hlines(y, phases["p50_week"], phases["p80_week"], color=COLORS["light"], lw=9,
-              label="simulated P50 to P80")
+    ax.hlines(y, phases["p50_week"], phases["p80_week"], color=COLORS["light"], lw=9, label="simulated P50 to P80")
     ax.plot(phases["p50_week"], y, "o", color=COLORS["p50"], ms=6, label="simulated P50")
     ax.plot(phases["p80_week"], y, "o", color=COLORS["p80"], ms=6, label="simulated P80")
     ax.plot(phases["original_end_week"], y, "|", color="#222222", ms=16, mew=2.2, label="original plan")
@@ -290,16 +316,17 @@ def phase_ends(phases: pd.DataFrame, ax=None, title: str | None = "Phase ends: r
     ax.set_xlabel("Week the phase ends (weeks from start)")
     ax.grid(axis="y", visible=False)
     ax.set_ylim(-0.7, n - 0.3)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=3, fontsize=8.5, handlelength=1.2,
-              columnspacing=1.5)
+    ax.legend(
+        loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=3, fontsize=8.5, handlelength=1.2, columnspacing=1.5
+    )
     _title(fig, ax, title)
     return fig, ax
 
 
 # ---------------------------------------------------------------------- drivers
 
-def tornado(drivers: pd.DataFrame, top: int = 10, ax=None,
-            title: str | None = "What drives the finish date"):
+
+def tornado(drivers: pd.DataFrame, top: int = 10, ax=None, title: str | None = "What drives the finish date"):
     """Tornado chart of sensitivities (Spearman rho with the finish), largest first.
 
     Parameters
@@ -316,27 +343,37 @@ def tornado(drivers: pd.DataFrame, top: int = 10, ax=None,
     y = np.arange(len(d))[::-1]
     is_cap = d.index.to_series().astype(str).str.startswith("capacity:").to_numpy()
     rho = d["sensitivity"].to_numpy(dtype=float)
-    colors = [COLORS["capacity"] if c else (COLORS["positive"] if r >= 0 else COLORS["negative"])
-              for c, r in zip(is_cap, rho)]
+    colors = [
+        COLORS["capacity"] if c else (COLORS["positive"] if r >= 0 else COLORS["negative"]) for c, r in zip(is_cap, rho)
+    ]
     ax.barh(y, rho, color=colors, height=0.65)
     ax.axvline(0, color="#333333", lw=0.8)
     ax.set_yticks(y, [_wrap(n, 46) for n in d["name"]], fontsize=8.5)
     lim = max(0.1, float(np.nanmax(np.abs(rho))) * 1.25) if len(rho) else 1
     ax.set_xlim(-lim, lim)
     for yi, r in zip(y, rho):
-        ax.text(r + (0.01 if r >= 0 else -0.01) * lim * 2, yi, f"{r:+.2f}", va="center",
-                ha="left" if r >= 0 else "right", fontsize=8)
+        ax.text(
+            r + (0.01 if r >= 0 else -0.01) * lim * 2,
+            yi,
+            f"{r:+.2f}",
+            va="center",
+            ha="left" if r >= 0 else "right",
+            fontsize=8,
+        )
     ax.set_xlabel("Rank correlation with the finish week")
     ax.grid(axis="y", visible=False)
-    handles = [Patch(color=COLORS["positive"], label="task estimate (bigger: later)"),
-               Patch(color=COLORS["capacity"], label="capacity, hours/week (more: earlier)")]
+    handles = [
+        Patch(color=COLORS["positive"], label="task estimate (bigger: later)"),
+        Patch(color=COLORS["capacity"], label="capacity, hours/week (more: earlier)"),
+    ]
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.3, -0.16), ncol=2, fontsize=8.5)
     _title(fig, ax, title)
     return fig, ax
 
 
-def criticality_bars(drivers: pd.DataFrame, top: int = 12, ax=None,
-                     title: str | None = "How often each task is on the critical path"):
+def criticality_bars(
+    drivers: pd.DataFrame, top: int = 12, ax=None, title: str | None = "How often each task is on the critical path"
+):
     """Horizontal bars of the criticality index (share of trials on a longest path).
 
     Parameters
@@ -349,8 +386,12 @@ def criticality_bars(drivers: pd.DataFrame, top: int = 12, ax=None,
     fig, ax = _axes(ax, height=0.2 * len(d) + 1.0)
     y = np.arange(len(d))[::-1]
     crit = d["criticality"].to_numpy(dtype=float)
-    ax.barh(y, crit, color=[COLORS["red"] if c >= 0.8 else COLORS["amber"] if c >= 0.3 else COLORS["light"]
-                            for c in crit], height=0.65)
+    ax.barh(
+        y,
+        crit,
+        color=[COLORS["red"] if c >= 0.8 else COLORS["amber"] if c >= 0.3 else COLORS["light"] for c in crit],
+        height=0.65,
+    )
     for yi, c in zip(y, crit):
         ax.text(min(c, 1.0) + 0.01, yi, _pct(c), va="center", fontsize=8)
     ax.set_yticks(y, [textwrap.shorten(str(n), 60, placeholder="...") for n in d["name"]], fontsize=8)
@@ -366,9 +407,17 @@ def criticality_bars(drivers: pd.DataFrame, top: int = 12, ax=None,
 
 # ---------------------------------------------------------------------- buffers
 
-def buffer_curve(curve: pd.DataFrame, *, baseline_weeks: float, planned: float | None = None,
-                 planned_confidence: float | None = None, needed: Mapping[float, float] | None = None,
-                 ax=None, title: str | None = "How much buffer buys how much confidence"):
+
+def buffer_curve(
+    curve: pd.DataFrame,
+    *,
+    baseline_weeks: float,
+    planned: float | None = None,
+    planned_confidence: float | None = None,
+    needed: Mapping[float, float] | None = None,
+    ax=None,
+    title: str | None = "How much buffer buys how much confidence",
+):
     """P(finish within baseline x (1 + buffer)) against the buffer.
 
     Parameters
@@ -389,21 +438,32 @@ def buffer_curve(curve: pd.DataFrame, *, baseline_weeks: float, planned: float |
         if np.isfinite(frac) and curve["buffer"].min() <= frac <= curve["buffer"].max():
             ax.plot([frac, frac], [0, level], color=color, lw=1.4)
             # above the guide line, left of the marker: empty space over a rising curve
-            ax.annotate(f"P{round(level * 100)}: {frac:.0%} buffer ({baseline_weeks * (1 + frac):.1f} wk)",
-                        (frac, level), xytext=(-6, 4), ha="right", textcoords="offset points", fontsize=8.5,
-                        color=color)
+            ax.annotate(
+                f"P{round(level * 100)}: {frac:.0%} buffer ({baseline_weeks * (1 + frac):.1f} wk)",
+                (frac, level),
+                xytext=(-6, 4),
+                ha="right",
+                textcoords="offset points",
+                fontsize=8.5,
+                color=color,
+            )
     if planned is not None and planned_confidence is not None:
         ax.plot([planned], [planned_confidence], "D", color=COLORS["plan"], ms=7, zorder=4)
-        ax.annotate(f"planned {planned:.0%} ({baseline_weeks * (1 + planned):.1f} wk): {_pct(planned_confidence)}",
-                    (planned, planned_confidence), xytext=(10, -12), textcoords="offset points", fontsize=8.5,
-                    color=COLORS["plan"], fontweight="bold")
+        ax.annotate(
+            f"planned {planned:.0%} ({baseline_weeks * (1 + planned):.1f} wk): {_pct(planned_confidence)}",
+            (planned, planned_confidence),
+            xytext=(10, -12),
+            textcoords="offset points",
+            fontsize=8.5,
+            color=COLORS["plan"],
+            fontweight="bold",
+        )
     ax.set_ylim(0, 1.02)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_xlabel(f"Buffer (% of the {_week(baseline_weeks)}-week baseline)")
     ax.set_ylabel("P(finish within buffer)")
-    top = ax.secondary_xaxis("top", functions=(lambda b: baseline_weeks * (1 + b),
-                                               lambda w: w / baseline_weeks - 1))
+    top = ax.secondary_xaxis("top", functions=(lambda b: baseline_weeks * (1 + b), lambda w: w / baseline_weeks - 1))
     top.set_xlabel("Baseline + buffer (weeks)", fontsize=9)
     top.tick_params(labelsize=8.5)
     _title(fig, ax, title)
@@ -412,8 +472,15 @@ def buffer_curve(curve: pd.DataFrame, *, baseline_weeks: float, planned: float |
 
 # ----------------------------------------------------------------------- budget
 
-def burn_fan(burn: pd.DataFrame, *, budget: float | None = None, currency: str = "$", ax=None,
-             title: str | None = "Cumulative spend by week"):
+
+def burn_fan(
+    burn: pd.DataFrame,
+    *,
+    budget: float | None = None,
+    currency: str = "$",
+    ax=None,
+    title: str | None = "Cumulative spend by week",
+):
     """Fan chart of cumulative spend (P10-P90 band, P50 line) against the budget.
 
     Parameters
@@ -423,8 +490,7 @@ def burn_fan(burn: pd.DataFrame, *, budget: float | None = None, currency: str =
     """
     fig, ax = _axes(ax)
     w = burn.index.to_numpy(dtype=float)
-    ax.fill_between(w, burn["p10"], burn["p90"], color=COLORS["light"], alpha=0.8, lw=0,
-                    label="P10 to P90")
+    ax.fill_between(w, burn["p10"], burn["p90"], color=COLORS["light"], alpha=0.8, lw=0, label="P10 to P90")
     ax.plot(w, burn["p50"], color=COLORS["main"], lw=2.2, label="P50")
     if budget is not None:
         ax.axhline(budget, color=COLORS["budget"], lw=1.6, ls="--", label=f"budget {_money(budget, currency)}")
@@ -439,14 +505,28 @@ def burn_fan(burn: pd.DataFrame, *, budget: float | None = None, currency: str =
     return fig, ax
 
 
-def cost_histogram(cost_total: np.ndarray, *, budget: float | None = None, p50: float | None = None,
-                   p90: float | None = None, currency: str = "$", bins: int = 60, ax=None,
-                   title: str | None = "Total cost at launch"):
+def cost_histogram(
+    cost_total: np.ndarray,
+    *,
+    budget: float | None = None,
+    p50: float | None = None,
+    p90: float | None = None,
+    currency: str = "$",
+    bins: int = 60,
+    ax=None,
+    title: str | None = "Total cost at launch",
+):
     """Histogram of total cost per trial with the budget and the P50/P90 lines."""
     fig, ax = _axes(ax)
     c = np.asarray(cost_total, dtype=float)
-    ax.hist(c, bins=bins, weights=np.full(c.size, 1.0 / c.size), color=COLORS["light"],
-            edgecolor=COLORS["main"], linewidth=0.4)
+    ax.hist(
+        c,
+        bins=bins,
+        weights=np.full(c.size, 1.0 / c.size),
+        color=COLORS["light"],
+        edgecolor=COLORS["main"],
+        linewidth=0.4,
+    )
     if p50 is not None:
         ax.axvline(p50, color=COLORS["p50"], lw=2, label=f"P50 {_money(p50, currency)}")
     if p90 is not None:
@@ -462,9 +542,18 @@ def cost_histogram(cost_total: np.ndarray, *, budget: float | None = None, p50: 
     return fig, ax
 
 
-def finish_cost_scatter(finish_weeks: np.ndarray, cost_total: np.ndarray, *, deadline: float,
-                        budget: float, quadrants: pd.DataFrame | None = None, currency: str = "$",
-                        max_points: int = 4000, ax=None, title: str | None = "Finish week against total cost"):
+def finish_cost_scatter(
+    finish_weeks: np.ndarray,
+    cost_total: np.ndarray,
+    *,
+    deadline: float,
+    budget: float,
+    quadrants: pd.DataFrame | None = None,
+    currency: str = "$",
+    max_points: int = 4000,
+    ax=None,
+    title: str | None = "Finish week against total cost",
+):
     """Scatter of finish week against cost with the deadline and budget lines.
 
     Parameters
@@ -489,15 +578,26 @@ def finish_cost_scatter(finish_weeks: np.ndarray, cost_total: np.ndarray, *, dea
     ax.set_ylim(ylo - 0.08 * (yhi - ylo), yhi + 0.08 * (yhi - ylo))
     if quadrants is not None:
         box = dict(boxstyle="round,pad=0.25", fc="white", ec="#bbbbbb", alpha=0.9)
-        spots = {(0, "within budget"): (0.02, 0.03, "left", "bottom"),
-                 (1, "within budget"): (0.98, 0.03, "right", "bottom"),
-                 (0, "over budget"): (0.02, 0.97, "left", "top"),
-                 (1, "over budget"): (0.98, 0.97, "right", "top")}
+        spots = {
+            (0, "within budget"): (0.02, 0.03, "left", "bottom"),
+            (1, "within budget"): (0.98, 0.03, "right", "bottom"),
+            (0, "over budget"): (0.02, 0.97, "left", "top"),
+            (1, "over budget"): (0.98, 0.97, "right", "top"),
+        }
         for (row, col), (x, y, ha, va) in spots.items():
             share = float(quadrants.iloc[row][col])
             when = "on time" if row == 0 else "late"
-            ax.text(x, y, f"{when}, {col}: {_pct(share)}", transform=ax.transAxes, ha=ha, va=va,
-                    fontsize=8.5, bbox=box, fontweight="bold" if (row, col) == (0, "within budget") else None)
+            ax.text(
+                x,
+                y,
+                f"{when}, {col}: {_pct(share)}",
+                transform=ax.transAxes,
+                ha=ha,
+                va=va,
+                fontsize=8.5,
+                bbox=box,
+                fontweight="bold" if (row, col) == (0, "within budget") else None,
+            )
     _money_axis(ax.yaxis, currency)
     ax.set_xlabel(f"Finish (weeks from start); dashed: week {_week(deadline)}")
     ax.set_ylabel(f"Total cost ({currency}); dashed: budget")
@@ -507,8 +607,15 @@ def finish_cost_scatter(finish_weeks: np.ndarray, cost_total: np.ndarray, *, dea
 
 # -------------------------------------------------------------------- scenarios
 
-def scenario_cdfs(cdfs: Mapping[str, pd.DataFrame], *, deadlines: Sequence[float] = (), ax=None,
-                  far_factor: float = 1.6, title: str | None = "Chance of finishing by each week, per scenario"):
+
+def scenario_cdfs(
+    cdfs: Mapping[str, pd.DataFrame],
+    *,
+    deadlines: Sequence[float] = (),
+    ax=None,
+    far_factor: float = 1.6,
+    title: str | None = "Chance of finishing by each week, per scenario",
+):
     """Overlaid cumulative finish curves, one per scenario.
 
     Parameters
@@ -538,8 +645,14 @@ def scenario_cdfs(cdfs: Mapping[str, pd.DataFrame], *, deadlines: Sequence[float
         if i == 0:
             ax.plot(cdf["week"], cdf["p_finish_by"], color="#9aa7b4", lw=5, solid_capstyle="butt", label=name)
         else:
-            ax.plot(cdf["week"], cdf["p_finish_by"], color=SERIES[(i - 1) % len(SERIES)], lw=1.8,
-                    ls=styles[(i - 1) % len(styles)], label=name)
+            ax.plot(
+                cdf["week"],
+                cdf["p_finish_by"],
+                color=SERIES[(i - 1) % len(SERIES)],
+                lw=1.8,
+                ls=styles[(i - 1) % len(styles)],
+                label=name,
+            )
     if near:
         xmin = min(float(v["week"].min()) for v in near.values())
         xmax = max(float(v["week"].max()) for v in near.values())
@@ -547,8 +660,15 @@ def scenario_cdfs(cdfs: Mapping[str, pd.DataFrame], *, deadlines: Sequence[float
         ax.set_xlim(xmin, xmax)
     for j, (name, cdf) in enumerate(far.items()):
         i = list(cdfs).index(name)
-        ax.annotate(f"{name}: P50 week {median(cdf):.1f} →", xy=(1.0, 0.08 + 0.09 * j), xycoords="axes fraction",
-                    ha="right", fontsize=8.5, color=SERIES[(i - 1) % len(SERIES)], fontweight="bold")
+        ax.annotate(
+            f"{name}: P50 week {median(cdf):.1f} →",
+            xy=(1.0, 0.08 + 0.09 * j),
+            xycoords="axes fraction",
+            ha="right",
+            fontsize=8.5,
+            color=SERIES[(i - 1) % len(SERIES)],
+            fontweight="bold",
+        )
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     _deadline_lines(ax, deadlines)
     ax.set_ylim(0, 1.02)
@@ -562,8 +682,13 @@ def scenario_cdfs(cdfs: Mapping[str, pd.DataFrame], *, deadlines: Sequence[float
 
 # ------------------------------------------------------------------- milestones
 
-def milestone_lights(milestones: pd.DataFrame, ax=None, title: str | None = "Milestones: target against forecast",
-                     reached: dict | None = None):
+
+def milestone_lights(
+    milestones: pd.DataFrame,
+    ax=None,
+    title: str | None = "Milestones: target against forecast",
+    reached: dict | None = None,
+):
     """Traffic-light chart: each milestone's P50-P80 week against its target week.
 
     Parameters
@@ -580,20 +705,31 @@ def milestone_lights(milestones: pd.DataFrame, ax=None, title: str | None = "Mil
     fig, ax = _axes(ax, height=0.5 * n + 1.3)
     y = np.arange(n)[::-1]
     done = np.array([mid in reached for mid in milestones.index])
-    statuses = [("green" if reached[mid] <= t else "red") if mid in reached else s
-                for mid, t, s in zip(milestones.index, milestones["target_week"], milestones["status"])]
+    statuses = [
+        ("green" if reached[mid] <= t else "red") if mid in reached else s
+        for mid, t, s in zip(milestones.index, milestones["target_week"], milestones["status"])
+    ]
     colors = [COLORS.get(s, "#888888") for s in statuses]
     open_ = ~done
     if open_.any():
         c_open = [c for c, o in zip(colors, open_) if o]
-        ax.hlines(y[open_], milestones["p50_week"][open_], milestones["p80_week"][open_], color=c_open, lw=8,
-                  alpha=0.45)
-        ax.scatter(milestones["p50_week"][open_], y[open_], color=c_open, s=40, zorder=3,
-                   label="forecast P50 (bar to P80)")
+        ax.hlines(
+            y[open_], milestones["p50_week"][open_], milestones["p80_week"][open_], color=c_open, lw=8, alpha=0.45
+        )
+        ax.scatter(
+            milestones["p50_week"][open_], y[open_], color=c_open, s=40, zorder=3, label="forecast P50 (bar to P80)"
+        )
     if done.any():
         weeks_done = [reached[mid] for mid in milestones.index[done]]
-        ax.scatter(weeks_done, y[done], marker="D", s=46, zorder=3, color=[c for c, d in zip(colors, done) if d],
-                   label="reached (actual week)")
+        ax.scatter(
+            weeks_done,
+            y[done],
+            marker="D",
+            s=46,
+            zorder=3,
+            color=[c for c, d in zip(colors, done) if d],
+            label="reached (actual week)",
+        )
     ax.plot(milestones["target_week"], y, "|", color="#222222", ms=18, mew=2.4, zorder=4, label="target week")
     labels = []
     for mid, p in zip(milestones.index, milestones["p_on_time"]):

@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lekhok_forecast.analysis.summary import summary_dict
 from lekhok_forecast.config import ACTUALS_DIR, PROJ_ROOT
 from lekhok_forecast.core.engine import SimulationResult, simulate
 from lekhok_forecast.core.plan import Plan, week_label
-from lekhok_forecast.analysis.summary import summary_dict
 
 STATUS_COLORS = {"green": "#2e9d4b", "amber": "#c98a00", "red": "#c62828"}
 #: Tables up to this many rows are kept on one printed page.
@@ -29,6 +29,7 @@ KEEP_TOGETHER_ROWS = 16
 
 
 # ------------------------------------------------------------------------- paths
+
 
 def resolve_path(path: str | Path) -> Path:
     """An absolute path: relative paths are taken from the project root (not the kernel's cwd)."""
@@ -49,6 +50,7 @@ def display_path(path: str | Path) -> str:
 
 
 # ---------------------------------------------------------------------- forecast
+
 
 @dataclass(frozen=True)
 class Forecast:
@@ -105,13 +107,23 @@ def run_forecast(plan_path: str | Path, trials: int, seed: int, scenarios=()) ->
 
 
 #: How the forecasts of the weekly report are labelled in tables.
-FORECAST_LABELS = {"plan": "plan (week 0)", "uncalibrated": "re-forecast, uncalibrated",
-                   "calibrated": "re-forecast, calibrated"}
+FORECAST_LABELS = {
+    "plan": "plan (week 0)",
+    "uncalibrated": "re-forecast, uncalibrated",
+    "calibrated": "re-forecast, calibrated",
+}
 
 
-def run_weekly_forecast(plan_path: str | Path, trials: int, seed: int, week: str,
-                        actuals_dir: str | Path | None = ACTUALS_DIR, history_path: str | Path | None = None, *,
-                        changes: bool = True) -> Forecast:
+def run_weekly_forecast(
+    plan_path: str | Path,
+    trials: int,
+    seed: int,
+    week: str,
+    actuals_dir: str | Path | None = ACTUALS_DIR,
+    history_path: str | Path | None = None,
+    *,
+    changes: bool = True,
+) -> Forecast:
     """The weekly report's forecast: re-forecast from the latest actuals at or before `week`.
 
     Reads and validates; writes nothing (`Forecast.status.history_rows` are for the caller
@@ -182,8 +194,9 @@ def weekly_summary(st, plan_file: str) -> dict:
         if mid in s.get("milestones", {}):
             s["milestones"][mid]["reached_week"] = w
     s["headline"] = st.headline_key
-    s["forecasts"] = {key: _compact(s if key == st.headline_key else summary_dict(result))
-                      for key, result in st.forecasts.items()}
+    s["forecasts"] = {
+        key: _compact(s if key == st.headline_key else summary_dict(result)) for key, result in st.forecasts.items()
+    }
     return s
 
 
@@ -196,11 +209,14 @@ def _compact(s: dict) -> dict:
     if "buffer" in s:
         out["buffer"] = {k: s["buffer"][k] for k in ("buffer", "buffered_weeks", "p_within_buffer", "needed_for_p80")}
     if "cost" in s:
-        out["cost"] = {k: s["cost"][k] for k in ("currency", "p50", "p90", "budget", "p_within_budget") if k in s["cost"]}
+        out["cost"] = {
+            k: s["cost"][k] for k in ("currency", "p50", "p90", "budget", "p_within_budget") if k in s["cost"]
+        }
     return out
 
 
 # -------------------------------------------------------------------- formatting
+
 
 def pct(p: float) -> str:
     """A probability as a percentage a manager reads: ``16%``, ``0.8%``, ``99.6%``, ``<0.1%``.
@@ -314,8 +330,10 @@ class HtmlTable:
         df = self.frame.copy() if plain_index else self.frame.reset_index(names=self.frame.index.name or "")
         styles = {}
         for i, col in enumerate(df.columns):
-            css = [("text-align: right" if col in self.right_columns else ""),
-                   ("white-space: nowrap" if col in self.nowrap_columns else "")]
+            css = [
+                ("text-align: right" if col in self.right_columns else ""),
+                ("white-space: nowrap" if col in self.nowrap_columns else ""),
+            ]
             if any(css):
                 styles[i] = "; ".join(c for c in css if c)
         for col in df.columns:
@@ -366,6 +384,7 @@ def status_html(status: str, colour: str | None = None) -> str:
 
 # ---------------------------------------------------------------- weekly status
 
+
 def headline(fc: Forecast, week: str | None = None) -> Markdown:
     """The weekly status in a few sentences, every number computed.
 
@@ -381,26 +400,31 @@ def headline(fc: Forecast, week: str | None = None) -> Markdown:
     if s["p_finish_by"]:
         odds = [f"**{pct(p)}** by {week_and_date(plan, float(d))}" for d, p in s["p_finish_by"].items()]
         parts.append("**Launch odds.** The chance of launching is " + _join(odds) + ".")
-    parts.append(f"**80% confidence date.** We can be 80% confident of launching by "
-                 f"**{week_and_date(plan, fw['p80'])}**; the median (P50) is {week_and_date(plan, fw['p50'])}.")
+    parts.append(
+        f"**80% confidence date.** We can be 80% confident of launching by "
+        f"**{week_and_date(plan, fw['p80'])}**; the median (P50) is {week_and_date(plan, fw['p50'])}."
+    )
     if "buffer" in s:
         b = s["buffer"]
         parts.append(
             f"**Buffer.** The planned {b['buffer']:.0%} buffer ({weeks(b['baseline_weeks'])} to "
             f"{weeks(b['buffered_weeks'])} weeks) is enough in **{pct(b['p_within_buffer'])}** of trials; "
-            f"80% confidence needs {_frac(b['needed_for_p80'])} and 90% needs {_frac(b['needed_for_p90'])}.")
+            f"80% confidence needs {_frac(b['needed_for_p80'])} and 90% needs {_frac(b['needed_for_p90'])}."
+        )
     if "cost" in s:
         c = s["cost"]
         cur = c["currency"]
         text = f"**Spend forecast.** Total cost at launch: P50 **{_md_money(c['p50'], cur)}**, P90 {_md_money(c['p90'], cur)}"
         if "budget" in c:
-            text += (f", against a budget of {_md_money(c['budget'], cur)}: a **{pct(c['p_within_budget'])}** chance "
-                     "of staying within it")
+            text += (
+                f", against a budget of {_md_money(c['budget'], cur)}: a **{pct(c['p_within_budget'])}** chance "
+                "of staying within it"
+            )
         parts.append(text + ".")
     if "milestones" in s:
         ms = [_milestone_words(mid, m) for mid, m in s["milestones"].items()]
         parts.append("**Milestones.** " + _join(ms) + ".")
-    lead = (f"Status for **{week}** from the plan *{plan.name}*" if week else f"Forecast for *{plan.name}*")
+    lead = f"Status for **{week}** from the plan *{plan.name}*" if week else f"Forecast for *{plan.name}*"
     lead += f" ({fc.result.trials:,} Monte Carlo trials, seed {fc.result.seed})."
     if plan.start:
         lead += f" Weeks count from the plan's start on {plan.start:%A %Y-%m-%d} (week 0)."
@@ -461,8 +485,12 @@ def _headline_rows(s: dict, plan: Plan) -> list[tuple[str, str]]:
     rows.append(("P80 launch", week_and_date(plan, fw["p80"])))
     if "buffer" in s:
         b = s["buffer"]
-        rows.append((f"Confidence of the {b['buffer']:.0%} buffer ({weeks(b['buffered_weeks'])} weeks)",
-                     pct(b["p_within_buffer"])))
+        rows.append(
+            (
+                f"Confidence of the {b['buffer']:.0%} buffer ({weeks(b['buffered_weeks'])} weeks)",
+                pct(b["p_within_buffer"]),
+            )
+        )
         rows.append(("Buffer needed for 80% confidence", f"{b['needed_for_p80']:.0%}"))
     if "cost" in s:
         c = s["cost"]
@@ -487,19 +515,34 @@ def milestone_display(milestones: pd.DataFrame, plan: Plan, reached: dict | None
     reached = reached or {}
     rows = []
     for mid, m in milestones.iterrows():
-        row = {"milestone": mid, "success criterion": str(m["name"]).replace("`", ""),
-               "target": week_and_date(plan, m["target_week"]), "on time": pct(m["p_on_time"]),
-               "P80": week_and_date(plan, m["p80_week"]), "status": status_html(m["status"])}
+        row = {
+            "milestone": mid,
+            "success criterion": str(m["name"]).replace("`", ""),
+            "target": week_and_date(plan, m["target_week"]),
+            "on time": pct(m["p_on_time"]),
+            "P80": week_and_date(plan, m["p80_week"]),
+            "status": status_html(m["status"]),
+        }
         if mid in reached:
             late = reached[mid] > m["target_week"]
-            row.update({"on time": "no" if late else "yes", "P80": f"reached {week_and_date(plan, reached[mid])}",
-                        "status": status_html("late" if late else "reached", "red" if late else "green")})
+            row.update(
+                {
+                    "on time": "no" if late else "yes",
+                    "P80": f"reached {week_and_date(plan, reached[mid])}",
+                    "status": status_html("late" if late else "reached", "red" if late else "green"),
+                }
+            )
         rows.append(row)
-    return HtmlTable(pd.DataFrame(rows).set_index("milestone"), html_columns=("status",),
-                     right_columns=("on time",), nowrap_columns=("target", "P80", "status"))
+    return HtmlTable(
+        pd.DataFrame(rows).set_index("milestone"),
+        html_columns=("status",),
+        right_columns=("on time",),
+        nowrap_columns=("target", "P80", "status"),
+    )
 
 
 # ------------------------------------------------------------- schedule tables
+
 
 def percentile_display(table: pd.DataFrame) -> HtmlTable:
     """`schedule.percentile_table` formatted: finish week (1 decimal) and date."""
@@ -541,15 +584,20 @@ def phase_display(table: pd.DataFrame) -> HtmlTable:
 def driver_display(drivers: pd.DataFrame, top: int = 10) -> HtmlTable:
     """`drivers.driver_table` formatted: the top rows with criticality and sensitivity."""
     d = drivers.head(top)
-    out = pd.DataFrame({"task": d["name"].astype(str),
-                        "criticality": d["criticality"].map(lambda c: "" if pd.isna(c) else pct(c)),
-                        "sensitivity": d["sensitivity"].map(lambda r: f"{r:+.2f}")})
+    out = pd.DataFrame(
+        {
+            "task": d["name"].astype(str),
+            "criticality": d["criticality"].map(lambda c: "" if pd.isna(c) else pct(c)),
+            "sensitivity": d["sensitivity"].map(lambda r: f"{r:+.2f}"),
+        }
+    )
     out.index = range(1, len(out) + 1)
     out.index.name = "rank"
     return HtmlTable(out)
 
 
 # --------------------------------------------------------------- buffer tables
+
 
 def buffer_display(table: pd.DataFrame) -> HtmlTable:
     """`buffers.buffer_table` formatted: each buffer as % and weeks, with its confidence."""
@@ -564,12 +612,17 @@ def buffer_display(table: pd.DataFrame) -> HtmlTable:
 
 # --------------------------------------------------------------- budget tables
 
+
 def cost_display(fc: Forecast) -> HtmlTable:
     """Total cost percentiles and the mean of each cost item, formatted."""
     s = fc.summary["cost"]
     cur = s["currency"]
-    rows = [("total, P50", money(s["p50"], cur)), ("total, P80", money(s["p80"], cur)),
-            ("total, P90", money(s["p90"], cur)), ("total, mean", money(s["mean"], cur))]
+    rows = [
+        ("total, P50", money(s["p50"], cur)),
+        ("total, P80", money(s["p80"], cur)),
+        ("total, P90", money(s["p90"], cur)),
+        ("total, mean", money(s["mean"], cur)),
+    ]
     for i, c in enumerate(fc.plan.costs):
         rows.append((f"{c.name}, mean", money(float(fc.result.cost_by_item[i].mean()), cur)))
     if "budget" in s:
@@ -590,9 +643,14 @@ def quadrant_display(quadrants: pd.DataFrame) -> HtmlTable:
 def burn_display(burn: pd.DataFrame, currency: str = "$", every: int = 2) -> HtmlTable:
     """Every `every`-th week of `budget.burn_percentiles`, formatted."""
     b = burn.iloc[::every]
-    out = pd.DataFrame({"P10": [money(x, currency) for x in b["p10"]],
-                        "P50": [money(x, currency) for x in b["p50"]],
-                        "P90": [money(x, currency) for x in b["p90"]]}, index=[weeks(w) for w in b.index])
+    out = pd.DataFrame(
+        {
+            "P10": [money(x, currency) for x in b["p10"]],
+            "P50": [money(x, currency) for x in b["p50"]],
+            "P90": [money(x, currency) for x in b["p90"]],
+        },
+        index=[weeks(w) for w in b.index],
+    )
     if "p_over_budget" in b:
         out["P(over budget)"] = [pct(p) for p in b["p_over_budget"]]
     out.index.name = "week"
@@ -600,6 +658,7 @@ def burn_display(burn: pd.DataFrame, currency: str = "$", every: int = 2) -> Htm
 
 
 # ------------------------------------------------------------- scenario tables
+
 
 def scenario_display(table: pd.DataFrame, currency: str = "$") -> HtmlTable:
     """`scenarios.comparison_table` formatted for reading."""
@@ -628,17 +687,22 @@ def scenario_sentences(table: pd.DataFrame, baseline: str, currency: str = "$") 
         if abs(dw) < 0.05:
             when = f"P80 finish week {weeks(row['P80 week'])}, the same as the plan as written"
         else:
-            when = (f"P80 finish week {weeks(row['P80 week'])}, {abs(dw):.1f} weeks "
-                    f"{'earlier' if dw < 0 else 'later'} than the plan as written")
+            when = (
+                f"P80 finish week {weeks(row['P80 week'])}, {abs(dw):.1f} weeks "
+                f"{'earlier' if dw < 0 else 'later'} than the plan as written"
+            )
         text = f"- **{name}**: {when}"
         if "cost P50" in table:
             dc = row["cost P50"] - base["cost P50"]
             text += f"; P50 cost {_md_money(row['cost P50'], currency)}"
-            text += (", the same" if abs(dc) < 0.5 else
-                     f", {_md_money(abs(dc), currency)} {'more' if dc > 0 else 'less'}")
+            text += (
+                ", the same" if abs(dc) < 0.5 else f", {_md_money(abs(dc), currency)} {'more' if dc > 0 else 'less'}"
+            )
         if "buffer confidence" in table and abs(row["buffer confidence"] - base["buffer confidence"]) >= 0.0005:
-            text += (f"; its buffer is enough in {pct(row['buffer confidence'])} of trials "
-                     f"(plan as written: {pct(base['buffer confidence'])})")
+            text += (
+                f"; its buffer is enough in {pct(row['buffer confidence'])} of trials "
+                f"(plan as written: {pct(base['buffer confidence'])})"
+            )
         lines.append(text + ".")
     return Markdown("\n".join(lines))
 
@@ -651,8 +715,10 @@ def trials_note(result: SimulationResult) -> str:
 def mc_error_note(result: SimulationResult) -> Markdown:
     """How precise the percentages are at this trial count."""
     worst = 0.5 / np.sqrt(result.trials)
-    return Markdown(f"With {result.trials:,} trials a probability is known to within about "
-                    f"±{100 * 2 * worst:.1f} percentage points (two standard errors at 50%).")
+    return Markdown(
+        f"With {result.trials:,} trials a probability is known to within about "
+        f"±{100 * 2 * worst:.1f} percentage points (two standard errors at 50%)."
+    )
 
 
 def scenario_list(scenarios) -> Markdown:
@@ -662,13 +728,16 @@ def scenario_list(scenarios) -> Markdown:
 
 # ------------------------------------------------------------ section sentences
 
+
 def schedule_sentences(fc: Forecast) -> Markdown:
     """The finish distribution in words: median, P80, spread and each deadline's odds."""
     s, plan = fc.summary, fc.plan
     fw = s["finish_weeks"]
-    text = [f"The simulated plan finishes at the median (P50) in {week_and_date(plan, fw['p50'])}; "
-            f"in 80% of trials by {week_and_date(plan, fw['p80'])} and in 90% by {week_and_date(plan, fw['p90'])}. "
-            f"The middle 80% of outcomes spans weeks {weeks(fw['p10'])} to {weeks(fw['p90'])}."]
+    text = [
+        f"The simulated plan finishes at the median (P50) in {week_and_date(plan, fw['p50'])}; "
+        f"in 80% of trials by {week_and_date(plan, fw['p80'])} and in 90% by {week_and_date(plan, fw['p90'])}. "
+        f"The middle 80% of outcomes spans weeks {weeks(fw['p10'])} to {weeks(fw['p90'])}."
+    ]
     if s["p_finish_by"]:
         odds = [f"{pct(p)} by week {d}" for d, p in s["p_finish_by"].items()]
         text.append("Chance of finishing: " + _join(odds) + ".")
@@ -684,10 +753,12 @@ def criticality_sentence(drivers: pd.DataFrame) -> Markdown:
     always = int((crit >= 0.999).sum())
     never = int((crit <= 0.001).sum())
     some = len(crit) - always - never
-    return Markdown(f"Of {len(crit)} tasks, **{always}** are on the critical path in (nearly) every trial, "
-                    f"{some} in some trials and {never} never. A workstream does its tasks one after "
-                    "another, so whole chains of a workstream's tasks are critical together; the tornado "
-                    "above says which of them move the finish most.")
+    return Markdown(
+        f"Of {len(crit)} tasks, **{always}** are on the critical path in (nearly) every trial, "
+        f"{some} in some trials and {never} never. A workstream does its tasks one after "
+        "another, so whole chains of a workstream's tasks are critical together; the tornado "
+        "above says which of them move the finish most."
+    )
 
 
 def buffer_sentences(fc: Forecast) -> Markdown:
@@ -703,15 +774,25 @@ def buffer_sentences(fc: Forecast) -> Markdown:
         f"({weeks(base * (1 + b['needed_for_p90']))} weeks). The critical-chain root-square-error rule "
         f"(RSEM) gives {rsem:.1f} weeks ({rsem / base:.0%}); it looks at one chain at modal capacity and "
         "leaves out the risks and the uncertain team hours"
-        + (", which is why it is smaller than the simulation's 80% buffer." if rsem / base < b["needed_for_p80"]
-           else "; here it is nevertheless at least the simulation's 80% buffer."))
+        + (
+            ", which is why it is smaller than the simulation's 80% buffer."
+            if rsem / base < b["needed_for_p80"]
+            else "; here it is nevertheless at least the simulation's 80% buffer."
+        )
+    )
 
 
 def chain_display(plan: Plan, chain) -> HtmlTable:
     """The modal critical chain as a table: task, workstream, phase."""
     index = plan.task_index()
-    rows = [{"task": plan.tasks[index[t]].name, "workstream": plan.tasks[index[t]].workstream or "(calendar time)",
-             "phase": plan.tasks[index[t]].phase or ""} for t in chain]
+    rows = [
+        {
+            "task": plan.tasks[index[t]].name,
+            "workstream": plan.tasks[index[t]].workstream or "(calendar time)",
+            "phase": plan.tasks[index[t]].phase or "",
+        }
+        for t in chain
+    ]
     out = pd.DataFrame(rows)
     out.index = range(1, len(out) + 1)
     out.index.name = "step"
@@ -722,16 +803,21 @@ def cost_sentences(fc: Forecast, deadline: float | None = None) -> Markdown:
     """Total cost against the budget, and the joint chance of being on time and within budget."""
     c = fc.summary["cost"]
     cur = c["currency"]
-    text = [f"The total cost at launch is {_md_money(c['p50'], cur)} at the median (P50) and {_md_money(c['p90'], cur)} "
-            f"at P90 (mean {_md_money(c['mean'], cur)})."]
+    text = [
+        f"The total cost at launch is {_md_money(c['p50'], cur)} at the median (P50) and {_md_money(c['p90'], cur)} "
+        f"at P90 (mean {_md_money(c['mean'], cur)})."
+    ]
     if "budget" in c:
-        text.append(f"The chance of staying within the {_md_money(c['budget'], cur)} budget is "
-                    f"**{pct(c['p_within_budget'])}**.")
+        text.append(
+            f"The chance of staying within the {_md_money(c['budget'], cur)} budget is **{pct(c['p_within_budget'])}**."
+        )
         if c["joint_p_by"]:
             joint = [f"{pct(p)} by week {d}" for d, p in c["joint_p_by"].items()]
             text.append("The chance of finishing on time *and* within budget is " + _join(joint) + ".")
-    text.append("Cost and finish move together: the hourly engineering cost grows with the work done "
-                "(risks included), the monthly cloud and tools costs with the weeks until launch.")
+    text.append(
+        "Cost and finish move together: the hourly engineering cost grows with the work done "
+        "(risks included), the monthly cloud and tools costs with the weeks until launch."
+    )
     return Markdown(" ".join(text))
 
 
@@ -744,7 +830,7 @@ ZONE_MEANING = {
     "green": "the buffer is being used no faster than the chain's work gets done; no action needed",
     "yellow": "the buffer is being used faster than it should; watch it and plan what to do if it gets worse",
     "red": "the buffer is being eaten much faster than the chain's work gets done; act now (cut or defer"
-           " scope, add capacity, or move the date)",
+    " scope, add capacity, or move the date)",
 }
 
 
@@ -771,27 +857,32 @@ def status_basis(fc: Forecast) -> str:
         if r.actuals_dir is None:
             why = "No actuals were given"
         elif r.available:
-            why = (f"There are no actuals for {r.week} or earlier in `{display_path(r.actuals_dir)}` (the first are"
-                   f" from {r.available[0]})")
+            why = (
+                f"There are no actuals for {r.week} or earlier in `{display_path(r.actuals_dir)}` (the first are"
+                f" from {r.available[0]})"
+            )
         else:
             why = f"`{display_path(r.actuals_dir)}` holds no actuals files"
-        return (f"**Basis: the plan alone.** {why}, so the numbers below are the plan's own forecast as of its"
-                " start (week 0).")
+        return (
+            f"**Basis: the plan alone.** {why}, so the numbers below are the plan's own forecast as of its"
+            " start (week 0)."
+        )
     u = st.update
     a = u.actuals
     from lekhok_forecast.sources.actuals_file import Status
 
     day = _last_day(plan, a.as_of_week)
     as_of = f"the end of plan week {weeks(a.as_of_week)}" + (f" ({day})" if day else "")
-    state = (f"{a.count(Status.DONE)} of {len(plan.tasks)} tasks were done and {a.count(Status.IN_PROGRESS)}"
-             " in progress")
+    state = f"{a.count(Status.DONE)} of {len(plan.tasks)} tasks were done and {a.count(Status.IN_PROGRESS)} in progress"
     if a.spend:
         state += f", with spend reported for {len(a.spend)} of {_plural(len(plan.costs), 'cost item')}"
     file = display_path(r.actuals_path)
     if r.stale:
-        text = (f"**No actuals for {r.week}.** The latest are from **{r.actuals_week}** (`{file}`),"
-                f" {_plural(r.weeks_stale, 'week')} earlier. The numbers below are re-forecast as of {as_of},"
-                f" when {state}; they know nothing of what happened since.")
+        text = (
+            f"**No actuals for {r.week}.** The latest are from **{r.actuals_week}** (`{file}`),"
+            f" {_plural(r.weeks_stale, 'week')} earlier. The numbers below are re-forecast as of {as_of},"
+            f" when {state}; they know nothing of what happened since."
+        )
     else:
         text = f"**Basis.** Re-forecast from this week's actuals (`{file}`) as of {as_of}, when {state}."
     if a.illustrative:
@@ -830,16 +921,19 @@ def since_last_week(fc: Forecast) -> str:
     delta = p80 - before
     moved = "stayed at" if round(delta, 1) == 0 else f"moved from week {weeks(before)} to"
     lead = f"Between {since} and {u.week} (the latest actuals)" if st.report.stale else f"Since {since}"
-    text = (f"**{lead}.** The 80% confidence date {moved} week {weeks(p80)}"
-            + ("" if round(delta, 1) == 0 else f" ({delta:+.1f} weeks)"))
+    text = f"**{lead}.** The 80% confidence date {moved} week {weeks(p80)}" + (
+        "" if round(delta, 1) == 0 else f" ({delta:+.1f} weeks)"
+    )
     if len(wc):
         top = wc.loc[wc["p80_effect_weeks"].abs().idxmax()]
         if abs(float(top["p80_effect_weeks"])) >= 0.05:
             text += f"; the largest single effect: {_change_label(top)}, {float(top['p80_effect_weeks']):+.2f} weeks"
     text += "."
     fever = st.fever.iloc[-1]
-    text += (f" Buffer fever chart: **{fever['zone']}** (critical chain {fever['chain_complete']:.0%} complete,"
-             f" project buffer {fever['buffer_consumed']:.0%} consumed).")
+    text += (
+        f" Buffer fever chart: **{fever['zone']}** (critical chain {fever['chain_complete']:.0%} complete,"
+        f" project buffer {fever['buffer_consumed']:.0%} consumed)."
+    )
     if len(st.earned_value):
         ev = st.earned_value.iloc[-1]
         text += f" Earned value: SPI {_index(ev['spi'])}, CPI {_index(ev['cpi'])}."
@@ -855,14 +949,18 @@ def history_sentences(st) -> Markdown:
     cone = st.cone
     first = cone.iloc[0]
     if st.update is None:
-        return Markdown(f"No actuals yet, so there is no history: the chart has the plan's own forecast only"
-                        f" (P50 week {weeks(first['p50'])}, P80 week {weeks(first['p80'])}).")
+        return Markdown(
+            f"No actuals yet, so there is no history: the chart has the plan's own forecast only"
+            f" (P50 week {weeks(first['p50'])}, P80 week {weeks(first['p80'])})."
+        )
     last = cone.iloc[-1]
     reported = cone.iloc[1:]
-    text = [f"The forecast as of the plan's start and {_plural(len(reported), 'reported week')}"
-            f" ({reported['week'].iloc[0]} to {reported['week'].iloc[-1]}). Since the plan, the P80 finish moved"
-            f" from week {weeks(first['p80'])} to {weeks(last['p80'])} ({last['p80'] - first['p80']:+.1f} weeks) and"
-            f" the P50 from week {weeks(first['p50'])} to {weeks(last['p50'])}."]
+    text = [
+        f"The forecast as of the plan's start and {_plural(len(reported), 'reported week')}"
+        f" ({reported['week'].iloc[0]} to {reported['week'].iloc[-1]}). Since the plan, the P80 finish moved"
+        f" from week {weeks(first['p80'])} to {weeks(last['p80'])} ({last['p80'] - first['p80']:+.1f} weeks) and"
+        f" the P50 from week {weeks(first['p50'])} to {weeks(last['p50'])}."
+    ]
     if len(reported) >= 2:
         prev = cone.iloc[-2]
         text.append(f"Since {prev['week']} the P80 moved {last['p80'] - prev['p80']:+.1f} weeks.")
@@ -871,8 +969,9 @@ def history_sentences(st) -> Markdown:
         labels = " / ".join(c[5:] for c in by)
         then = " / ".join(pct(first[c]) for c in by)
         now = " / ".join(pct(last[c]) for c in by)
-        text.append(f"The chance of finishing by week {labels} went from {then} at the plan's start to {now}"
-                    f" in {last['week']}.")
+        text.append(
+            f"The chance of finishing by week {labels} went from {then} at the plan's start to {now} in {last['week']}."
+        )
     if st.report.stale:
         text.append(f"No actuals have been reported since {st.report.actuals_week}.")
     text.append("The shaded band is P10 to P90; the dotted line is the P50 without calibration.")
@@ -905,11 +1004,14 @@ def what_changed_sentences(st) -> Markdown:
     before, after = float(wc["p80_before"].iloc[0]), float(wc["p80_after"].iloc[-1])
     text = [f"Between {since} and {u.week}, {_plural(len(tasks), 'task')} changed."]
     if st.report.stale:
-        text[0] = (f"These are the changes of the latest actuals ({u.week}, against {since}); none have been"
-                   f" reported since.")
-    text.append(f"Applying the changes one at a time, each a full re-forecast with the same trials and seed, moves"
-                f" the P80 finish from week {before:.2f} to {after:.2f} ({after - before:+.2f} weeks); the effects"
-                " add up to that. Effects of a few hundredths of a week are Monte Carlo noise.")
+        text[0] = (
+            f"These are the changes of the latest actuals ({u.week}, against {since}); none have been reported since."
+        )
+    text.append(
+        f"Applying the changes one at a time, each a full re-forecast with the same trials and seed, moves"
+        f" the P80 finish from week {before:.2f} to {after:.2f} ({after - before:+.2f} weeks); the effects"
+        " add up to that. Effects of a few hundredths of a week are Monte Carlo noise."
+    )
     return Markdown(" ".join(text))
 
 
@@ -923,9 +1025,15 @@ def what_changed_display(table: pd.DataFrame) -> HtmlTable:
             what.append("calibration")
         else:
             what.append(str(row["name"] or row["task"]))
-    out = pd.DataFrame({"what": what, "change": table["change"].astype(str), "detail": table["detail"].astype(str),
-                        "P80 effect (weeks)": [f"{round(x, 2) + 0.0:+.2f}" for x in table["p80_effect_weeks"]],  # no -0.00
-                        "P80 after": [f"{x:.2f}" for x in table["p80_after"]]})
+    out = pd.DataFrame(
+        {
+            "what": what,
+            "change": table["change"].astype(str),
+            "detail": table["detail"].astype(str),
+            "P80 effect (weeks)": [f"{round(x, 2) + 0.0:+.2f}" for x in table["p80_effect_weeks"]],  # no -0.00
+            "P80 after": [f"{x:.2f}" for x in table["p80_after"]],
+        }
+    )
     out.index = range(1, len(out) + 1)
     out.index.name = "step"
     return HtmlTable(out)
@@ -952,9 +1060,12 @@ def _cpi_phrase(cpi: float, currency: str) -> str:
     return "on cost"
 
 
-COST_BASIS = {"reported": "from the spend files", "estimated": "estimated from the hours worked (no spend file)",
-              "partly estimated": "partly from the spend files, partly estimated from the hours worked",
-              "none": "the plan has no costs"}
+COST_BASIS = {
+    "reported": "from the spend files",
+    "estimated": "estimated from the hours worked (no spend file)",
+    "partly estimated": "partly from the spend files, partly estimated from the hours worked",
+    "none": "the plan has no costs",
+}
 
 
 def earned_value_sentences(st, currency: str = "$") -> Markdown:
@@ -969,7 +1080,8 @@ def earned_value_sentences(st, currency: str = "$") -> Markdown:
         f" plan's most likely estimates (earned), and {ev['actual_hours']:.0f} hours were actually worked."
         f" In money: planned {_md_money(ev['planned_cost'], currency)}, earned {_md_money(ev['earned_cost'], currency)},"
         f" actual {_md_money(ev['actual_cost'], currency)} ({COST_BASIS.get(ev['actual_cost_basis'], ev['actual_cost_basis'])})."
-        f" **SPI {_index(spi)}**: {_spi_phrase(spi)}; **CPI {_index(cpi)}**: {_cpi_phrase(cpi, currency)}.")
+        f" **SPI {_index(spi)}**: {_spi_phrase(spi)}; **CPI {_index(cpi)}**: {_cpi_phrase(cpi, currency)}."
+    )
 
 
 def earned_value_display(ev: pd.DataFrame, currency: str = "$") -> HtmlTable:
@@ -991,24 +1103,36 @@ def fever_sentences(st) -> Markdown:
     first = f.iloc[0]
     buffer_weeks = float(first["buffer_weeks"])
     chain_weeks = float(first["projected_finish_week"]) - float(first["buffer_consumed"]) * buffer_weeks
-    size = (f"The project buffer is {buffer_weeks:.1f} weeks: the plan's {st.plan.buffer:.0%} of its"
-            f" {chain_weeks:.1f}-week critical chain." if st.plan.buffer > 0 else
-            f"The project buffer is the {buffer_weeks:.1f}-week root-square-error buffer of the"
-            f" {chain_weeks:.1f}-week critical chain.")
+    size = (
+        f"The project buffer is {buffer_weeks:.1f} weeks: the plan's {st.plan.buffer:.0%} of its"
+        f" {chain_weeks:.1f}-week critical chain."
+        if st.plan.buffer > 0
+        else f"The project buffer is the {buffer_weeks:.1f}-week root-square-error buffer of the"
+        f" {chain_weeks:.1f}-week critical chain."
+    )
     if st.update is None:
-        return Markdown(f"No actuals yet: the chart has the plan's point only (nothing done, no buffer consumed). {size}")
+        return Markdown(
+            f"No actuals yet: the chart has the plan's point only (nothing done, no buffer consumed). {size}"
+        )
     last = f.iloc[-1]
     consumed = float(last["buffer_consumed"])
-    used = (f"the buffer is used up (**{consumed:.0%}** consumed)" if consumed >= 1
-            else f"**{consumed:.0%} of the buffer is consumed**")
-    text = [size,
-            f"As of {last['week']} the critical chain is **{last['chain_complete']:.0%} complete** and {used}:"
-            f" with every remaining estimate at its most likely value (no risks, no calibration) the schedule"
-            f" now ends in week {float(last['projected_finish_week']):.1f}, against"
-            f" {chain_weeks + buffer_weeks:.1f} for the chain plus its buffer.",
-            f"Zone **{last['zone']}**: {ZONE_MEANING.get(last['zone'], '')}."]
+    used = (
+        f"the buffer is used up (**{consumed:.0%}** consumed)"
+        if consumed >= 1
+        else f"**{consumed:.0%} of the buffer is consumed**"
+    )
+    text = [
+        size,
+        f"As of {last['week']} the critical chain is **{last['chain_complete']:.0%} complete** and {used}:"
+        f" with every remaining estimate at its most likely value (no risks, no calibration) the schedule"
+        f" now ends in week {float(last['projected_finish_week']):.1f}, against"
+        f" {chain_weeks + buffer_weeks:.1f} for the chain plus its buffer.",
+        f"Zone **{last['zone']}**: {ZONE_MEANING.get(last['zone'], '')}.",
+    ]
     if len(f) > 2:
         prev = f.iloc[-2]
-        text.append(f"In {prev['week']} it was {prev['chain_complete']:.0%} complete, {prev['buffer_consumed']:.0%}"
-                    f" consumed ({prev['zone']}).")
+        text.append(
+            f"In {prev['week']} it was {prev['chain_complete']:.0%} complete, {prev['buffer_consumed']:.0%}"
+            f" consumed ({prev['zone']})."
+        )
     return Markdown(" ".join(text))

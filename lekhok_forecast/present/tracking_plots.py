@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from lekhok_forecast.tracking.earned_value import ZONE_LINES
 from lekhok_forecast.present.plots import FULL_WIDTH
+from lekhok_forecast.tracking.earned_value import ZONE_LINES
 
 ZONE_COLOURS = {"green": "#2e7d32", "yellow": "#f9a825", "red": "#c62828"}
 BAND_COLOUR = "#1f5f8b"
@@ -36,8 +36,13 @@ def _week_labels(frame: pd.DataFrame) -> list[str]:
     return labels
 
 
-def plot_forecast_cone(cone: pd.DataFrame, deadlines: Sequence[float] = (), *, ax=None,
-                       title: str | None = "How the finish forecast moved week by week"):
+def plot_forecast_cone(
+    cone: pd.DataFrame,
+    deadlines: Sequence[float] = (),
+    *,
+    ax=None,
+    title: str | None = "How the finish forecast moved week by week",
+):
     """The forecast cone: P10-P90 band, P50 and P80 of the finish, by as-of week.
 
     Parameters
@@ -62,13 +67,23 @@ def plot_forecast_cone(cone: pd.DataFrame, deadlines: Sequence[float] = (), *, a
         ax.plot(x, cone["p50_uncalibrated"], ":", color=BAND_COLOUR, lw=1.2, label="P50 without calibration")
     for d in deadlines:
         ax.axhline(d, color="0.45", lw=0.8, ls=":", zorder=0)
-        ax.annotate(f"week {d:g}", (0.0, d), xycoords=("axes fraction", "data"), xytext=(3, 2),
-                    textcoords="offset points", ha="left", va="bottom", fontsize=8, color="0.35")
+        ax.annotate(
+            f"week {d:g}",
+            (0.0, d),
+            xycoords=("axes fraction", "data"),
+            xytext=(3, 2),
+            textcoords="offset points",
+            ha="left",
+            va="bottom",
+            fontsize=8,
+            color="0.35",
+        )
     values = [cone["p10"].min(), cone["p90"].max(), *deadlines]
     if "actual_finish_week" in cone and cone["actual_finish_week"].notna().any():
         done = cone[cone["actual_finish_week"].notna()]
-        ax.plot(done["as_of_week"], done["actual_finish_week"], "*", color="black", ms=12, label="actual finish",
-                zorder=5)
+        ax.plot(
+            done["as_of_week"], done["actual_finish_week"], "*", color="black", ms=12, label="actual finish", zorder=5
+        )
         values.append(done["actual_finish_week"].max())
     lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
     if len(x) and x.max() >= lo - 1.0:  # the as-of week: no forecast can be earlier; shown near the end
@@ -90,8 +105,9 @@ def plot_forecast_cone(cone: pd.DataFrame, deadlines: Sequence[float] = (), *, a
     return fig, ax
 
 
-def plot_fever_chart(fever: pd.DataFrame, *, zone_lines: dict | None = None, ax=None,
-                     title: str | None = "Buffer fever chart"):
+def plot_fever_chart(
+    fever: pd.DataFrame, *, zone_lines: dict | None = None, ax=None, title: str | None = "Buffer fever chart"
+):
     """Critical-chain complete (x) against project buffer consumed (y), one point per week.
 
     Parameters
@@ -133,8 +149,15 @@ def plot_fever_chart(fever: pd.DataFrame, *, zone_lines: dict | None = None, ax=
     ax.set_ylabel("project buffer consumed (%)")
     if title:
         ax.set_title(title)
-    ax.text(97, (ymin + g[1]) / 2 if g[1] > ymin else g[1], "green", ha="right", va="center", fontsize=8,
-            color=ZONE_COLOURS["green"])
+    ax.text(
+        97,
+        (ymin + g[1]) / 2 if g[1] > ymin else g[1],
+        "green",
+        ha="right",
+        va="center",
+        fontsize=8,
+        color=ZONE_COLOURS["green"],
+    )
     ax.text(97, (g[1] + r[1]) / 2, "yellow", ha="right", va="center", fontsize=8, color="#8d6e00")
     ax.text(97, (r[1] + ymax) / 2, "red", ha="right", va="center", fontsize=8, color=ZONE_COLOURS["red"])
     ax.grid(True, alpha=0.3)

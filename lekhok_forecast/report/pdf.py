@@ -24,9 +24,9 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterable, Sequence
 
 __all__ = [
     "CHROMIUM_ENV",
@@ -277,9 +277,7 @@ def find_chromium() -> str:
     if override:
         found = shutil.which(override)
         if found is None:
-            raise PdfError(
-                f"{CHROMIUM_ENV}={override!r} is not an executable file or a command on PATH"
-            )
+            raise PdfError(f"{CHROMIUM_ENV}={override!r} is not an executable file or a command on PATH")
         return found
     for name in CHROMIUM_NAMES:
         found = shutil.which(name)
@@ -365,9 +363,7 @@ def _remove_tree(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def _run_chromium(
-    chromium: str, html_path: Path, pdf_tmp: Path, workdir: Path, timeout: float
-) -> str | None:
+def _run_chromium(chromium: str, html_path: Path, pdf_tmp: Path, workdir: Path, timeout: float) -> str | None:
     """Print `html_path` to `pdf_tmp`; return ``None`` on success, else a short reason."""
     profile = workdir / "profile"
     env = dict(os.environ)
@@ -420,14 +416,10 @@ def _run_chromium(
     return None
 
 
-def _print_one(
-    html_text: str, nb_path: Path, pdf_path: Path, chromium: str, timeout: float
-) -> Path:
+def _print_one(html_text: str, nb_path: Path, pdf_path: Path, chromium: str, timeout: float) -> Path:
     """Print one rendered notebook atomically onto `pdf_path`."""
     pdf_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{pdf_path.stem}.", suffix=".pdf.tmp", dir=pdf_path.parent
-    )
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{pdf_path.stem}.", suffix=".pdf.tmp", dir=pdf_path.parent)
     os.close(fd)
     pdf_tmp = Path(tmp_name)
     workdir = Path(tempfile.mkdtemp(prefix="lekhok-pdf-"))
@@ -537,9 +529,7 @@ def notebooks_to_pdfs(
     rendered = [(notebook_to_html(nb, title), nb, pdf) for nb, pdf, title in jobs]
     errors: list[str] = []
     with ThreadPoolExecutor(max_workers=max(1, int(max_workers))) as pool:
-        futures = [
-            pool.submit(_print_one, text, nb, pdf, exe, timeout) for text, nb, pdf in rendered
-        ]
+        futures = [pool.submit(_print_one, text, nb, pdf, exe, timeout) for text, nb, pdf in rendered]
         for fut in futures:
             try:
                 fut.result()

@@ -73,6 +73,7 @@ def fast_notebook_imports() -> None:
 
 # ----------------------------------------------------------------------- weeks
 
+
 def current_week(today: _dt.date | None = None) -> str:
     """The ISO week of `today` (default: today) as ``YYYY-Www``."""
     year, week, _ = (today or _dt.date.today()).isocalendar()
@@ -98,6 +99,7 @@ def check_week(week: str) -> str:
 
 
 # ------------------------------------------------------------------- notebooks
+
 
 @dataclass(frozen=True)
 class ReportNotebook:
@@ -210,15 +212,29 @@ def _execute(nb: ReportNotebook, out_path: Path, parameters: dict, cwd: Path) ->
     # The kernel's folder goes in `resources`: papermill's own `cwd` option calls
     # os.chdir, which is process-wide and breaks the other threads' relative paths.
     papermill.execute_notebook(
-        str(nb.path), str(out_path), parameters={k: v for k, v in parameters.items() if k in declared},
-        kernel_name="python3", progress_bar=False, log_output=False, execution_timeout=CELL_TIMEOUT,
-        extra_arguments=KERNEL_ARGUMENTS, resources={"metadata": {"path": str(cwd)}})
+        str(nb.path),
+        str(out_path),
+        parameters={k: v for k, v in parameters.items() if k in declared},
+        kernel_name="python3",
+        progress_bar=False,
+        log_output=False,
+        execution_timeout=CELL_TIMEOUT,
+        extra_arguments=KERNEL_ARGUMENTS,
+        resources={"metadata": {"path": str(cwd)}},
+    )
 
 
-def run_report(week: str, plan_path: str | Path = DEFAULT_PLAN, trials: int = REPORT_TRIALS, seed: int = 1,
-               out_dir: str | Path = REPORTS_DIR, notebooks_dir: str | Path = NOTEBOOKS_DIR,
-               actuals_dir: str | Path | None = ACTUALS_DIR, workers: int = WORKERS,
-               progress=None) -> ReportResult:
+def run_report(
+    week: str,
+    plan_path: str | Path = DEFAULT_PLAN,
+    trials: int = REPORT_TRIALS,
+    seed: int = 1,
+    out_dir: str | Path = REPORTS_DIR,
+    notebooks_dir: str | Path = NOTEBOOKS_DIR,
+    actuals_dir: str | Path | None = ACTUALS_DIR,
+    workers: int = WORKERS,
+    progress=None,
+) -> ReportResult:
     """Execute the report notebooks for `week` and write PDFs, notebooks and summary.json.
 
     Parameters
@@ -255,9 +271,9 @@ def run_report(week: str, plan_path: str | Path = DEFAULT_PLAN, trials: int = RE
     t0 = time.perf_counter()
     say = progress or (lambda line: None)
     check_week(week)
-    from lekhok_forecast.sources.history_file import HISTORY_FILE
-    from lekhok_forecast.present.text import run_weekly_forecast
     from lekhok_forecast.core.plan import load_plan
+    from lekhok_forecast.present.text import run_weekly_forecast
+    from lekhok_forecast.sources.history_file import HISTORY_FILE
 
     plan = load_plan(plan_path)  # first, so that an error names the plan as the user wrote it
     validate_actuals(plan, week, actuals_dir)  # likewise: errors name the files as the user wrote them
@@ -274,14 +290,23 @@ def run_report(week: str, plan_path: str | Path = DEFAULT_PLAN, trials: int = RE
     shown_dir = Path(out_dir) / week  # as the user wrote it, for messages
     out_dir = Path(out_dir).resolve()  # absolute: worker threads must not depend on the cwd
     week_dir = out_dir / week
-    say(f"report {week}: {len(notebooks)} notebook{'s' if len(notebooks) != 1 else ''}, plan {forecast.plan_file},"
-        f" {_basis_note(forecast.status)}, {trials:,} trials, seed {seed} -> {shown_dir}/")
+    say(
+        f"report {week}: {len(notebooks)} notebook{'s' if len(notebooks) != 1 else ''}, plan {forecast.plan_file},"
+        f" {_basis_note(forecast.status)}, {trials:,} trials, seed {seed} -> {shown_dir}/"
+    )
 
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{week}.staging-", dir=out_dir))
-    parameters = {"plan_path": str(plan_file), "trials": trials, "seed": seed, "week": week,
-                  "output_dir": str(staging), "figure_format": "retina",
-                  "actuals_dir": str(actuals) if actuals is not None else "", "history_path": str(history_file)}
+    parameters = {
+        "plan_path": str(plan_file),
+        "trials": trials,
+        "seed": seed,
+        "week": week,
+        "output_dir": str(staging),
+        "figure_format": "retina",
+        "actuals_dir": str(actuals) if actuals is not None else "",
+        "history_path": str(history_file),
+    }
     result = ReportResult(week, week_dir, shown_dir=shown_dir)
     total = len(notebooks)
 
@@ -311,8 +336,7 @@ def run_report(week: str, plan_path: str | Path = DEFAULT_PLAN, trials: int = RE
             say(f"[{k}/{total}] {nb.name}: PDF FAILED")
             return outcome
         outcome.pdf_seconds = time.perf_counter() - t
-        say(f"[{k}/{total}] {nb.name}: executed in {outcome.execute_seconds:.1f} s, "
-            f"PDF in {outcome.pdf_seconds:.1f} s")
+        say(f"[{k}/{total}] {nb.name}: executed in {outcome.execute_seconds:.1f} s, PDF in {outcome.pdf_seconds:.1f} s")
         return outcome
 
     try:
@@ -321,8 +345,9 @@ def run_report(week: str, plan_path: str | Path = DEFAULT_PLAN, trials: int = RE
             result.outcomes = [f.result() for f in futures]
         result.summary = dict(forecast.summary, week=week)
         if all(o.error is None for o in result.outcomes):
-            (staging / "summary.json").write_text(json.dumps(_finite(result.summary), indent=1) + "\n",
-                                                  encoding="utf-8")
+            (staging / "summary.json").write_text(
+                json.dumps(_finite(result.summary), indent=1) + "\n", encoding="utf-8"
+            )
             _publish(staging, week_dir, [nb.name for nb in notebooks])
             rows = forecast.status.history_rows
             if rows:  # last: only a report that succeeded is recorded
@@ -374,8 +399,9 @@ def _basis_note(status) -> str:
     r = status.report
     if not r.has_actuals:
         return "no actuals (the plan's forecast)"
-    return f"actuals {r.actuals_week}" + (f" ({r.weeks_stale} week{'s' if r.weeks_stale != 1 else ''} old)"
-                                          if r.stale else "")
+    return f"actuals {r.actuals_week}" + (
+        f" ({r.weeks_stale} week{'s' if r.weeks_stale != 1 else ''} old)" if r.stale else ""
+    )
 
 
 def _publish(staging: Path, week_dir: Path, names: list[str]) -> None:
@@ -391,6 +417,7 @@ def _publish(staging: Path, week_dir: Path, names: list[str]) -> None:
 
 
 # ------------------------------------------------------------------------- CLI
+
 
 def _same_file(a, b) -> bool:
     try:
@@ -418,8 +445,16 @@ def run_report_cli(args) -> int:
         if actuals is None and not getattr(args, "no_actuals", False) and _same_file(args.plan, DEFAULT_PLAN):
             # data/actuals tracks the Lekhok plan; another plan has no actuals unless given.
             actuals = ACTUALS_DIR
-        result = run_report(week, args.plan, args.trials or REPORT_TRIALS, args.seed, args.out,
-                            getattr(args, "notebooks", None) or NOTEBOOKS_DIR, actuals, progress=say)
+        result = run_report(
+            week,
+            args.plan,
+            args.trials or REPORT_TRIALS,
+            args.seed,
+            args.out,
+            getattr(args, "notebooks", None) or NOTEBOOKS_DIR,
+            actuals,
+            progress=say,
+        )
     except PdfError as exc:
         say(f"lekhok-forecast report: {exc}")
         return 1
@@ -427,10 +462,14 @@ def run_report_cli(args) -> int:
     for line in failures:
         say(f"lekhok-forecast report: {line}")
     if failures:
-        say(f"lekhok-forecast report: {len(failures)} of {len(result.outcomes)} notebook(s) failed;"
-            f" earlier outputs in {result.shown_dir}/ were left as they were")
+        say(
+            f"lekhok-forecast report: {len(failures)} of {len(result.outcomes)} notebook(s) failed;"
+            f" earlier outputs in {result.shown_dir}/ were left as they were"
+        )
         return 1
     history = f", {Path(args.out) / result.history_file.name}" if result.history_file is not None else ""
-    say(f"wrote {result.shown_dir / 'weekly-status.pdf'} (+{len(result.outcomes) - 1} PDFs, executed notebooks,"
-        f" summary.json{history}) in {result.seconds:.1f} s")
+    say(
+        f"wrote {result.shown_dir / 'weekly-status.pdf'} (+{len(result.outcomes) - 1} PDFs, executed notebooks,"
+        f" summary.json{history}) in {result.seconds:.1f} s"
+    )
     return 0

@@ -63,8 +63,14 @@ def refresh_notebook(path: str | Path, timeout: int = CELL_TIMEOUT) -> float:
     path = Path(path)
     t0 = time.perf_counter()
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                            extra_arguments=KERNEL_ARGUMENTS, resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        record_timing=False,
+        extra_arguments=KERNEL_ARGUMENTS,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
     client.execute()
     _normalise(nb)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".ipynb.tmp", dir=path.parent)
@@ -80,6 +86,7 @@ def refresh_notebook(path: str | Path, timeout: int = CELL_TIMEOUT) -> float:
 
 def refresh(paths: list[Path], workers: int = WORKERS, say=print) -> int:
     """Refresh several notebooks, `workers` at a time; return the number that failed."""
+
     def one(path: Path):
         try:
             seconds = refresh_notebook(path)
@@ -92,8 +99,10 @@ def refresh(paths: list[Path], workers: int = WORKERS, say=print) -> int:
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for path, seconds, error in pool.map(one, paths):
             if error is None:
-                say(f"refreshed {path.relative_to(PROJ_ROOT) if path.is_relative_to(PROJ_ROOT) else path}"
-                    f" in {seconds:.1f} s")
+                say(
+                    f"refreshed {path.relative_to(PROJ_ROOT) if path.is_relative_to(PROJ_ROOT) else path}"
+                    f" in {seconds:.1f} s"
+                )
             else:
                 failed += 1
                 say(f"FAILED {path.name}: {error} (stored notebook left unchanged)")
@@ -147,8 +156,9 @@ def check_notebook(path: str | Path) -> list[str]:
             tree = ast.parse(src(cell))
         except SyntaxError:
             continue  # IPython syntax (magics); nothing to define there
-        if any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda))
-               for n in ast.walk(tree)):
+        if any(
+            isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)) for n in ast.walk(tree)
+        ):
             problems.append(f"code cell {i} defines a function or class (move it into the package)")
         if cell.get("execution_count") is None and src(cell).strip():
             problems.append(f"code cell {i} has not been executed (run refresh)")
@@ -167,11 +177,15 @@ def check_notebook(path: str | Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m lekhok_forecast.report.stored {refresh,check} [NAME ...]``."""
-    parser = argparse.ArgumentParser(prog="python -m lekhok_forecast.report.stored",
-                                     description="Refresh or check the stored notebooks in notebooks/.")
+    parser = argparse.ArgumentParser(
+        prog="python -m lekhok_forecast.report.stored",
+        description="Refresh or check the stored notebooks in notebooks/.",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, text in (("refresh", "re-execute stored notebooks in place (default parameters)"),
-                       ("check", "report notebooks that break the house rules")):
+    for name, text in (
+        ("refresh", "re-execute stored notebooks in place (default parameters)"),
+        ("check", "report notebooks that break the house rules"),
+    ):
         p = sub.add_parser(name, help=text)
         p.add_argument("names", nargs="*", metavar="NAME", help="notebook names or paths (default: all)")
     args = parser.parse_args(argv)

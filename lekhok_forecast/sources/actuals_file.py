@@ -30,16 +30,25 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from lekhok_forecast.errors import ForecastInputError, did_you_mean
 from lekhok_forecast.core.plan import Plan, unit_hours, unit_weeks, week_label
+from lekhok_forecast.errors import ForecastInputError, did_you_mean
 from lekhok_forecast.sources.yamlsource import read_text
 
 WEEK_NAME = re.compile(r"^(\d{4})-W(\d{2})$")
 TASK_FILE = re.compile(r"^(\d{4}-W\d{2})\.csv$")
 SPEND_FILE = re.compile(r"^(\d{4}-W\d{2})\.spend\.csv$")
 
-TASK_COLUMNS = ("task", "status", "hours_to_date", "start_week", "finish_week",
-                "remaining_low", "remaining_mode", "remaining_high", "notes")
+TASK_COLUMNS = (
+    "task",
+    "status",
+    "hours_to_date",
+    "start_week",
+    "finish_week",
+    "remaining_low",
+    "remaining_mode",
+    "remaining_high",
+    "notes",
+)
 TASK_REQUIRED = ("task", "status")
 REMAINING_COLUMNS = ("remaining_low", "remaining_mode", "remaining_high")
 SPEND_COLUMNS = ("cost", "spent_to_date", "notes")
@@ -104,10 +113,15 @@ class TaskActual:
         """A task not started yet with a fresh estimate from the team."""
         return self.status is Status.NOT_STARTED and self.remaining is not None
 
-    def same_facts(self, other: "TaskActual") -> bool:
+    def same_facts(self, other: TaskActual) -> bool:
         """True when both rows say the same thing (ignoring notes and line)."""
-        return (self.status, self.hours_to_date, self.start_week, self.finish_week, self.remaining) == \
-            (other.status, other.hours_to_date, other.start_week, other.finish_week, other.remaining)
+        return (self.status, self.hours_to_date, self.start_week, self.finish_week, self.remaining) == (
+            other.status,
+            other.hours_to_date,
+            other.start_week,
+            other.finish_week,
+            other.remaining,
+        )
 
 
 @dataclass(frozen=True)
@@ -170,9 +184,11 @@ class WeeklyActuals:
         return self.week or f"week {week_label(self.as_of_week)}"
 
     def __str__(self) -> str:
-        return (f"actuals {self.label} (as of week {week_label(self.as_of_week)}): "
-                f"{self.count(Status.DONE)} done, {self.count(Status.IN_PROGRESS)} in progress, "
-                f"{len(self.spend)} cost items reported")
+        return (
+            f"actuals {self.label} (as of week {week_label(self.as_of_week)}): "
+            f"{self.count(Status.DONE)} done, {self.count(Status.IN_PROGRESS)} in progress, "
+            f"{len(self.spend)} cost items reported"
+        )
 
 
 def no_actuals(as_of_week: float = 0.0) -> WeeklyActuals:
@@ -208,8 +224,10 @@ def as_of_week(week: str, plan: Plan) -> float:
     For a plan starting Monday 2025-02-03: ``as_of_week("2025-W06", plan) == 1.0``.
     """
     if plan.start is None:
-        raise ForecastInputError("the plan has no `start` date, so ISO week names cannot be mapped"
-                                 " to plan weeks; add `start:` to the plan", file=plan.source)
+        raise ForecastInputError(
+            "the plan has no `start` date, so ISO week names cannot be mapped to plan weeks; add `start:` to the plan",
+            file=plan.source,
+        )
     end = iso_week_monday(week) + _dt.timedelta(days=7)
     return (end - plan.start).days / 7.0
 
@@ -255,8 +273,9 @@ def list_weeks(actuals_dir: str | Path) -> list[str]:
         elif m := SPEND_FILE.match(p.name):
             spends.append((m.group(1), p))
         else:
-            raise ForecastInputError("file name must be YYYY-Www.csv (tasks) or YYYY-Www.spend.csv"
-                                     " (spend), e.g. 2025-W07.csv", file=str(p))
+            raise ForecastInputError(
+                "file name must be YYYY-Www.csv (tasks) or YYYY-Www.spend.csv (spend), e.g. 2025-W07.csv", file=str(p)
+            )
     for w, p in spends:
         if w not in weeks:
             raise ForecastInputError(f"spend file without its task file {w}.csv", file=str(p))
@@ -289,11 +308,15 @@ class _Table:
                     self.header, self.header_line = self._check_header(cells, line, columns, required), line
                     continue
                 if len(cells) > len(self.header):
-                    extra = cells[len(self.header):]
+                    extra = cells[len(self.header) :]
                     if any(extra):
-                        raise self.fail(line, None, f"row has {len(cells)} cells but the header has"
-                                        f" {len(self.header)} (a comma inside a value needs quotes)")
-                    cells = cells[:len(self.header)]
+                        raise self.fail(
+                            line,
+                            None,
+                            f"row has {len(cells)} cells but the header has"
+                            f" {len(self.header)} (a comma inside a value needs quotes)",
+                        )
+                    cells = cells[: len(self.header)]
                 cells += [""] * (len(self.header) - len(cells))
                 self.rows.append((line, dict(zip(self.header, cells))))
         except csv.Error as exc:
@@ -305,22 +328,25 @@ class _Table:
         seen = set()
         for c in cells:
             if c not in columns:
-                raise self.fail(line, c or "(empty)", f"unknown column '{c}'{did_you_mean(c, columns)};"
-                                f" expected columns: {', '.join(columns)}")
+                raise self.fail(
+                    line,
+                    c or "(empty)",
+                    f"unknown column '{c}'{did_you_mean(c, columns)}; expected columns: {', '.join(columns)}",
+                )
             if c in seen:
                 raise self.fail(line, c, f"column '{c}' appears twice in the header")
             seen.add(c)
         for c in required:
             if c not in seen:
-                raise self.fail(line, None, f"missing required column '{c}' in the header"
-                                f" (columns: {', '.join(columns)})")
+                raise self.fail(
+                    line, None, f"missing required column '{c}' in the header (columns: {', '.join(columns)})"
+                )
         return cells
 
     def fail(self, line: int | None, column: str | None, message: str) -> ForecastInputError:
         return ForecastInputError(message, file=self.path, line=line, field=column)
 
-    def number(self, row: dict, line: int, column: str, *, minimum: float | None = 0.0,
-               what: str = "") -> float | None:
+    def number(self, row: dict, line: int, column: str, *, minimum: float | None = 0.0, what: str = "") -> float | None:
         text = row.get(column, "")
         if text == "":
             return None
@@ -339,9 +365,16 @@ def _fmt(x: float) -> str:
     return week_label(x)
 
 
-def actuals_from_text(text: str, plan: Plan, *, as_of: float, path: str = "<actuals>",
-                      spend_text: str | None = None, spend_path: str = "<spend>",
-                      week: str | None = None) -> WeeklyActuals:
+def actuals_from_text(
+    text: str,
+    plan: Plan,
+    *,
+    as_of: float,
+    path: str = "<actuals>",
+    spend_text: str | None = None,
+    spend_path: str = "<spend>",
+    week: str | None = None,
+) -> WeeklyActuals:
     """Parse and validate the text of an actuals file (and optionally its spend file).
 
     Parameters
@@ -373,16 +406,24 @@ def actuals_from_text(text: str, plan: Plan, *, as_of: float, path: str = "<actu
     for line, row in table.rows:
         rows_task = _task_row(table, plan, index, line, row, as_of)
         if rows_task.task in rows:
-            raise table.fail(line, "task", f"task '{rows_task.task}' is listed twice"
-                             f" (first on line {rows[rows_task.task].line})")
+            raise table.fail(
+                line, "task", f"task '{rows_task.task}' is listed twice (first on line {rows[rows_task.task].line})"
+            )
         rows[rows_task.task] = rows_task
     _check_predecessors(table, plan, rows)
     spend: tuple[tuple[str, float], ...] = ()
     if spend_text is not None:
         spend = _spend_rows(spend_text, spend_path, plan)
     comments = tuple(ln.strip().lstrip("#").strip() for ln in text.splitlines() if ln.strip().startswith("#"))
-    return WeeklyActuals(as_of_week=as_of, tasks=tuple(rows.values()), spend=spend, week=week, path=path,
-                         spend_path=spend_path if spend_text is not None else None, comments=comments)
+    return WeeklyActuals(
+        as_of_week=as_of,
+        tasks=tuple(rows.values()),
+        spend=spend,
+        week=week,
+        path=path,
+        spend_path=spend_path if spend_text is not None else None,
+        comments=comments,
+    )
 
 
 def _task_row(table: _Table, plan: Plan, index: dict, line: int, row: dict, as_of: float) -> TaskActual:
@@ -394,8 +435,11 @@ def _task_row(table: _Table, plan: Plan, index: dict, line: int, row: dict, as_o
     task = plan.tasks[index[tid]]
     status_text = row["status"]
     if status_text not in STATUSES:
-        raise table.fail(line, "status", f"expected one of {', '.join(STATUSES)}, got {status_text!r}"
-                         f"{did_you_mean(status_text, STATUSES)}")
+        raise table.fail(
+            line,
+            "status",
+            f"expected one of {', '.join(STATUSES)}, got {status_text!r}{did_you_mean(status_text, STATUSES)}",
+        )
     status = Status(status_text)
     hours = table.number(row, line, "hours_to_date", what=" (hours cannot be negative)")
     start = table.number(row, line, "start_week", what=" (week 0 is the plan's start)")
@@ -403,8 +447,11 @@ def _task_row(table: _Table, plan: Plan, index: dict, line: int, row: dict, as_o
     rem = [table.number(row, line, c, what=f" (remaining effort in {plan.units})") for c in REMAINING_COLUMNS]
     for col, value in (("start_week", start), ("finish_week", finish)):
         if value is not None and value > as_of + 1e-9:
-            raise table.fail(line, col, f"week {_fmt(value)} is after the as-of week {_fmt(as_of)}"
-                             " (the file describes the end of its week)")
+            raise table.fail(
+                line,
+                col,
+                f"week {_fmt(value)} is after the as-of week {_fmt(as_of)} (the file describes the end of its week)",
+            )
     given = [v is not None for v in rem]
     remaining = None
     if any(given):
@@ -420,8 +467,11 @@ def _task_row(table: _Table, plan: Plan, index: dict, line: int, row: dict, as_o
     effort_task = task.workstream is not None
     if status is Status.NOT_STARTED:
         if hours:
-            raise table.fail(line, "hours_to_date", f"task '{tid}' is not_started but has {_fmt(hours)} hours;"
-                             " set its status to in_progress or done")
+            raise table.fail(
+                line,
+                "hours_to_date",
+                f"task '{tid}' is not_started but has {_fmt(hours)} hours; set its status to in_progress or done",
+            )
         for col, value in (("start_week", start), ("finish_week", finish)):
             if value is not None:
                 raise table.fail(line, col, f"task '{tid}' is not_started, so it has no {col}")
@@ -429,25 +479,38 @@ def _task_row(table: _Table, plan: Plan, index: dict, line: int, row: dict, as_o
         if start is None:
             raise table.fail(line, "start_week", f"task '{tid}' is in_progress: give the week it started")
         if finish is not None:
-            raise table.fail(line, "finish_week", f"task '{tid}' is in_progress, so it has no finish_week"
-                             " (set status to done)")
+            raise table.fail(
+                line, "finish_week", f"task '{tid}' is in_progress, so it has no finish_week (set status to done)"
+            )
         if remaining is None:
-            raise table.fail(line, "remaining_low", f"task '{tid}' is in_progress: give its remaining effort"
-                             f" as remaining_low, remaining_mode, remaining_high (in {plan.units})")
+            raise table.fail(
+                line,
+                "remaining_low",
+                f"task '{tid}' is in_progress: give its remaining effort"
+                f" as remaining_low, remaining_mode, remaining_high (in {plan.units})",
+            )
     else:
         if start is None:
             raise table.fail(line, "start_week", f"task '{tid}' is done: give the week it started")
         if finish is None:
             raise table.fail(line, "finish_week", f"task '{tid}' is done but has no finish_week")
         if finish < start:
-            raise table.fail(line, "finish_week", f"task '{tid}' finished at week {_fmt(finish)},"
-                             f" before it started (week {_fmt(start)})")
+            raise table.fail(
+                line,
+                "finish_week",
+                f"task '{tid}' finished at week {_fmt(finish)}, before it started (week {_fmt(start)})",
+            )
         if remaining is not None:
-            raise table.fail(line, "remaining_low", f"task '{tid}' is done, so it has no remaining effort;"
-                             " leave remaining_* empty")
+            raise table.fail(
+                line, "remaining_low", f"task '{tid}' is done, so it has no remaining effort; leave remaining_* empty"
+            )
         if effort_task and not hours:
-            raise table.fail(line, "hours_to_date", f"task '{tid}' is done: give the effort hours it took"
-                             " (they are the evidence for calibration and earned value)")
+            raise table.fail(
+                line,
+                "hours_to_date",
+                f"task '{tid}' is done: give the effort hours it took"
+                " (they are the evidence for calibration and earned value)",
+            )
     return TaskActual(tid, status, hours or 0.0, start, finish, remaining, row.get("notes", ""), line)
 
 
@@ -461,14 +524,20 @@ def _check_predecessors(table: _Table, plan: Plan, rows: dict[str, TaskActual]) 
         for pid in plan.tasks[index[a.task]].after:
             p = rows.get(pid) or TaskActual(pid, Status.NOT_STARTED)
             if a.done and not p.done:
-                raise table.fail(a.line, "status", f"task '{a.task}' is done but its predecessor '{pid}'"
-                                 f" is {p.status.value}")
+                raise table.fail(
+                    a.line, "status", f"task '{a.task}' is done but its predecessor '{pid}' is {p.status.value}"
+                )
             if a.in_progress and not p.started:
-                raise table.fail(a.line, "status", f"task '{a.task}' is in_progress but its predecessor"
-                                 f" '{pid}' has not started")
+                raise table.fail(
+                    a.line, "status", f"task '{a.task}' is in_progress but its predecessor '{pid}' has not started"
+                )
             if a.done and p.finish_week is not None and a.finish_week < p.finish_week:
-                raise table.fail(a.line, "finish_week", f"task '{a.task}' finished at week {_fmt(a.finish_week)},"
-                                 f" before its predecessor '{pid}' (week {_fmt(p.finish_week)})")
+                raise table.fail(
+                    a.line,
+                    "finish_week",
+                    f"task '{a.task}' finished at week {_fmt(a.finish_week)},"
+                    f" before its predecessor '{pid}' (week {_fmt(p.finish_week)})",
+                )
 
 
 def _spend_rows(text: str, path: str, plan: Plan) -> tuple[tuple[str, float], ...]:
@@ -513,20 +582,29 @@ def read_actuals(path: str | Path, plan: Plan, *, as_of: float | None = None) ->
     week = m.group(1) if m else None
     if as_of is None:
         if week is None:
-            raise ForecastInputError("cannot tell the week from the file name; name it YYYY-Www.csv",
-                                     file=str(path))
+            raise ForecastInputError("cannot tell the week from the file name; name it YYYY-Www.csv", file=str(path))
         try:
             as_of = as_of_week(week, plan)
         except ForecastInputError as exc:
             raise ForecastInputError(exc.message, file=str(path)) from None
         if as_of <= 0:
-            raise ForecastInputError(f"week {week} ends before the plan starts ({plan.start.isoformat()});"
-                                     f" the first week is {week_name(1.0, plan)}", file=str(path))
+            raise ForecastInputError(
+                f"week {week} ends before the plan starts ({plan.start.isoformat()});"
+                f" the first week is {week_name(1.0, plan)}",
+                file=str(path),
+            )
     text = read_text(p)
     sp = p.with_name(f"{week}.spend.csv") if week else None
     spend_text = read_text(sp) if sp is not None and sp.exists() else None
-    return actuals_from_text(text, plan, as_of=as_of, path=str(path), spend_text=spend_text,
-                             spend_path=str(sp) if sp is not None else "<spend>", week=week)
+    return actuals_from_text(
+        text,
+        plan,
+        as_of=as_of,
+        path=str(path),
+        spend_text=spend_text,
+        spend_path=str(sp) if sp is not None else "<spend>",
+        week=week,
+    )
 
 
 def read_weeks(actuals_dir: str | Path, plan: Plan, up_to: str | None = None) -> list[WeeklyActuals]:
@@ -570,8 +648,10 @@ def main(argv: list[str] | None = None) -> int:
     from lekhok_forecast.config import ACTUALS_DIR, DEFAULT_PLAN
     from lekhok_forecast.core.plan import load_plan
 
-    parser = argparse.ArgumentParser(prog="python -m lekhok_forecast.sources.actuals_file",
-                                     description="Validate weekly actuals files against a plan.")
+    parser = argparse.ArgumentParser(
+        prog="python -m lekhok_forecast.sources.actuals_file",
+        description="Validate weekly actuals files against a plan.",
+    )
     parser.add_argument("folder", nargs="?", default=str(ACTUALS_DIR), help="actuals folder")
     parser.add_argument("--plan", default=str(DEFAULT_PLAN), help="plan YAML file")
     args = parser.parse_args(argv)

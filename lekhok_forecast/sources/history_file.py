@@ -27,10 +27,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lekhok_forecast.sources.actuals_file import WeeklyActuals
 from lekhok_forecast.config import REPORTS_DIR
 from lekhok_forecast.core.engine import SimulationResult
 from lekhok_forecast.errors import ForecastInputError
+from lekhok_forecast.sources.actuals_file import WeeklyActuals
 
 HISTORY_FILE = "forecast_history.csv"
 KEY = "week"
@@ -60,9 +60,17 @@ def _cell(value) -> str:
     return str(value)
 
 
-def history_row(plan, actuals: WeeklyActuals, headline: SimulationResult, uncalibrated: SimulationResult,
-                calibration, trials: int, seed: int, earned_value: pd.DataFrame | None = None,
-                fever: pd.DataFrame | None = None) -> dict:
+def history_row(
+    plan,
+    actuals: WeeklyActuals,
+    headline: SimulationResult,
+    uncalibrated: SimulationResult,
+    calibration,
+    trials: int,
+    seed: int,
+    earned_value: pd.DataFrame | None = None,
+    fever: pd.DataFrame | None = None,
+) -> dict:
     """One week's row (values not yet formatted).
 
     Parameters
@@ -82,11 +90,16 @@ def history_row(plan, actuals: WeeklyActuals, headline: SimulationResult, uncali
     unc = headline_numbers(uncalibrated)
     end = plan.date_of_week(actuals.as_of_week)  # the Monday after: the as-of date is the day before
     as_of_date = end - _dt.timedelta(days=1) if end is not None else None
-    row: dict = {KEY: actuals.week, "as_of_week": actuals.as_of_week,
-                 "as_of_date": as_of_date.isoformat() if as_of_date else None,
-                 "trials": int(trials), "seed": int(seed), "calibrated": calibration.applied,
-                 "done_tasks": sum(a.done for a in actuals.tasks),
-                 "calibration_ratio": calibration.mean_ratio if calibration.n_done else None}
+    row: dict = {
+        KEY: actuals.week,
+        "as_of_week": actuals.as_of_week,
+        "as_of_date": as_of_date.isoformat() if as_of_date else None,
+        "trials": int(trials),
+        "seed": int(seed),
+        "calibrated": calibration.applied,
+        "done_tasks": sum(a.done for a in actuals.tasks),
+        "calibration_ratio": calibration.mean_ratio if calibration.n_done else None,
+    }
     row.update(nums)
     row["p50_uncalibrated"] = unc["p50"]
     row["p80_uncalibrated"] = unc["p80"]
@@ -120,8 +133,12 @@ def _read_text_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
             raise ForecastInputError("row has more cells than the header", file=str(path), line=reader.line_num)
         week = row[KEY]
         if week in seen:
-            raise ForecastInputError(f"week {week} appears twice (first on line {seen[week]})",
-                                     file=str(path), line=reader.line_num, field=KEY)
+            raise ForecastInputError(
+                f"week {week} appears twice (first on line {seen[week]})",
+                file=str(path),
+                line=reader.line_num,
+                field=KEY,
+            )
         seen[week] = reader.line_num
         rows.append({k: (v if v is not None else "") for k, v in row.items()})
     return header, rows
@@ -230,8 +247,9 @@ def atomic_write_text(path: str | Path, text: str) -> None:
         raise
 
 
-def cone_frame(history: pd.DataFrame, baseline: SimulationResult | None = None,
-               up_to_week: float | None = None) -> pd.DataFrame:
+def cone_frame(
+    history: pd.DataFrame, baseline: SimulationResult | None = None, up_to_week: float | None = None
+) -> pd.DataFrame:
     """The data of the forecast cone: the plan at week 0 and each recorded week.
 
     Columns: ``week, as_of_week, p10, p50, p80, p90, p50_uncalibrated, p80_uncalibrated,
@@ -239,8 +257,17 @@ def cone_frame(history: pd.DataFrame, baseline: SimulationResult | None = None,
     """
     from lekhok_forecast.tracking.reforecast import headline_numbers
 
-    cols = ["week", "as_of_week", "p10", "p50", "p80", "p90", "p50_uncalibrated", "p80_uncalibrated",
-            "actual_finish_week"]
+    cols = [
+        "week",
+        "as_of_week",
+        "p10",
+        "p50",
+        "p80",
+        "p90",
+        "p50_uncalibrated",
+        "p80_uncalibrated",
+        "actual_finish_week",
+    ]
     frames = []
     if baseline is not None:
         row = {"week": "plan", "as_of_week": 0.0, "actual_finish_week": np.nan}

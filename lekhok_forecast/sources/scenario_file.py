@@ -42,21 +42,32 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lekhok_forecast.config import SCENARIOS_DIR
-from lekhok_forecast.errors import ForecastInputError, did_you_mean
 from lekhok_forecast.core.plan import Plan, plan_from_source, week_label
+from lekhok_forecast.errors import ForecastInputError, did_you_mean
 from lekhok_forecast.sources.yamlsource import Source, load_yaml
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SCENARIO_KEYS = ("name", "description", "set", "add", "remove")
 #: List sections of a plan and the key that identifies their items.
 LIST_SECTIONS = {"tasks": "id", "risks": "id", "milestones": "id", "costs": "id", "phases": "name"}
-_SINGULAR = {"tasks": "task", "risks": "risk", "milestones": "milestone", "costs": "cost",
-             "phases": "phase", "workstreams": "workstream", "deadlines": "deadline"}
+_SINGULAR = {
+    "tasks": "task",
+    "risks": "risk",
+    "milestones": "milestone",
+    "costs": "cost",
+    "phases": "phase",
+    "workstreams": "workstream",
+    "deadlines": "deadline",
+}
 
 
 # ----------------------------------------------------------------------- located data
+
 
 @dataclass
 class _Node:
@@ -124,12 +135,14 @@ class OverlaySource(Source):
             probe = probe[:cut] if cut > 0 else ""
         file, own_path = self.files.get(probe, (self.path, probe))
         if file != self.path:
-            field_path = own_path + field_path[len(probe):]
-        return ForecastInputError(message, file=file, line=self.line(field_path if file == self.path else probe),
-                                  field=field_path or None)
+            field_path = own_path + field_path[len(probe) :]
+        return ForecastInputError(
+            message, file=file, line=self.line(field_path if file == self.path else probe), field=field_path or None
+        )
 
 
 # -------------------------------------------------------------------------- scenario
+
 
 @dataclass(frozen=True)
 class Scenario:
@@ -181,11 +194,16 @@ def scenario_from_source(src: Source) -> Scenario:
         raise src.error("", f"expected a mapping with keys {', '.join(SCENARIO_KEYS)}, got {_kind(data)}")
     for key in data:
         if key not in SCENARIO_KEYS:
-            raise src.error(str(key), f"unknown key '{key}'{did_you_mean(str(key), SCENARIO_KEYS)};"
-                            f" expected one of: {', '.join(SCENARIO_KEYS)}")
+            raise src.error(
+                str(key),
+                f"unknown key '{key}'{did_you_mean(str(key), SCENARIO_KEYS)};"
+                f" expected one of: {', '.join(SCENARIO_KEYS)}",
+            )
     if not isinstance(data.get("name"), str) or not data["name"].strip():
-        raise src.error("name" if "name" in data else "", "missing required key 'name' (a short label)"
-                        if "name" not in data else "expected text")
+        raise src.error(
+            "name" if "name" in data else "",
+            "missing required key 'name' (a short label)" if "name" not in data else "expected text",
+        )
     description = data.get("description") or ""
     if not isinstance(description, str):
         raise src.error("description", f"expected text, got {_kind(description)}")
@@ -196,8 +214,11 @@ def scenario_from_source(src: Source) -> Scenario:
     for section, ids in (data.get("remove") or {}).items():
         if section not in LIST_SECTIONS and section != "workstreams":
             allowed = (*LIST_SECTIONS, "workstreams")
-            raise src.error(f"remove.{section}", f"cannot remove from '{section}'{did_you_mean(section, allowed)};"
-                            f" expected one of: {', '.join(allowed)}")
+            raise src.error(
+                f"remove.{section}",
+                f"cannot remove from '{section}'{did_you_mean(section, allowed)};"
+                f" expected one of: {', '.join(allowed)}",
+            )
         if not isinstance(ids, list) or not all(isinstance(i, (str, int)) and not isinstance(i, bool) for i in ids):
             raise src.error(f"remove.{section}", f"expected a list of {_SINGULAR[section]} ids, got {_kind(ids)}")
     return Scenario(data["name"].strip(), " ".join(description.split()), src.path, src)
@@ -233,6 +254,7 @@ def scenario_paths(folder: str | Path = SCENARIOS_DIR) -> list[Path]:
 
 # ------------------------------------------------------------------------ applying
 
+
 def _is_complete_range(node: _Node) -> bool:
     return isinstance(node.value, dict) and "low" in node.value and "high" in node.value
 
@@ -241,8 +263,12 @@ def _merge(target: _Node | None, patch: _Node) -> _Node | None:
     """Merge `patch` into `target` (see the module docstring); returns the new node."""
     if patch.value is None:
         return None
-    if (target is None or not isinstance(target.value, dict) or not isinstance(patch.value, dict)
-            or _is_complete_range(patch)):
+    if (
+        target is None
+        or not isinstance(target.value, dict)
+        or not isinstance(patch.value, dict)
+        or _is_complete_range(patch)
+    ):
         return patch
     merged = dict(target.value)
     for key, sub in patch.value.items():
@@ -266,8 +292,9 @@ def _section_list(doc: dict, section: str, scen: Scenario, field_path: str) -> l
         node = _Node([], scen.path, scen.source.line(field_path), field_path)
         doc[section] = node
     if not isinstance(node.value, list):
-        raise ForecastInputError(f"the plan's '{section}' is {_kind(node.value)}, not a list", file=node.file,
-                                 line=node.line, field=section)
+        raise ForecastInputError(
+            f"the plan's '{section}' is {_kind(node.value)}, not a list", file=node.file, line=node.line, field=section
+        )
     return node.value
 
 
@@ -286,8 +313,11 @@ def _set(doc: dict, scen: Scenario, patch: _Node) -> None:
         if key in LIST_SECTIONS:
             id_key = LIST_SECTIONS[key]
             if not isinstance(sub.value, dict):
-                raise src.error(fp, f"expected a mapping of {_SINGULAR[key]} {id_key} -> fields to change,"
-                                f" got {_kind(sub.value)}; use 'add' or 'remove' to change the list")
+                raise src.error(
+                    fp,
+                    f"expected a mapping of {_SINGULAR[key]} {id_key} -> fields to change,"
+                    f" got {_kind(sub.value)}; use 'add' or 'remove' to change the list",
+                )
             items = _section_list(doc, key, scen, fp)
             for ident, fields in sub.value.items():
                 ip = f"{fp}.{ident}"
@@ -295,8 +325,9 @@ def _set(doc: dict, scen: Scenario, patch: _Node) -> None:
                 if not isinstance(fields.value, dict):
                     raise src.error(ip, f"expected a mapping of fields to change, got {_kind(fields.value)}")
                 if id_key in fields.value:
-                    raise src.error(f"{ip}.{id_key}", f"cannot change a {_SINGULAR[key]}'s {id_key};"
-                                    " remove it and add a new one")
+                    raise src.error(
+                        f"{ip}.{id_key}", f"cannot change a {_SINGULAR[key]}'s {id_key}; remove it and add a new one"
+                    )
                 items[i] = _merge(items[i], fields)
         else:
             new = _merge(doc.get(key), sub)
@@ -320,8 +351,7 @@ def _add(doc: dict, scen: Scenario, patch: _Node) -> None:
                 raise src.error(fp, "the plan's 'workstreams' is not a mapping")
             for wid, w in sub.value.items():
                 if wid in ws.value:
-                    raise src.error(f"{fp}.{wid}", f"workstream '{wid}' is already in the plan;"
-                                    " use 'set' to change it")
+                    raise src.error(f"{fp}.{wid}", f"workstream '{wid}' is already in the plan; use 'set' to change it")
                 ws.value[wid] = w
         elif key in LIST_SECTIONS or key == "deadlines":
             if not isinstance(sub.value, list):
@@ -329,8 +359,11 @@ def _add(doc: dict, scen: Scenario, patch: _Node) -> None:
             _section_list(doc, key, scen, fp).extend(sub.value)
         else:
             allowed = (*LIST_SECTIONS, "workstreams", "deadlines")
-            raise src.error(fp, f"cannot add to '{key}'{did_you_mean(key, allowed)}; expected one of:"
-                            f" {', '.join(allowed)} (use 'set' for single values)")
+            raise src.error(
+                fp,
+                f"cannot add to '{key}'{did_you_mean(key, allowed)}; expected one of:"
+                f" {', '.join(allowed)} (use 'set' for single values)",
+            )
 
 
 def _strip_ids(node: _Node | None, gone: set) -> _Node | None:
@@ -393,7 +426,11 @@ def _remove_tasks(doc: dict, gone: set) -> None:
 
     if "costs" in doc and isinstance(doc["costs"].value, list):
         for i, c in enumerate(doc["costs"].value):
-            if isinstance(c.value, dict) and c.value.get("from_task") is not None and c.value["from_task"].value in gone:
+            if (
+                isinstance(c.value, dict)
+                and c.value.get("from_task") is not None
+                and c.value["from_task"].value in gone
+            ):
                 fields = dict(c.value)
                 del fields["from_task"]
                 doc["costs"].value[i] = _Node(fields, c.file, c.line, c.path)
@@ -411,7 +448,7 @@ def _remove(doc: dict, scen: Scenario, patch: _Node) -> None:
                 if wid not in known:
                     raise src.error(f"{fp}[{i}]", f"no workstream '{wid}' in the plan{did_you_mean(str(wid), known)}")
                 del known[wid]
-            for c in (doc.get("costs").value if doc.get("costs") and isinstance(doc["costs"].value, list) else []):
+            for c in doc.get("costs").value if doc.get("costs") and isinstance(doc["costs"].value, list) else []:
                 if isinstance(c.value, dict) and "workstreams" in c.value:
                     c.value["workstreams"] = _strip_ids(c.value["workstreams"], set(wanted))
             continue
@@ -498,8 +535,9 @@ def plan_with_scenarios(plan_src: Source, scenarios: list[Scenario]) -> Plan:
 
 def scenario_from_dict(data: dict, name: str = "<scenario>") -> Scenario:
     """A scenario built in code (e.g. by the explorer's controls) instead of read from a file."""
-    from lekhok_forecast.sources.yamlsource import parse_yaml
     import yaml
+
+    from lekhok_forecast.sources.yamlsource import parse_yaml
 
     return scenario_from_source(parse_yaml(yaml.safe_dump(data, sort_keys=False), name))
 
@@ -510,8 +548,13 @@ def scenario_from_dict(data: dict, name: str = "<scenario>") -> Scenario:
 BASELINE = "Plan as written"
 
 
-def run_scenarios(plan_path: str | Path, scenarios: list[str | Path] | tuple = (), trials: int = 20_000,
-                  seed: int = 1, baseline: str = BASELINE) -> dict:
+def run_scenarios(
+    plan_path: str | Path,
+    scenarios: list[str | Path] | tuple = (),
+    trials: int = 20_000,
+    seed: int = 1,
+    baseline: str = BASELINE,
+) -> dict:
     """Simulate the plan as written and each scenario on its own, with the same trials and seed.
 
     Parameters
@@ -538,7 +581,7 @@ def run_scenarios(plan_path: str | Path, scenarios: list[str | Path] | tuple = (
     return out
 
 
-def comparison_table(results: dict, deadlines=None) -> "pd.DataFrame":
+def comparison_table(results: dict, deadlines=None) -> pd.DataFrame:
     """Side-by-side numbers of several simulations (e.g. `run_scenarios`).
 
     Columns: ``P50 week``, ``P80 week``, ``P(by wk D)`` for each deadline (default: the

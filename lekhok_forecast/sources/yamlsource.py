@@ -63,8 +63,11 @@ def _reject_shared_nodes(root: yaml.Node, file: str) -> None:
         if isinstance(node, yaml.ScalarNode):
             continue
         if id(node) in seen:
-            raise ForecastInputError("YAML aliases of mappings or lists (*name) are not supported;"
-                                     " write the value out", file=file, line=node.start_mark.line + 1)
+            raise ForecastInputError(
+                "YAML aliases of mappings or lists (*name) are not supported; write the value out",
+                file=file,
+                line=node.start_mark.line + 1,
+            )
         seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
             for k, v in node.value:
@@ -80,12 +83,14 @@ def _convert(node: yaml.Node, loader: yaml.SafeLoader, path: str, lines: dict, f
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
             if not isinstance(key, (str, int, float)) or isinstance(key, bool):
-                raise ForecastInputError(f"keys must be text, got {key!r}", file=file,
-                                         line=key_node.start_mark.line + 1, field=path or None)
+                raise ForecastInputError(
+                    f"keys must be text, got {key!r}", file=file, line=key_node.start_mark.line + 1, field=path or None
+                )
             key = str(key)
             if key in out:
-                raise ForecastInputError(f"duplicate key '{key}'", file=file,
-                                         line=key_node.start_mark.line + 1, field=_join(path, key))
+                raise ForecastInputError(
+                    f"duplicate key '{key}'", file=file, line=key_node.start_mark.line + 1, field=_join(path, key)
+                )
             child = _join(path, key)
             out[key] = _convert(value_node, loader, child, lines, file)
             lines[child] = key_node.start_mark.line + 1
@@ -95,8 +100,9 @@ def _convert(node: yaml.Node, loader: yaml.SafeLoader, path: str, lines: dict, f
     try:
         return loader.construct_object(node, deep=True)
     except ValueError as exc:  # a scalar that matches a YAML type but is invalid: 2025-02-30
-        raise ForecastInputError(f"invalid value {node.value!r}: {exc}", file=file,
-                                 line=node.start_mark.line + 1, field=path or None) from None
+        raise ForecastInputError(
+            f"invalid value {node.value!r}: {exc}", file=file, line=node.start_mark.line + 1, field=path or None
+        ) from None
 
 
 def parse_yaml(text: str, path: str) -> Source:
@@ -130,8 +136,9 @@ def parse_yaml(text: str, path: str) -> Source:
             data = _convert(node, loader, "", lines, path)
         except yaml.constructor.ConstructorError as exc:
             mark = exc.problem_mark
-            raise ForecastInputError(f"YAML error: {exc.problem}", file=path,
-                                     line=mark.line + 1 if mark else None) from None
+            raise ForecastInputError(
+                f"YAML error: {exc.problem}", file=path, line=mark.line + 1 if mark else None
+            ) from None
     finally:
         loader.dispose()
     return Source(path=path, data=data, lines=lines)
@@ -152,8 +159,9 @@ def read_text(path: str | Path) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise ForecastInputError(f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
-                                 file=str(path), line=line) from None
+        raise ForecastInputError(
+            f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})", file=str(path), line=line
+        ) from None
 
 
 def load_yaml(path: str | Path) -> Source:

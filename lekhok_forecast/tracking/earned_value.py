@@ -60,13 +60,23 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from lekhok_forecast.sources.actuals_file import TaskActual, WeeklyActuals, no_actuals, remaining_range_hours, remaining_range_weeks
 from lekhok_forecast.analysis.buffers import critical_chain, rsem_buffer_weeks
 from lekhok_forecast.core.engine import deterministic_schedule
 from lekhok_forecast.core.graph import topological_order
 from lekhok_forecast.core.plan import Plan, scheduling_edges, unit_hours, week_label
-from lekhok_forecast.tracking.reforecast import (MIN_DONE_FOR_CALIBRATION, calibration_from_actuals, reforecast,
-                       reforecast_plan)
+from lekhok_forecast.sources.actuals_file import (
+    TaskActual,
+    WeeklyActuals,
+    no_actuals,
+    remaining_range_hours,
+    remaining_range_weeks,
+)
+from lekhok_forecast.tracking.reforecast import (
+    MIN_DONE_FOR_CALIBRATION,
+    calibration_from_actuals,
+    reforecast,
+    reforecast_plan,
+)
 
 #: Fever-chart zone boundaries: (buffer consumed at 0 % chain complete, at 100 %).
 ZONE_LINES = {"green_yellow": (0.10, 0.70), "yellow_red": (0.30, 0.90)}
@@ -80,12 +90,15 @@ WHAT_CHANGED_COLUMNS = ("task", "name", "change", "detail", "p80_before", "p80_a
 def baseline_schedule(plan: Plan) -> pd.DataFrame:
     """The modal schedule of the plan: start/finish week and most likely hours per task."""
     start, finish = deterministic_schedule(plan, "mode")
-    return pd.DataFrame({
-        "task": [t.id for t in plan.tasks],
-        "workstream": [t.workstream for t in plan.tasks],
-        "start_week": start, "finish_week": finish,
-        "hours": [t.effort_hours.mode if t.workstream is not None else 0.0 for t in plan.tasks],
-    }).set_index("task")
+    return pd.DataFrame(
+        {
+            "task": [t.id for t in plan.tasks],
+            "workstream": [t.workstream for t in plan.tasks],
+            "start_week": start,
+            "finish_week": finish,
+            "hours": [t.effort_hours.mode if t.workstream is not None else 0.0 for t in plan.tasks],
+        }
+    ).set_index("task")
 
 
 def share_complete(plan: Plan, a: TaskActual, as_of: float) -> float:
@@ -149,16 +162,35 @@ class EarnedValue:
         return _ratio(self.earned_cost, self.actual_cost)
 
     def as_dict(self) -> dict:
-        d = {k: getattr(self, k) for k in ("week", "as_of_week", "planned_hours", "earned_hours", "actual_hours",
-                                           "planned_cost", "earned_cost", "actual_cost")}
-        d.update(spi=self.spi, cpi=self.cpi, spi_hours=self.spi_hours, cpi_hours=self.cpi_hours,
-                 actual_cost_basis=self.actual_cost_basis, budget_at_completion=self.budget_at_completion)
+        d = {
+            k: getattr(self, k)
+            for k in (
+                "week",
+                "as_of_week",
+                "planned_hours",
+                "earned_hours",
+                "actual_hours",
+                "planned_cost",
+                "earned_cost",
+                "actual_cost",
+            )
+        }
+        d.update(
+            spi=self.spi,
+            cpi=self.cpi,
+            spi_hours=self.spi_hours,
+            cpi_hours=self.cpi_hours,
+            actual_cost_basis=self.actual_cost_basis,
+            budget_at_completion=self.budget_at_completion,
+        )
         return d
 
     def __str__(self) -> str:
-        return (f"earned value as of week {week_label(self.as_of_week)}: planned {self.planned_hours:.0f} h,"
-                f" earned {self.earned_hours:.0f} h, actual {self.actual_hours:.0f} h;"
-                f" SPI {self.spi:.2f}, CPI {self.cpi:.2f}")
+        return (
+            f"earned value as of week {week_label(self.as_of_week)}: planned {self.planned_hours:.0f} h,"
+            f" earned {self.earned_hours:.0f} h, actual {self.actual_hours:.0f} h;"
+            f" SPI {self.spi:.2f}, CPI {self.cpi:.2f}"
+        )
 
 
 def _ratio(a: float, b: float) -> float:
@@ -216,11 +248,12 @@ def earned_value(plan: Plan, actuals: WeeklyActuals, baseline: pd.DataFrame | No
         else:
             ac_c += modeled_actual
             estimated += 1
-    basis = ("reported" if estimated == 0 else "estimated" if reported == 0 else "partly estimated")
+    basis = "reported" if estimated == 0 else "estimated" if reported == 0 else "partly estimated"
     if not plan.costs:
         basis = "none"
-    return EarnedValue(actuals.week, n, sum(pv_h.values()), sum(ev_h.values()), sum(ac_h.values()),
-                       pv_c, ev_c, ac_c, basis, bac)
+    return EarnedValue(
+        actuals.week, n, sum(pv_h.values()), sum(ev_h.values()), sum(ac_h.values()), pv_c, ev_c, ac_c, basis, bac
+    )
 
 
 def earned_value_table(plan: Plan, weeks: Sequence[WeeklyActuals]) -> pd.DataFrame:
@@ -232,8 +265,22 @@ def earned_value_table(plan: Plan, weeks: Sequence[WeeklyActuals]) -> pd.DataFra
     """
     base = baseline_schedule(plan)
     rows = [earned_value(plan, a, base).as_dict() for a in weeks]
-    cols = ["week", "as_of_week", "planned_hours", "earned_hours", "actual_hours", "planned_cost", "earned_cost",
-            "actual_cost", "spi", "cpi", "spi_hours", "cpi_hours", "actual_cost_basis", "budget_at_completion"]
+    cols = [
+        "week",
+        "as_of_week",
+        "planned_hours",
+        "earned_hours",
+        "actual_hours",
+        "planned_cost",
+        "earned_cost",
+        "actual_cost",
+        "spi",
+        "cpi",
+        "spi_hours",
+        "cpi_hours",
+        "actual_cost_basis",
+        "budget_at_completion",
+    ]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -292,8 +339,10 @@ class FeverPoint:
     buffer_weeks: float
 
     def __str__(self) -> str:
-        return (f"week {week_label(self.as_of_week)}: chain {self.chain_complete:.0%} complete,"
-                f" buffer {self.buffer_consumed:.0%} consumed ({self.zone})")
+        return (
+            f"week {week_label(self.as_of_week)}: chain {self.chain_complete:.0%} complete,"
+            f" buffer {self.buffer_consumed:.0%} consumed ({self.zone})"
+        )
 
 
 def fever_point(plan: Plan, actuals: WeeklyActuals, buffer: ChainBuffer | None = None) -> FeverPoint:
@@ -310,12 +359,20 @@ def fever_point(plan: Plan, actuals: WeeklyActuals, buffer: ChainBuffer | None =
     _, finish = deterministic_schedule(reforecast_plan(plan, actuals), "mode")
     projected = float(finish.max())
     consumed = (projected - cb.chain_weeks) / cb.buffer_weeks
-    return FeverPoint(actuals.week, float(actuals.as_of_week), complete, consumed, fever_zone(complete, consumed),
-                      projected, cb.buffer_weeks)
+    return FeverPoint(
+        actuals.week,
+        float(actuals.as_of_week),
+        complete,
+        consumed,
+        fever_zone(complete, consumed),
+        projected,
+        cb.buffer_weeks,
+    )
 
 
-def fever_table(plan: Plan, weeks: Sequence[WeeklyActuals], *, include_start: bool = True,
-                buffer_weeks: float | None = None) -> pd.DataFrame:
+def fever_table(
+    plan: Plan, weeks: Sequence[WeeklyActuals], *, include_start: bool = True, buffer_weeks: float | None = None
+) -> pd.DataFrame:
     """Fever chart points: the plan at week 0 (optional) and one per reported week.
 
     Columns: ``week, as_of_week, chain_complete, buffer_consumed, zone,
@@ -348,8 +405,10 @@ def _describe(plan: Plan, task, old: TaskActual, new: TaskActual) -> tuple[str, 
         if task.workstream is not None:
             mode_units = task.effort_hours.mode / f
             took = new.hours_to_date / f
-            detail = (f"took {took:.2f} {unit} ({new.hours_to_date:g} h) against {mode_units:.2f} most likely"
-                      f" (x{new.hours_to_date / task.effort_hours.mode:.2f}); finished week {week_label(new.finish_week)}")
+            detail = (
+                f"took {took:.2f} {unit} ({new.hours_to_date:g} h) against {mode_units:.2f} most likely"
+                f" (x{new.hours_to_date / task.effort_hours.mode:.2f}); finished week {week_label(new.finish_week)}"
+            )
         else:
             detail = f"took weeks {week_label(new.start_week)}-{week_label(new.finish_week)}"
         return change, detail
@@ -370,9 +429,17 @@ def _describe(plan: Plan, task, old: TaskActual, new: TaskActual) -> tuple[str, 
     return "updated", ""
 
 
-def what_changed(plan: Plan, previous: WeeklyActuals | None, current: WeeklyActuals, trials: int = 20_000,
-                 seed: int = 1, *, calibrate: bool = True, min_done: int = MIN_DONE_FOR_CALIBRATION,
-                 **simulate_args) -> pd.DataFrame:
+def what_changed(
+    plan: Plan,
+    previous: WeeklyActuals | None,
+    current: WeeklyActuals,
+    trials: int = 20_000,
+    seed: int = 1,
+    *,
+    calibrate: bool = True,
+    min_done: int = MIN_DONE_FOR_CALIBRATION,
+    **simulate_args,
+) -> pd.DataFrame:
     """What changed since `previous` and how each change moved the P80 finish (weeks).
 
     Parameters
@@ -397,7 +464,7 @@ def what_changed(plan: Plan, previous: WeeklyActuals | None, current: WeeklyActu
         calibration ratios changed, ``(calibration)``.
     """
     prev = previous if previous is not None else no_actuals()
-    old_rows, new_rows = prev.by_task(), current.by_task()
+    old_rows = prev.by_task()
     order = topological_order(scheduling_edges(plan.tasks))
     changed = []
     for i in order:
@@ -428,19 +495,36 @@ def what_changed(plan: Plan, previous: WeeklyActuals | None, current: WeeklyActu
             state_rows[t.id] = new
         else:
             state_rows.pop(t.id, None)
-        state = WeeklyActuals(as_of_week=prev.as_of_week, tasks=tuple(state_rows.values()), spend=prev.spend,
-                              week=prev.week)
+        state = WeeklyActuals(
+            as_of_week=prev.as_of_week, tasks=tuple(state_rows.values()), spend=prev.spend, week=prev.week
+        )
         after = p80(state, prev_cal)
-        out.append({"task": t.id, "name": t.name, "change": change, "detail": detail,
-                    "p80_before": before, "p80_after": after, "p80_effect_weeks": after - before})
+        out.append(
+            {
+                "task": t.id,
+                "name": t.name,
+                "change": change,
+                "detail": detail,
+                "p80_before": before,
+                "p80_after": after,
+                "p80_effect_weeks": after - before,
+            }
+        )
         before = after
-    moved = WeeklyActuals(as_of_week=current.as_of_week, tasks=current.tasks, spend=current.spend,
-                          week=current.week)
+    moved = WeeklyActuals(as_of_week=current.as_of_week, tasks=current.tasks, spend=current.spend, week=current.week)
     after = p80(moved, prev_cal)
-    out.append({"task": "(week elapsed)", "name": "", "change": "time",
-                "detail": f"as of week {week_label(prev.as_of_week)} -> {week_label(current.as_of_week)}:"
-                          " work not started, and tasks with no update, cannot continue before this week",
-                "p80_before": before, "p80_after": after, "p80_effect_weeks": after - before})
+    out.append(
+        {
+            "task": "(week elapsed)",
+            "name": "",
+            "change": "time",
+            "detail": f"as of week {week_label(prev.as_of_week)} -> {week_label(current.as_of_week)}:"
+            " work not started, and tasks with no update, cannot continue before this week",
+            "p80_before": before,
+            "p80_after": after,
+            "p80_effect_weeks": after - before,
+        }
+    )
     before = after
     new_cal = cal(current)
     if new_cal.engine_ratios != prev_cal.engine_ratios:
@@ -448,10 +532,21 @@ def what_changed(plan: Plan, previous: WeeklyActuals | None, current: WeeklyActu
         if new_cal.applied and not prev_cal.applied:
             detail = f"calibration starts: {new_cal.n_done} done tasks, mean ratio x{new_cal.mean_ratio:.2f}"
         elif new_cal.applied:
-            detail = (f"ratios from {prev_cal.n_done} -> {new_cal.n_done} done tasks, mean"
-                      f" x{prev_cal.mean_ratio:.2f} -> x{new_cal.mean_ratio:.2f}")
+            detail = (
+                f"ratios from {prev_cal.n_done} -> {new_cal.n_done} done tasks, mean"
+                f" x{prev_cal.mean_ratio:.2f} -> x{new_cal.mean_ratio:.2f}"
+            )
         else:
             detail = "calibration switched off"
-        out.append({"task": "(calibration)", "name": "", "change": "calibration", "detail": detail,
-                    "p80_before": before, "p80_after": after, "p80_effect_weeks": after - before})
+        out.append(
+            {
+                "task": "(calibration)",
+                "name": "",
+                "change": "calibration",
+                "detail": detail,
+                "p80_before": before,
+                "p80_after": after,
+                "p80_effect_weeks": after - before,
+            }
+        )
     return pd.DataFrame(out, columns=list(WHAT_CHANGED_COLUMNS))

@@ -41,14 +41,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lekhok_forecast.sources.actuals_file import (WeeklyActuals, actuals_file, list_weeks, no_actuals, read_weeks, remaining_range_hours,
-                      remaining_range_weeks, week_name)
 from lekhok_forecast.config import ACTUALS_DIR
 from lekhok_forecast.core.distributions import Dist, Range
 from lekhok_forecast.core.engine import SimulationResult, simulate
-from lekhok_forecast.errors import ForecastInputError
 from lekhok_forecast.core.graph import find_cycle
 from lekhok_forecast.core.plan import Plan, Task, scheduling_edges, week_label
+from lekhok_forecast.errors import ForecastInputError
+from lekhok_forecast.sources.actuals_file import (
+    WeeklyActuals,
+    actuals_file,
+    list_weeks,
+    no_actuals,
+    read_weeks,
+    remaining_range_hours,
+    remaining_range_weeks,
+    week_name,
+)
 
 #: Fewer done effort tasks than this: no calibration (too little evidence).
 MIN_DONE_FOR_CALIBRATION = 3
@@ -110,26 +118,36 @@ class Calibration:
         if not self.enabled:
             return "Calibration is switched off; the forecast uses the plan's estimates."
         if not self.applied:
-            return (f"Not calibrated: {self.n_done} done task{'s' if self.n_done != 1 else ''} with an effort"
-                    f" estimate {'is' if self.n_done == 1 else 'are'} too little evidence (calibration starts at {self.min_done}); the forecast"
-                    " uses the plan's estimates.")
-        return (f"Calibrated on the {self.n_done} done tasks with effort estimates: they took {self.mean_ratio:.2f}x their most"
-                f" likely effort on average (median {self.median_ratio:.2f}x, range"
-                f" {min(self.ratios):.2f}-{max(self.ratios):.2f}x); each trial scales every task not yet"
-                " started by one of these ratios drawn at random.")
+            return (
+                f"Not calibrated: {self.n_done} done task{'s' if self.n_done != 1 else ''} with an effort"
+                f" estimate {'is' if self.n_done == 1 else 'are'} too little evidence (calibration starts at {self.min_done}); the forecast"
+                " uses the plan's estimates."
+            )
+        return (
+            f"Calibrated on the {self.n_done} done tasks with effort estimates: they took {self.mean_ratio:.2f}x their most"
+            f" likely effort on average (median {self.median_ratio:.2f}x, range"
+            f" {min(self.ratios):.2f}-{max(self.ratios):.2f}x); each trial scales every task not yet"
+            " started by one of these ratios drawn at random."
+        )
 
     def table(self) -> pd.DataFrame:
         """One row per done effort task: estimated (mode) and actual hours, ratio."""
-        return pd.DataFrame({"task": list(self.tasks), "estimated_hours": list(self.estimated_hours),
-                             "actual_hours": list(self.actual_hours), "ratio": list(self.ratios)}
-                            ).set_index("task")
+        return pd.DataFrame(
+            {
+                "task": list(self.tasks),
+                "estimated_hours": list(self.estimated_hours),
+                "actual_hours": list(self.actual_hours),
+                "ratio": list(self.ratios),
+            }
+        ).set_index("task")
 
     def __str__(self) -> str:
         return self.message
 
 
-def calibration_from_actuals(plan: Plan, actuals: WeeklyActuals | None, *,
-                             min_done: int = MIN_DONE_FOR_CALIBRATION, enabled: bool = True) -> Calibration:
+def calibration_from_actuals(
+    plan: Plan, actuals: WeeklyActuals | None, *, min_done: int = MIN_DONE_FOR_CALIBRATION, enabled: bool = True
+) -> Calibration:
     """Actual / most likely effort of every done effort task (see the module docstring).
 
     Parameters
@@ -177,8 +195,9 @@ def is_untouched(plan: Plan, actuals: WeeklyActuals | None, ratios=()) -> bool:
     return actuals.as_of_week == 0 and not any(a.started or a.re_estimated for a in actuals.tasks)
 
 
-def reforecast_plan(plan: Plan, actuals: WeeklyActuals | None,
-                    calibration: Calibration | tuple[float, ...] | None = None) -> Plan:
+def reforecast_plan(
+    plan: Plan, actuals: WeeklyActuals | None, calibration: Calibration | tuple[float, ...] | None = None
+) -> Plan:
     """The plan as of `actuals.as_of_week`, for the engine (see the module docstring).
 
     Parameters
@@ -208,21 +227,32 @@ def reforecast_plan(plan: Plan, actuals: WeeklyActuals | None,
         a = rows.get(t.id)
         effort = t.workstream is not None
         if a is not None and a.done:
-            tasks.append(dataclasses.replace(
-                t, done_start_week=float(a.start_week), done_finish_week=float(a.finish_week),
-                hours_spent=float(a.hours_to_date) if effort else 0.0, not_before_week=0.0, calibrate=False))
+            tasks.append(
+                dataclasses.replace(
+                    t,
+                    done_start_week=float(a.start_week),
+                    done_finish_week=float(a.finish_week),
+                    hours_spent=float(a.hours_to_date) if effort else 0.0,
+                    not_before_week=0.0,
+                    calibrate=False,
+                )
+            )
             groups.append(0)
         elif a is not None and a.in_progress:
             new = _fresh_estimate(plan, t, a.remaining)
-            tasks.append(dataclasses.replace(
-                new, not_before_week=max(n, float(a.start_week or 0.0)),
-                hours_spent=float(a.hours_to_date) if effort else 0.0, calibrate=False))
+            tasks.append(
+                dataclasses.replace(
+                    new,
+                    not_before_week=max(n, float(a.start_week or 0.0)),
+                    hours_spent=float(a.hours_to_date) if effort else 0.0,
+                    calibrate=False,
+                )
+            )
             groups.append(1)
         else:
             re_est = a is not None and a.remaining is not None
             new = _fresh_estimate(plan, t, a.remaining) if re_est else t
-            tasks.append(dataclasses.replace(new, not_before_week=n,
-                                             calibrate=bool(ratios) and effort and not re_est))
+            tasks.append(dataclasses.replace(new, not_before_week=n, calibrate=bool(ratios) and effort and not re_est))
             groups.append(2)
             open_tasks.add(t.id)
     order = sorted(range(len(tasks)), key=lambda i: groups[i])  # stable: file order within a group
@@ -260,8 +290,15 @@ def actual_finish_week(plan: Plan, actuals: WeeklyActuals | None) -> float | Non
     return max(float(a.finish_week) for a in actuals.tasks if a.done)
 
 
-def reforecast(plan: Plan, actuals: WeeklyActuals | None, trials: int = 20_000, seed: int = 1, *,
-               calibration: Calibration | tuple[float, ...] | None = None, **simulate_args) -> SimulationResult:
+def reforecast(
+    plan: Plan,
+    actuals: WeeklyActuals | None,
+    trials: int = 20_000,
+    seed: int = 1,
+    *,
+    calibration: Calibration | tuple[float, ...] | None = None,
+    **simulate_args,
+) -> SimulationResult:
     """Simulate the plan as of `actuals` (see the module docstring).
 
     Parameters
@@ -440,13 +477,23 @@ class WeeklyUpdate:
         h = self.numbers
         by = ", ".join(f"P(<= {k[5:]}) {v:.0%}" for k, v in h.items() if k.startswith("p_by_"))
         delta = float(self.what_changed["p80_effect_weeks"].sum()) if len(self.what_changed) else 0.0
-        return (f"{self.week} (as of week {week_label(self.as_of_week)}): P50 {h['p50']:.1f}, "
-                f"P80 {h['p80']:.1f} weeks ({delta:+.1f} since {self.previous.label}); {by}. "
-                f"{self.calibration.message}")
+        return (
+            f"{self.week} (as of week {week_label(self.as_of_week)}): P50 {h['p50']:.1f}, "
+            f"P80 {h['p80']:.1f} weeks ({delta:+.1f} since {self.previous.label}); {by}. "
+            f"{self.calibration.message}"
+        )
 
 
-def forecasts_for(plan: Plan, actuals: WeeklyActuals, trials: int, seed: int, *, calibrate: bool = True,
-                  min_done: int = MIN_DONE_FOR_CALIBRATION, **simulate_args):
+def forecasts_for(
+    plan: Plan,
+    actuals: WeeklyActuals,
+    trials: int,
+    seed: int,
+    *,
+    calibrate: bool = True,
+    min_done: int = MIN_DONE_FOR_CALIBRATION,
+    **simulate_args,
+):
     """(headline, uncalibrated, calibrated or None, calibration) for one week's actuals."""
     cal = calibration_from_actuals(plan, actuals, min_done=min_done, enabled=calibrate)
     unc = reforecast(plan, actuals, trials, seed, **simulate_args)
@@ -454,11 +501,22 @@ def forecasts_for(plan: Plan, actuals: WeeklyActuals, trials: int, seed: int, *,
     return (calibrated if calibrated is not None else unc), unc, calibrated, cal
 
 
-def weekly_update(plan: Plan, actuals_dir: str | Path = ACTUALS_DIR, week: str | None = None,
-                  trials: int = 20_000, seed: int = 1, *, history_path: str | Path | None = None,
-                  write_history: bool = True, read_history: bool = True, backfill: bool = True,
-                  calibrate: bool = True, min_done: int = MIN_DONE_FOR_CALIBRATION, changes: bool = True,
-                  **simulate_args) -> WeeklyUpdate:
+def weekly_update(
+    plan: Plan,
+    actuals_dir: str | Path = ACTUALS_DIR,
+    week: str | None = None,
+    trials: int = 20_000,
+    seed: int = 1,
+    *,
+    history_path: str | Path | None = None,
+    write_history: bool = True,
+    read_history: bool = True,
+    backfill: bool = True,
+    calibrate: bool = True,
+    min_done: int = MIN_DONE_FOR_CALIBRATION,
+    changes: bool = True,
+    **simulate_args,
+) -> WeeklyUpdate:
     """Re-forecast one week from its actuals and record it in the forecast history.
 
     Every actuals file up to `week` is read and validated first; on bad input a
@@ -497,8 +555,8 @@ def weekly_update(plan: Plan, actuals_dir: str | Path = ACTUALS_DIR, week: str |
     -------
     WeeklyUpdate
     """
-    from lekhok_forecast.tracking import earned_value as evm
     from lekhok_forecast.sources import history_file as hist
+    from lekhok_forecast.tracking import earned_value as evm
 
     weeks = list_weeks(actuals_dir)
     if not weeks:
@@ -506,22 +564,26 @@ def weekly_update(plan: Plan, actuals_dir: str | Path = ACTUALS_DIR, week: str |
     if week is None:
         week = weeks[-1]
     if week not in weeks:
-        raise ForecastInputError(f"no actuals for week {week}; available weeks: {', '.join(weeks)}",
-                                 file=str(actuals_file(actuals_dir, week)))
+        raise ForecastInputError(
+            f"no actuals for week {week}; available weeks: {', '.join(weeks)}",
+            file=str(actuals_file(actuals_dir, week)),
+        )
     reported = read_weeks(actuals_dir, plan, up_to=week)  # validates every file before any work
     current = reported[-1]
     previous = reported[-2] if len(reported) > 1 else no_actuals()
     path = Path(history_path) if history_path is not None else hist.default_history_path()
     existing = hist.read_history(path) if read_history else pd.DataFrame(columns=[hist.KEY])
 
-    headline, unc, cal_result, cal = forecasts_for(plan, current, trials, seed, calibrate=calibrate,
-                                                   min_done=min_done, **simulate_args)
+    headline, unc, cal_result, cal = forecasts_for(
+        plan, current, trials, seed, calibrate=calibrate, min_done=min_done, **simulate_args
+    )
     baseline = simulate(plan, trials, seed, **simulate_args)
     ev = evm.earned_value_table(plan, reported)
     fever = evm.fever_table(plan, reported)
     if changes:
-        changed = evm.what_changed(plan, previous, current, trials, seed, calibrate=calibrate, min_done=min_done,
-                                   **simulate_args)
+        changed = evm.what_changed(
+            plan, previous, current, trials, seed, calibrate=calibrate, min_done=min_done, **simulate_args
+        )
     else:
         changed = pd.DataFrame(columns=evm.WHAT_CHANGED_COLUMNS)
 
@@ -531,18 +593,31 @@ def weekly_update(plan: Plan, actuals_dir: str | Path = ACTUALS_DIR, week: str |
         for a in reported[:-1]:
             if a.week in have:
                 continue
-            h, u, _, c = forecasts_for(plan, a, trials, seed, calibrate=calibrate, min_done=min_done,
-                                       **simulate_args)
+            h, u, _, c = forecasts_for(plan, a, trials, seed, calibrate=calibrate, min_done=min_done, **simulate_args)
             rows.append(hist.history_row(plan, a, h, u, c, trials, seed, ev, fever))
     rows.append(hist.history_row(plan, current, headline, unc, cal, trials, seed, ev, fever))
     frame = hist.record_weeks(rows, path, write=write_history) if read_history else hist.rows_frame(rows)
     cone = hist.cone_frame(frame, baseline, up_to_week=current.as_of_week)
     comparison = comparison_table({"plan (week 0)": baseline, "uncalibrated": unc, "calibrated": cal_result})
-    return WeeklyUpdate(week=week, as_of_week=current.as_of_week, actuals=current, previous=previous,
-                        forecast=headline, uncalibrated=unc, calibrated=cal_result, calibration=cal,
-                        baseline=baseline, comparison=comparison, earned_value=ev, fever=fever,
-                        what_changed=changed, history=frame, cone=cone,
-                        history_path=path if write_history else None, rows=tuple(rows))
+    return WeeklyUpdate(
+        week=week,
+        as_of_week=current.as_of_week,
+        actuals=current,
+        previous=previous,
+        forecast=headline,
+        uncalibrated=unc,
+        calibrated=cal_result,
+        calibration=cal,
+        baseline=baseline,
+        comparison=comparison,
+        earned_value=ev,
+        fever=fever,
+        what_changed=changed,
+        history=frame,
+        cone=cone,
+        history_path=path if write_history else None,
+        rows=tuple(rows),
+    )
 
 
 # ----------------------------------------------------------------------------- the report's week
@@ -612,16 +687,18 @@ def report_week(plan: Plan, week: str, actuals_dir: str | Path | None = ACTUALS_
         If `week` is not an ISO week, ends before the plan starts, or the folder is
         missing or holds a misnamed file.
     """
-    from lekhok_forecast.sources.actuals_file import iso_week_monday
     from lekhok_forecast.sources.actuals_file import as_of_week as _as_of
+    from lekhok_forecast.sources.actuals_file import iso_week_monday
 
     monday = iso_week_monday(week)
     as_of = None
     if plan.start is not None:
         as_of = _as_of(week, plan)
         if as_of <= 0:
-            raise ForecastInputError(f"week {week} ends before the plan starts on {plan.start:%a %Y-%m-%d};"
-                                     f" the plan's first week is {week_name(1.0, plan)}")
+            raise ForecastInputError(
+                f"week {week} ends before the plan starts on {plan.start:%a %Y-%m-%d};"
+                f" the plan's first week is {week_name(1.0, plan)}"
+            )
     if actuals_dir is None:
         return ReportWeek(week, as_of, None, None)
     available = tuple(list_weeks(actuals_dir))
@@ -684,8 +761,11 @@ class WeeklyStatus:
         if self.update is None:
             return {}
         rows = self.update.actuals.by_task()
-        return {m.id: max(float(rows[t].finish_week) for t in m.tasks) for m in self.plan.milestones
-                if m.tasks and all(t in rows and rows[t].done for t in m.tasks)}
+        return {
+            m.id: max(float(rows[t].finish_week) for t in m.tasks)
+            for m in self.plan.milestones
+            if m.tasks and all(t in rows and rows[t].done for t in m.tasks)
+        }
 
     @property
     def forecasts(self) -> dict[str, SimulationResult]:
@@ -748,10 +828,19 @@ class WeeklyStatus:
         return f"{r.week}: actuals of {r.actuals_week}{stale}; {self.update}"
 
 
-def weekly_status(plan: Plan, week: str, actuals_dir: str | Path | None = ACTUALS_DIR, trials: int = 20_000,
-                  seed: int = 1, *, history_path: str | Path | None = None, changes: bool = True,
-                  calibrate: bool = True, min_done: int = MIN_DONE_FOR_CALIBRATION,
-                  **simulate_args) -> WeeklyStatus:
+def weekly_status(
+    plan: Plan,
+    week: str,
+    actuals_dir: str | Path | None = ACTUALS_DIR,
+    trials: int = 20_000,
+    seed: int = 1,
+    *,
+    history_path: str | Path | None = None,
+    changes: bool = True,
+    calibrate: bool = True,
+    min_done: int = MIN_DONE_FOR_CALIBRATION,
+    **simulate_args,
+) -> WeeklyStatus:
     """The weekly report's forecast for ISO week `week`; reads, validates, writes nothing.
 
     The actuals used are those of the latest file at or before `week` (`report_week`);
@@ -783,9 +872,20 @@ def weekly_status(plan: Plan, week: str, actuals_dir: str | Path | None = ACTUAL
     rw = report_week(plan, week, actuals_dir)
     if not rw.has_actuals:
         return WeeklyStatus(rw, plan, simulate(plan, trials, seed, **simulate_args), None)
-    update = weekly_update(plan, rw.actuals_dir, rw.actuals_week, trials, seed, history_path=history_path,
-                           write_history=False, read_history=history_path is not None, calibrate=calibrate,
-                           min_done=min_done, changes=changes, **simulate_args)
+    update = weekly_update(
+        plan,
+        rw.actuals_dir,
+        rw.actuals_week,
+        trials,
+        seed,
+        history_path=history_path,
+        write_history=False,
+        read_history=history_path is not None,
+        calibrate=calibrate,
+        min_done=min_done,
+        changes=changes,
+        **simulate_args,
+    )
     return WeeklyStatus(rw, plan, update.baseline, update)
 
 
