@@ -11,6 +11,7 @@ import pytest
 from conftest import K_SE, assert_close, mean_tolerance
 from test_actuals import HEADER, MINI
 
+from lekhok_forecast.analysis.headline import headline_numbers
 from lekhok_forecast.config import ACTUALS_DIR
 from lekhok_forecast.core.distributions import Dist, Range
 from lekhok_forecast.core.engine import simulate
@@ -27,7 +28,6 @@ from lekhok_forecast.tracking.reforecast import (
     MIN_DONE_FOR_CALIBRATION,
     Calibration,
     calibration_from_actuals,
-    headline_numbers,
     reforecast,
     reforecast_plan,
     weekly_update,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from lekhok_forecast.analysis.headline import buffered_weeks, p_within_buffer
 from lekhok_forecast.core.engine import SimulationResult, deterministic_schedule, modal_capacities
 from lekhok_forecast.core.plan import Plan, scheduling_edges
 
@@ -112,14 +113,14 @@ def buffer_summary(result: SimulationResult) -> BufferSummary:
     if plan.baseline_weeks is None:
         raise ValueError("the plan has no baseline_weeks, so there is no buffer to size")
     base = plan.baseline_weeks
-    buffered = base * (1 + plan.buffer)
+    buffered = buffered_weeks(plan)
     p80, p90 = np.percentile(result.finish_weeks, [80, 90])
     rsem, chain = rsem_buffer_weeks(plan)
     return BufferSummary(
         base,
         plan.buffer,
         buffered,
-        float(np.mean(result.finish_weeks <= buffered)),
+        p_within_buffer(result),
         float(p80 / base - 1),
         float(p90 / base - 1),
         rsem,

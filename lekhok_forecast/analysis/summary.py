@@ -5,7 +5,8 @@ from __future__ import annotations
 from lekhok_forecast.analysis.budget import cost_summary
 from lekhok_forecast.analysis.buffers import buffer_summary
 from lekhok_forecast.analysis.drivers import spearman_sensitivity
-from lekhok_forecast.analysis.schedule import finish_summary, milestone_table
+from lekhok_forecast.analysis.headline import headline_numbers
+from lekhok_forecast.analysis.schedule import PERCENTILES, finish_summary, milestone_table
 from lekhok_forecast.core.engine import SimulationResult
 
 
@@ -22,14 +23,15 @@ def summary_dict(result: SimulationResult, deadlines=None) -> dict:
     plan = result.plan
     deadlines = plan.deadlines if deadlines is None else tuple(deadlines)
     fs = finish_summary(result, deadlines)
+    h = headline_numbers(result, deadlines, PERCENTILES)
     out: dict = {"plan": plan.name, "trials": result.trials, "seed": result.seed}
-    fw = {"mean": _r(fs.mean_weeks), "std": _r(fs.std_weeks)}
-    fw.update({f"p{p}": _r(v) for p, v in fs.percentiles_weeks.items()})
+    fw = {"mean": _r(h["mean"]), "std": _r(fs.std_weeks)}
+    fw.update({f"p{p}": _r(h[f"p{p}"]) for p in PERCENTILES})
     out["finish_weeks"] = fw
     if plan.start:
         out["start"] = plan.start.isoformat()
         out["finish_dates"] = {f"p{p}": d.isoformat() for p, d in fs.percentile_dates.items()}
-    out["p_finish_by"] = {k: _r(v) for k, v in fs.p_finish_by.items()}
+    out["p_finish_by"] = {k[len("p_by_") :]: _r(v) for k, v in h.items() if k.startswith("p_by_")}
     if fs.p_between:
         out["p_between"] = {k: _r(v) for k, v in fs.p_between.items()}
     if plan.milestones:
@@ -55,7 +57,7 @@ def summary_dict(result: SimulationResult, deadlines=None) -> dict:
             "baseline_weeks": b.baseline_weeks,
             "buffer": b.buffer,
             "buffered_weeks": _r(b.buffered_weeks),
-            "p_within_buffer": _r(b.p_within_buffer),
+            "p_within_buffer": _r(h["p_within_buffer"]),
             "needed_for_p80": _r(b.needed_for_p80),
             "needed_for_p90": _r(b.needed_for_p90),
             "rsem_weeks": _r(b.rsem_weeks),
@@ -65,15 +67,15 @@ def summary_dict(result: SimulationResult, deadlines=None) -> dict:
         cost = {
             "currency": plan.currency,
             "mean": _r(c.mean, 2),
-            "p50": _r(c.p50, 2),
-            "p80": _r(c.p80, 2),
-            "p90": _r(c.p90, 2),
+            "p50": _r(h["cost_p50"], 2),
+            "p80": _r(h["cost_p80"], 2),
+            "p90": _r(h["cost_p90"], 2),
         }
         if plan.budget is not None:
             cost.update(
                 {
                     "budget": plan.budget,
-                    "p_within_budget": _r(c.p_within_budget),
+                    "p_within_budget": _r(h["p_within_budget"]),
                     "joint_p_by": {k: _r(v) for k, v in c.joint_p_by.items()},
                 }
             )

@@ -84,7 +84,8 @@ def history_row(
     earned_value, fever : DataFrame, optional
         Tables with a ``week`` column; this week's SPI/CPI and fever point are copied.
     """
-    from lekhok_forecast.tracking.reforecast import actual_finish_week, headline_numbers
+    from lekhok_forecast.analysis.headline import headline_numbers
+    from lekhok_forecast.tracking.reforecast import actual_finish_week
 
     nums = headline_numbers(headline)
     unc = headline_numbers(uncalibrated)
@@ -255,7 +256,7 @@ def cone_frame(
     Columns: ``week, as_of_week, p10, p50, p80, p90, p50_uncalibrated, p80_uncalibrated,
     actual_finish_week`` plus the ``p_by_*`` columns, sorted by ``as_of_week``; rows after `up_to_week` are left out.
     """
-    from lekhok_forecast.tracking.reforecast import headline_numbers
+    from lekhok_forecast.analysis.headline import headline_numbers
 
     cols = [
         "week",

@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lekhok_forecast.analysis.headline import headline_numbers
 from lekhok_forecast.config import ACTUALS_DIR
 from lekhok_forecast.core.distributions import Dist, Range
 from lekhok_forecast.core.engine import SimulationResult, simulate
@@ -374,30 +375,6 @@ def cost_with_spend(result: SimulationResult, actuals: WeeklyActuals) -> np.ndar
 
 
 # ----------------------------------------------------------------------------- headline numbers
-
-
-def headline_numbers(result: SimulationResult) -> dict:
-    """The numbers the history records: finish percentiles, P(<= deadline), buffer, cost.
-
-    Keys: ``mean, p10, p50, p80, p90`` (weeks), ``p_by_<deadline>`` for each plan deadline,
-    ``p_within_buffer`` (P(finish <= baseline x (1 + buffer))), ``cost_p50, cost_p80,
-    cost_p90, p_within_budget`` (when the plan has them).
-    """
-    plan = result.plan
-    f = result.finish_weeks
-    p10, p50, p80, p90 = (float(x) for x in np.percentile(f, [10, 50, 80, 90]))
-    out = {"mean": float(f.mean()), "p10": p10, "p50": p50, "p80": p80, "p90": p90}
-    for d in plan.deadlines:
-        out[f"p_by_{week_label(d)}"] = float(np.mean(f <= d))
-    if plan.baseline_weeks is not None:
-        out["p_within_buffer"] = float(np.mean(f <= plan.baseline_weeks * (1 + plan.buffer)))
-    if plan.costs:
-        total = result.cost_total
-        c50, c80, c90 = (float(x) for x in np.percentile(total, [50, 80, 90]))
-        out.update({"cost_p50": c50, "cost_p80": c80, "cost_p90": c90})
-        if plan.budget is not None:
-            out["p_within_budget"] = float(np.mean(total <= plan.budget))
-    return out
 
 
 def comparison_table(columns: dict[str, SimulationResult]) -> pd.DataFrame:
