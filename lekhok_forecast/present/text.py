@@ -65,7 +65,7 @@ class Forecast:
         keys) as ``lekhok-forecast simulate --json`` and the report's ``summary.json``.
     plan_file : str
         The plan path as shown in outputs.
-    status : lekhok_forecast.tracking.reforecast.WeeklyStatus or None
+    status : lekhok_forecast.tracking.status.WeeklyStatus or None
         Set by `run_weekly_forecast`: the actuals the forecast rests on, the history,
         earned value, fever chart and what changed. `plan` is then the original plan and
         `result` the headline forecast (the re-forecast when there are actuals).
@@ -148,7 +148,7 @@ def run_weekly_forecast(
     -------
     Forecast
         `plan` the original plan, `result` the headline forecast, `status` the
-        `lekhok_forecast.tracking.reforecast.WeeklyStatus`, `summary` the keys of ``simulate --json``
+        `lekhok_forecast.tracking.status.WeeklyStatus`, `summary` the keys of ``simulate --json``
         plus ``as_of_week, actuals_week, actuals_file, weeks_stale, calibrated, done_tasks,
         calibration_ratio, headline`` and ``forecasts`` (plan / uncalibrated / calibrated).
 
@@ -158,7 +158,7 @@ def run_weekly_forecast(
         For a bad plan, week, actuals file or history file.
     """
     from lekhok_forecast.core.plan import load_plan
-    from lekhok_forecast.tracking.reforecast import weekly_status
+    from lekhok_forecast.tracking.status import weekly_status
 
     path = resolve_path(plan_path)
     plan = load_plan(path)
@@ -174,7 +174,7 @@ def weekly_summary(st, plan_file: str) -> dict:
 
     Parameters
     ----------
-    st : lekhok_forecast.tracking.reforecast.WeeklyStatus
+    st : lekhok_forecast.tracking.status.WeeklyStatus
     plan_file : str
         The plan path as shown.
     """

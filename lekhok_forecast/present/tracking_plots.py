@@ -1,7 +1,7 @@
 """Charts for weekly tracking: the forecast cone and the buffer fever chart.
 
-Each function takes data computed elsewhere (`lekhok_forecast.sources.history_file.cone_frame`,
-`lekhok_forecast.tracking.earned_value.fever_table`) and an optional matplotlib ``ax``, draws, and returns
+Each function takes data computed elsewhere (`lekhok_forecast.tracking.history.cone_frame`,
+`lekhok_forecast.tracking.fever.fever_table`) and an optional matplotlib ``ax``, draws, and returns
 ``(fig, ax)``. Nothing is computed here.
 """
 
@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from lekhok_forecast.present.plots import FULL_WIDTH
-from lekhok_forecast.tracking.earned_value import ZONE_LINES
+from lekhok_forecast.tracking.fever import ZONE_LINES
 
 ZONE_COLOURS = {"green": "#2e7d32", "yellow": "#f9a825", "red": "#c62828"}
 BAND_COLOUR = "#1f5f8b"
@@ -49,7 +49,7 @@ def plot_forecast_cone(
     ----------
     cone : DataFrame
         Columns ``week, as_of_week, p10, p50, p80, p90`` and optionally
-        ``actual_finish_week`` (see `lekhok_forecast.sources.history_file.cone_frame`).
+        ``actual_finish_week`` (see `lekhok_forecast.tracking.history.cone_frame`).
     deadlines : sequence of float
         Weeks drawn as horizontal reference lines (e.g. the plan's 12/14/16).
     ax : matplotlib Axes, optional
@@ -114,7 +114,7 @@ def plot_fever_chart(
     ----------
     fever : DataFrame
         Columns ``week, as_of_week, chain_complete, buffer_consumed, zone`` as fractions
-        (see `lekhok_forecast.tracking.earned_value.fever_table`); drawn in percent.
+        (see `lekhok_forecast.tracking.fever.fever_table`); drawn in percent.
     zone_lines : dict, optional
         ``{"green_yellow": (y0, y1), "yellow_red": (y0, y1)}`` (default `evm.ZONE_LINES`).
     ax : matplotlib Axes, optional

@@ -9,7 +9,7 @@ with papermill (two at a time), converted to an A4 PDF with the code hidden
 * ``summary.json``: the headline numbers with the keys of ``simulate --json``, computed
   with the same plan, actuals, trials and seed as the notebooks, so the numbers agree:
   the re-forecast from the latest actuals at or before the week when there are any
-  (`lekhok_forecast.tracking.reforecast.weekly_status`), else the plan's own forecast; plus
+  (`lekhok_forecast.tracking.status.weekly_status`), else the plan's own forecast; plus
   ``as_of_week``, ``actuals_week``, ``actuals_file``, ``weeks_stale``, ``calibrated`` and
   the plan / uncalibrated / calibrated forecasts side by side (``forecasts``);
 * ``figures/``: the figures as PNG files;
@@ -371,7 +371,7 @@ def validate_actuals(plan, week: str, actuals_dir: str | Path | None) -> None:
         message`` for a bad actuals file (named as given).
     """
     from lekhok_forecast.sources.actuals_file import read_weeks
-    from lekhok_forecast.tracking.reforecast import report_week
+    from lekhok_forecast.tracking.status import report_week
 
     try:
         rw = report_week(plan, week, actuals_dir)

@@ -2,8 +2,9 @@
 
 Recording a week replaces that week's row and leaves every other row exactly as it was
 (other rows are carried over as text, never re-parsed and re-formatted). The file is
-written to a temporary file beside it and moved into place with `os.replace`, so a reader
-never sees half a file and a failure leaves the old file intact.
+written with `lekhok_forecast.sources.atomic.atomic_write_text` (a temporary file beside it,
+moved into place), so a reader never sees half a file and a failure leaves the old file intact.
+The rows themselves are made by `lekhok_forecast.tracking.history.history_row`.
 
 Columns (see ``docs/tracking.md``): ``week`` (ISO week, the key), ``as_of_week``,
 ``as_of_date`` (last day of the week), ``trials``, ``seed``, ``calibrated`` (is the headline calibrated?),
@@ -17,20 +18,16 @@ done), ``chain_complete, buffer_consumed, fever_zone`` and ``spi, cpi``.
 from __future__ import annotations
 
 import csv
-import datetime as _dt
 import io
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from lekhok_forecast.config import REPORTS_DIR
-from lekhok_forecast.core.engine import SimulationResult
 from lekhok_forecast.errors import ForecastInputError
-from lekhok_forecast.sources.actuals_file import WeeklyActuals
+from lekhok_forecast.sources.atomic import atomic_write_text
 
 HISTORY_FILE = "forecast_history.csv"
 KEY = "week"
@@ -58,61 +55,6 @@ def _cell(value) -> str:
         x = round(x, DIGITS)
         return repr(x + 0.0)  # + 0.0: no "-0.0"
     return str(value)
-
-
-def history_row(
-    plan,
-    actuals: WeeklyActuals,
-    headline: SimulationResult,
-    uncalibrated: SimulationResult,
-    calibration,
-    trials: int,
-    seed: int,
-    earned_value: pd.DataFrame | None = None,
-    fever: pd.DataFrame | None = None,
-) -> dict:
-    """One week's row (values not yet formatted).
-
-    Parameters
-    ----------
-    plan : Plan
-        The original plan.
-    actuals : WeeklyActuals
-    headline, uncalibrated : SimulationResult
-    calibration : lekhok_forecast.tracking.reforecast.Calibration
-    trials, seed : int
-    earned_value, fever : DataFrame, optional
-        Tables with a ``week`` column; this week's SPI/CPI and fever point are copied.
-    """
-    from lekhok_forecast.analysis.headline import headline_numbers
-    from lekhok_forecast.tracking.reforecast import actual_finish_week
-
-    nums = headline_numbers(headline)
-    unc = headline_numbers(uncalibrated)
-    end = plan.date_of_week(actuals.as_of_week)  # the Monday after: the as-of date is the day before
-    as_of_date = end - _dt.timedelta(days=1) if end is not None else None
-    row: dict = {
-        KEY: actuals.week,
-        "as_of_week": actuals.as_of_week,
-        "as_of_date": as_of_date.isoformat() if as_of_date else None,
-        "trials": int(trials),
-        "seed": int(seed),
-        "calibrated": calibration.applied,
-        "done_tasks": sum(a.done for a in actuals.tasks),
-        "calibration_ratio": calibration.mean_ratio if calibration.n_done else None,
-    }
-    row.update(nums)
-    row["p50_uncalibrated"] = unc["p50"]
-    row["p80_uncalibrated"] = unc["p80"]
-    row["actual_finish_week"] = actual_finish_week(plan, actuals)
-    for table, cols in ((fever, ("chain_complete", "buffer_consumed", "zone")), (earned_value, ("spi", "cpi"))):
-        if table is None or not len(table):
-            continue
-        match = table[table["week"] == actuals.week]
-        for col in cols:
-            name = "fever_zone" if col == "zone" else col
-            row[name] = match[col].iloc[0] if len(match) and col in match else None
-    return row
 
 
 def _read_text_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
@@ -222,69 +164,3 @@ def _merge(header: list[str], old: list[dict[str, str]], rows: list[dict]):
     writer.writeheader()
     writer.writerows(merged)
     return header, merged, out.getvalue()
-
-
-def record_week(row: dict, path: str | Path | None = None, *, write: bool = True) -> pd.DataFrame:
-    """Insert or replace one week's row (see `record_weeks`)."""
-    return record_weeks([row], path, write=write)
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file in the same folder and `os.replace`."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, p)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def cone_frame(
-    history: pd.DataFrame, baseline: SimulationResult | None = None, up_to_week: float | None = None
-) -> pd.DataFrame:
-    """The data of the forecast cone: the plan at week 0 and each recorded week.
-
-    Columns: ``week, as_of_week, p10, p50, p80, p90, p50_uncalibrated, p80_uncalibrated,
-    actual_finish_week`` plus the ``p_by_*`` columns, sorted by ``as_of_week``; rows after `up_to_week` are left out.
-    """
-    from lekhok_forecast.analysis.headline import headline_numbers
-
-    cols = [
-        "week",
-        "as_of_week",
-        "p10",
-        "p50",
-        "p80",
-        "p90",
-        "p50_uncalibrated",
-        "p80_uncalibrated",
-        "actual_finish_week",
-    ]
-    frames = []
-    if baseline is not None:
-        row = {"week": "plan", "as_of_week": 0.0, "actual_finish_week": np.nan}
-        row.update(headline_numbers(baseline))
-        row["p50_uncalibrated"], row["p80_uncalibrated"] = row["p50"], row["p80"]
-        frames.append(pd.DataFrame([row]))
-    if len(history):
-        h = history.copy()
-        if up_to_week is not None:
-            h = h[h["as_of_week"] <= up_to_week + 1e-9]
-        frames.append(h)
-    if not frames:
-        return pd.DataFrame(columns=cols)
-    df = pd.concat(frames, ignore_index=True)
-    keep = [c for c in cols if c in df] + [c for c in df if c.startswith("p_by_")]
-    df = df[keep].sort_values("as_of_week", kind="stable").reset_index(drop=True)
-    if "actual_finish_week" not in df:
-        df["actual_finish_week"] = np.nan
-    return df
