@@ -21,22 +21,28 @@ HEADLINE_PERCENTILES = (10, 50, 80, 90)
 COST_PERCENTILES = (50, 80, 90)
 
 
-def buffered_weeks(plan: Plan) -> float | None:
-    """``baseline_weeks x (1 + buffer)`` in weeks; None when the plan has no baseline."""
+def buffered_weeks(plan: Plan) -> float:
+    """``baseline_weeks x (1 + buffer)``: the planned finish with its buffer, in weeks.
+
+    Raises
+    ------
+    ValueError
+        If the plan has no ``baseline_weeks``.
+    """
     if plan.baseline_weeks is None:
-        return None
+        raise ValueError("the plan has no baseline_weeks, so there is no buffer to size")
     return plan.baseline_weeks * (1 + plan.buffer)
 
 
-def p_within_buffer(result: SimulationResult) -> float | None:
+def p_within_buffer(result: SimulationResult) -> float:
     """P(finish <= baseline x (1 + buffer)), a fraction: the planned buffer's confidence.
 
-    None when the plan has no ``baseline_weeks``.
+    Raises
+    ------
+    ValueError
+        If the plan has no ``baseline_weeks``.
     """
-    limit = buffered_weeks(result.plan)
-    if limit is None:
-        return None
-    return float(np.mean(result.finish_weeks <= limit))
+    return float(np.mean(result.finish_weeks <= buffered_weeks(result.plan)))
 
 
 def headline_numbers(result: SimulationResult, deadlines=None, percentiles=HEADLINE_PERCENTILES) -> dict:
@@ -61,7 +67,7 @@ def headline_numbers(result: SimulationResult, deadlines=None, percentiles=HEADL
     plan = result.plan
     deadlines = plan.deadlines if deadlines is None else tuple(deadlines)
     f = result.finish_weeks
-    out = {"mean": float(f.mean())}
+    out: dict[str, float] = {"mean": float(f.mean())}
     out.update({f"p{p}": v for p, v in finish_percentiles(result, percentiles).items()})
     for d in deadlines:
         out[f"p_by_{week_label(d)}"] = p_finish_by(result, d)
