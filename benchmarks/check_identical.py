@@ -1,14 +1,19 @@
 """Guard for engine optimisations: every output array must stay bitwise identical.
 
     python benchmarks/check_identical.py             # compare with reference_digests.json
-    python benchmarks/check_identical.py --ref REV   # compare with engine.py and
-                                                     # distributions.py as committed at REV
+    python benchmarks/check_identical.py --ref REV   # compare with the digests REV's own
+                                                     # tree gives for the same cases
     python benchmarks/check_identical.py --ref HEAD --save   # store that commit's digests
 
 Each case runs `simulate` and hashes every `SimulationResult` array (dtype, shape and
 bytes). The cases cover the Lekhok plan (several trial counts, chunk sizes, 2 workers),
 the textbook network, generated 100- and 1,000-task networks with workstreams and risks,
-and re-forecast plans with done tasks, `not_before_week`, hours spent and calibration.
+and re-forecasts (an as-of state) with done tasks, `not_before_week`, hours spent and
+calibration.
+
+`--ref REV` runs REV's whole tree (package, benchmarks, data, from ``git archive``) with
+REV's own copy of this script in a subprocess, so it works across changes of the
+engine's module layout and of the plan types; cases are matched by name.
 """
 
 from __future__ import annotations
@@ -16,11 +21,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import hashlib
+import io
 import json
 import os
-import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -30,12 +36,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import networks  # noqa: E402
 
-from lekhok_forecast.core.engine import simulate  # noqa: E402
+from lekhok_forecast.core.engine import BLOCK_TRIALS, compile_plan, simulate  # noqa: E402
+from lekhok_forecast.core.engine.kernel import _draw  # noqa: E402
 
 REFERENCE = Path(__file__).resolve().parent / "reference_digests.json"
 
 CASES = [
-    # (case name, network builder, simulate kwargs)
+    # (case name, network builder (a plan, or a plan and its as-of state), simulate kwargs)
     ("lekhok_10k", networks.lekhok, dict(trials=10_000, seed=1)),
     ("lekhok_50001_chunk8192", networks.lekhok, dict(trials=50_001, seed=7, chunk_trials=8192)),
     ("lekhok_50001_workers2", networks.lekhok, dict(trials=50_001, seed=7, workers=2, chunk_trials=4096)),
@@ -84,15 +91,13 @@ def digests(result) -> dict[str, str]:
 def check_raw_draws() -> None:
     """The engine reads uint16 draws from PCG64's raw stream; they must be exactly what
     ``rng.integers(0, 65536, dtype=np.uint16)`` gives (and leave the same state)."""
-    from lekhok_forecast.core import engine
-
     plan = networks.lekhok()
-    model = engine.compile_plan(plan)
+    model = compile_plan(plan)
     for seed, block in ((0, 0), (1, 7), (2**40, 12345)):
-        u, fired = engine._draw(model, seed, block, 1, engine.BLOCK_TRIALS)
+        u, fired = _draw(model, seed, block, 1, BLOCK_TRIALS)
         rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(block,))))
-        want_u = rng.integers(0, 65536, size=(model.n_rows, engine.BLOCK_TRIALS), dtype=np.uint16)
-        want_fired = rng.random((len(model.risk_prob), engine.BLOCK_TRIALS)) < model.risk_prob[:, None]
+        want_u = rng.integers(0, 65536, size=(model.n_rows, BLOCK_TRIALS), dtype=np.uint16)
+        want_fired = rng.random((len(model.risk_prob), BLOCK_TRIALS)) < model.risk_prob[:, None]
         assert np.array_equal(u, want_u) and np.array_equal(fired, want_fired), (seed, block)
 
 
@@ -102,40 +107,39 @@ def run_cases() -> dict[str, dict[str, str]]:
     for name, build, kwargs in CASES:
         key = id(build)
         if key not in plans:
-            plans[key] = build()
+            built = build()
+            plans[key] = built if isinstance(built, tuple) else (built, None)
+        plan, as_of = plans[key]
         t = time.perf_counter()
-        out[name] = digests(simulate(plans[key], **kwargs))
+        out[name] = digests(simulate(plan, as_of=as_of, **kwargs))
         print(f"  {name:<34} {time.perf_counter() - t:6.2f} s", file=sys.stderr)
     return out
 
 
-#: Files whose numbers must not change: `--ref REV` takes these from REV and everything
-#: else (plans, other modules) from the working tree.
-ENGINE_FILES = ("lekhok_forecast/engine.py", "lekhok_forecast/distributions.py", "lekhok_forecast/drivers.py")
-
-
 def digests_at(rev: str) -> dict[str, dict[str, str]]:
-    """Run the cases in a subprocess on a copy of the working tree whose engine files
-    are as committed at `rev`."""
+    """The digests of the cases as REV's own tree computes them: REV's package,
+    benchmarks and data extracted with ``git archive``, REV's copy of this script run
+    with ``--emit`` in a subprocess."""
     root = Path(__file__).resolve().parents[1]
+    archive = subprocess.run(
+        ["git", "-C", str(root), "archive", "--format=tar", rev, "lekhok_forecast", "benchmarks", "data"],
+        check=True,
+        capture_output=True,
+    ).stdout
     with tempfile.TemporaryDirectory() as tmp:
-        for d in ("lekhok_forecast", "data/plans"):
-            shutil.copytree(root / d, Path(tmp) / d, ignore=shutil.ignore_patterns("__pycache__"))
-        for f in ENGINE_FILES:
-            text = subprocess.run(
-                ["git", "-C", str(root), "show", f"{rev}:{f}"], check=True, capture_output=True, text=True
-            ).stdout
-            (Path(tmp) / f).write_text(text)
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(tmp, filter="data")
         env = dict(os.environ, PYTHONPATH=tmp)
+        script = Path(tmp) / "benchmarks" / "check_identical.py"
         out = subprocess.run(
-            [sys.executable, __file__, "--emit"], env=env, check=True, capture_output=True, text=True
+            [sys.executable, str(script), "--emit"], env=env, cwd=tmp, check=True, capture_output=True, text=True
         ).stdout
     return json.loads(out)
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--ref", metavar="REV", help="compare with engine.py and distributions.py as committed at REV")
+    ap.add_argument("--ref", metavar="REV", help="compare with the digests of the tree as committed at REV")
     ap.add_argument("--save", action="store_true", help="write the reference digests (of --ref if given)")
     ap.add_argument("--emit", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)

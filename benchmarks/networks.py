@@ -7,13 +7,12 @@
   milestones, phases and costs, from a fixed generator seed. Estimates are in quarter
   days; `step=0.01` gives nearly every PERT task its own shape (the worst case for
   table building and memory: 256 KB a shape).
-- `calibrated(plan)`: a re-forecast variant of a plan: done and in-progress tasks,
-  `not_before_week`, hours spent, and calibration ratios (exercises every engine path).
+- `calibrated(plan)`: a re-forecast state of a plan (an `AsOf`): done and in-progress
+  tasks, `not_before_week`, hours spent, and calibration ratios (exercises every engine path).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from pathlib import Path
 
@@ -26,6 +25,7 @@ except ImportError:  # running from a clone without installing
     sys.path.append(str(ROOT))
 
 from lekhok_forecast.config import DEFAULT_PLAN  # noqa: E402
+from lekhok_forecast.core.asof import AsOf, TaskState  # noqa: E402
 from lekhok_forecast.core.distributions import Dist, Range  # noqa: E402
 from lekhok_forecast.core.plan import Cost, Milestone, Phase, Plan, Risk, Task, Workstream, load_plan  # noqa: E402
 
@@ -184,26 +184,24 @@ def generated(
     )
 
 
-def calibrated(plan: Plan, done: int = 5, in_progress: int = 3, ratios=(0.8, 0.95, 1.0, 1.2, 1.45, 2.1)) -> Plan:
-    """A re-forecast of `plan`: the first `done` tasks (in file order) finished, the next
-    `in_progress` started, every remaining task calibrated by `ratios`."""
-    tasks = []
+def calibrated(
+    plan: Plan, done: int = 5, in_progress: int = 3, ratios=(0.8, 0.95, 1.0, 1.2, 1.45, 2.1)
+) -> tuple[Plan, AsOf]:
+    """A re-forecast of `plan` and its as-of state: the first `done` tasks (in file order)
+    finished, the next `in_progress` started, every remaining task calibrated by `ratios`."""
+    states = []
     week = 0.0
     for i, t in enumerate(plan.tasks):
         if i < done:
-            tasks.append(
-                dataclasses.replace(
-                    t, done_start_week=week, done_finish_week=week + 0.5, hours_spent=6.0 if t.workstream else 0.0
-                )
-            )
+            spent = 6.0 if t.workstream else 0.0
+            states.append(TaskState(t.id, done_start_week=week, done_finish_week=week + 0.5, hours_spent=spent))
             week += 0.5
         elif i < done + in_progress:
-            tasks.append(
-                dataclasses.replace(t, not_before_week=week, hours_spent=3.0 if t.workstream else 0.0, calibrate=True)
-            )
+            spent = 3.0 if t.workstream else 0.0
+            states.append(TaskState(t.id, not_before_week=week, hours_spent=spent, calibrate=True))
         else:
-            tasks.append(dataclasses.replace(t, calibrate=i % 2 == 0, not_before_week=week if i % 7 == 0 else 0.0))
-    return plan.with_changes(name=plan.name + " (re-forecast)", tasks=tuple(tasks), calibration_ratios=tuple(ratios))
+            states.append(TaskState(t.id, calibrate=i % 2 == 0, not_before_week=week if i % 7 == 0 else 0.0))
+    return plan.with_changes(name=plan.name + " (re-forecast)"), AsOf(tuple(states), tuple(ratios))
 
 
 NETWORKS = {

@@ -97,7 +97,7 @@ def _plan_ranges(plan):
     if plan.team_hours_per_week is not None:
         out.append(plan.team_hours_per_week)
     out += [w.hours_per_week for w in plan.workstreams if w.hours_per_week is not None]
-    out += [t.estimate for t in plan.tasks if t.done_finish_week is None]
+    out += [t.estimate for t in plan.tasks]  # benchmark plans are as written: no task is done
     for r in plan.risks:
         out += [x for x in (r.effort_hours, r.duration_weeks) if x is not None]
     out += [c.per_month if c.per_month is not None else c.per_hour for c in plan.costs]
@@ -222,6 +222,8 @@ def case_engine(spec: dict) -> dict:
     import numpy as np
 
     from lekhok_forecast.core import engine  # numpy and the engine only: analyses come after
+    from lekhok_forecast.core.engine import kernel
+    from lekhok_forecast.core.engine import run as engine_run
 
     rss_import = maxrss_mb()
     plan = networks.build(name)
@@ -261,18 +263,14 @@ def case_engine(spec: dict) -> dict:
         if k == 0:
             res["rss_peak_mb"] = maxrss_mb()
             res["result_mb"] = sum(a.nbytes for a in vars(result).values() if isinstance(a, np.ndarray)) / 2**20
-            res["chunk_trials"] = engine._chunk_trials(plan, trials)
+            res["chunk_trials"] = engine_run._chunk_trials(plan, trials)
         flo.append(uniform_floor(n_values))
         if split_crit:
             keep = result
             result = None
-            engine._CRITICALITY = False
-            try:
-                t = now()
-                engine.simulate(plan, trials, seed=1)
-                nocrit.append(now() - t)
-            finally:
-                engine._CRITICALITY = True
+            t = now()
+            engine.simulate(plan, trials, seed=1, criticality=False)
+            nocrit.append(now() - t)
             result = keep
     res.update(engine_s=min(eng), engine_runs=eng, floor_s=min(flo), floor_runs=flo)
     if nocrit:
@@ -286,7 +284,7 @@ def case_engine(spec: dict) -> dict:
             t = now()
             for b in range(0, blocks, chunk):
                 nb = min(chunk, blocks - b)
-                engine._draw(model, 1, b, nb, nb * engine.BLOCK_TRIALS, ws)
+                kernel._draw(model, 1, b, nb, nb * engine.BLOCK_TRIALS, ws)
             best = min(best, now() - t)
         res["draws_s"] = best
 
@@ -424,42 +422,72 @@ def case_explorer(spec: dict) -> dict:
     return out
 
 
-def case_compare_engine(spec: dict) -> dict:
-    """The engine as committed at `rev` (before the optimisations) against the current one."""
-    import importlib.util
+#: Run in a fresh interpreter on one tree (the current one, or a commit's from `git archive`):
+#: that tree's own `networks` and `simulate`, so it works across changes of module layout
+#: and plan types. Prints the run times and a digest of every result array.
+_TIMED_SIMULATE = """
+import hashlib, json, sys, time
+sys.path.insert(0, "benchmarks")
+import networks
+import numpy as np
+try:
+    from lekhok_forecast.core.engine import simulate
+except ImportError:  # a commit before the layered package
+    from lekhok_forecast.engine import simulate
+spec = json.loads(sys.argv[1])
+plan = networks.build(spec["network"])
+simulate(plan, 10_000, seed=1)
+times, digests = [], {}
+for _ in range(spec["reps"]):
+    t = time.perf_counter()
+    r = simulate(plan, spec["trials"], seed=1)
+    times.append(time.perf_counter() - t)
+    digests = {k: hashlib.sha256(np.ascontiguousarray(v).tobytes()).hexdigest()
+               for k, v in vars(r).items() if isinstance(v, np.ndarray)}
+    r = None
+print(json.dumps(dict(times=times, digests=digests)))
+"""
 
-    import numpy as np
 
-    from lekhok_forecast.core import engine
-
-    src = subprocess.run(
-        ["git", "-C", str(ROOT), "show", f"{spec['rev']}:lekhok_forecast/engine.py"],
-        check=True,
+def _timed_simulate(tree: Path, spec: dict) -> dict:
+    proc = subprocess.run(
+        [sys.executable, "-c", _TIMED_SIMULATE, json.dumps(spec)],
+        cwd=tree,
+        env=dict(os.environ, PYTHONPATH=str(tree)),
         capture_output=True,
         text=True,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"simulate in {tree} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def case_compare_engine(spec: dict) -> dict:
+    """The engine as committed at `rev` (before the optimisations) against the current one:
+    each in a fresh interpreter on its own tree (`rev`'s from ``git archive``), alternately."""
+    import io
+    import tarfile
+    import tempfile
+
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", "--format=tar", spec["rev"], "lekhok_forecast", "benchmarks", "data"],
+        check=True,
+        capture_output=True,
     ).stdout
-    name = "lekhok_forecast._engine_before"
-    old = importlib.util.module_from_spec(importlib.util.spec_from_loader(name, loader=None))
-    old.__package__ = "lekhok_forecast"
-    sys.modules[name] = old
-    exec(compile(src, f"<engine.py at {spec['rev']}>", "exec"), old.__dict__)
-    plan = networks.build(spec["network"])
-    trials = spec["trials"]
-    engine.compile_plan(plan)
-    old.simulate(plan, 10_000, seed=1)
     before, after = [], []
-    for _ in range(spec["reps"]):
-        t = now()
-        a = old.simulate(plan, trials, seed=1)
-        before.append(now() - t)
-        t = now()
-        b = engine.simulate(plan, trials, seed=1)
-        after.append(now() - t)
-        same = all(
-            np.array_equal(getattr(a, k), getattr(b, k)) for k in vars(a) if isinstance(getattr(a, k), np.ndarray)
-        )
-        assert same, "the current engine gives different numbers"
-        a = b = None
+    with tempfile.TemporaryDirectory() as tmp:
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(tmp, filter="data")
+        one = dict(network=spec["network"], trials=spec["trials"], reps=1)
+        for _ in range(spec["reps"]):
+            a = _timed_simulate(Path(tmp), one)
+            b = _timed_simulate(ROOT, one)
+            before += a["times"]
+            after += b["times"]
+            assert all(b["digests"].get(k) == v for k, v in a["digests"].items()), (
+                "the current engine gives different numbers"
+            )
+    trials = spec["trials"]
     return dict(network=spec["network"], trials=trials, before_s=min(before), after_s=min(after), identical=True)
 
 
@@ -725,7 +753,7 @@ def report(args, mach, rows, workers, explorer, cli, compare, started, elapsed) 
     L.append("")
     L.append(
         "Criticality runs inside the engine's chunk loop: its cost is the engine's time minus a run "
-        "with it switched off (`engine._CRITICALITY = False`, a benchmark-only switch). Sensitivity "
+        "with it switched off (`simulate(..., criticality=False)`). Sensitivity "
         "(Spearman, on the engine's sample of full schedules: `sample_trials` below, standard error "
         "about 1/sqrt(sample)), percentiles (`finish_summary`: exact, `np.percentile` on every trial) "
         "and the rest are timed on the result. *summary* is `summary_dict`, everything `simulate --json` "
@@ -753,7 +781,7 @@ def report(args, mach, rows, workers, explorer, cli, compare, started, elapsed) 
     if draws:
         L.append(
             "Where the engine's time goes (same runs): *draws* = generating the uniform uint16 draws and "
-            "risk firings alone (`engine._draw` over all blocks)."
+            "risk firings alone (`engine.kernel._draw` over all blocks)."
         )
         L.append("")
         L.append("| network | trials | engine | draws | criticality | rest (sampling, scheduling, outputs) |")
@@ -838,8 +866,8 @@ def report(args, mach, rows, workers, explorer, cli, compare, started, elapsed) 
         L.append("## Before and after the optimisations")
         L.append("")
         L.append(
-            f"`engine.py` as of {compare[0]['rev']} (loaded from git) against the current one, same process, "
-            "best of the runs; every result array asserted identical."
+            f"The engine as of {compare[0]['rev']} (that commit's tree, from git) against the current one, each in "
+            "a fresh interpreter, alternately, best of the runs; every result array asserted identical."
         )
         L.append("")
         L.append("| network | trials | before | after | speed-up |")

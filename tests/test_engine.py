@@ -1,5 +1,7 @@
 """The vectorised engine: known answers, semantics, determinism and the sampler guard.
 
+The modal schedule is tested in ``test_modal.py``, the as-of state in ``test_asof.py``.
+
 Known answers are checked within K_SE (= 5) standard errors computed from the analytic
 variance, plus the inverse-CDF tables' bias bound (``table_error`` per random input, at
 most 8.6e-6 in probability each), with fixed seeds.
@@ -15,16 +17,15 @@ from conftest import DATA, assert_close, make_plan, mean_tolerance, prob_toleran
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lekhok_forecast.core import engine
 from lekhok_forecast.core.distributions import Dist, Range, table_error
 from lekhok_forecast.core.engine import (
     BLOCK_TRIALS,
     compile_plan,
     default_chunk_trials,
-    deterministic_schedule,
-    sampler_calls,
     simulate,
 )
+from lekhok_forecast.core.engine.kernel import _draw
+from lekhok_forecast.core.modal import deterministic_schedule
 from lekhok_forecast.core.plan import Cost, Milestone, Plan, Risk, Task, Workstream, load_plan
 
 N = 200_000
@@ -254,31 +255,6 @@ def test_textbook_pert_network():
 # ------------------------------------------------------------------ other semantics
 
 
-def test_done_tasks_not_before_and_hours_spent():
-    plan = make_plan("""
-        name: tracking
-        units: hours
-        workstreams: {w: {hours_per_week: 10}}
-        tasks:
-          - {id: done, workstream: w, effort: 40}
-          - {id: next, workstream: w, effort: 20}
-          - {id: later, duration: 5}
-        """)
-    tasks = list(plan.tasks)
-    tasks[0] = tasks[0].__class__(
-        **{**tasks[0].__dict__, "done_start_week": 0.5, "done_finish_week": 3.0, "hours_spent": 25.0}
-    )
-    tasks[2] = tasks[2].__class__(**{**tasks[2].__dict__, "not_before_week": 4.0})
-    r = simulate(plan.with_changes(tasks=tuple(tasks)), 1000)
-    np.testing.assert_array_equal(r.sample_start_weeks[0], 0.5)
-    np.testing.assert_array_equal(r.sample_finish_weeks[0], 3.0)
-    np.testing.assert_allclose(r.sample_finish_weeks[1], 5.0)  # 3 + 20 h / 10 h/wk
-    np.testing.assert_allclose(r.sample_start_weeks[2], 4.0)
-    np.testing.assert_allclose(r.sample_finish_weeks[2], 4.0 + 5 / 40)  # 5 hours of calendar time
-    np.testing.assert_allclose(r.finish_weeks, 5.0)
-    np.testing.assert_allclose(r.hours_by_workstream[0], 45.0)  # 25 spent + 20 to do
-
-
 def test_result_shapes_and_str():
     plan = load_plan(DATA / "textbook_pert.yaml")
     r = simulate(plan, 5000, seed=1, sample_trials=700)
@@ -324,15 +300,6 @@ def test_default_chunk_is_whole_blocks_and_bounded():
         c = default_chunk_trials(n_tasks)
         assert c % BLOCK_TRIALS == 0 and BLOCK_TRIALS <= c <= 16 * BLOCK_TRIALS
     assert default_chunk_trials(1000) * 1000 <= 1 << 24
-
-
-def test_deterministic_schedule_low_mode_high():
-    plan = load_plan(DATA / "textbook_pert.yaml")
-    # at the lows B-D-G-H is longest; at the modes and highs A-C-E-G-H
-    for which, total in (("low", 2 + 2 + 3 + 1), ("mode", 2 + 2 + 4 + 4 + 2), ("high", 3 + 3 + 7 + 11 + 3)):
-        assert deterministic_schedule(plan, which)[1].max() == pytest.approx(total)
-    with pytest.raises(ValueError, match="which"):
-        deterministic_schedule(plan, "p80")
 
 
 # ------------------------------------------------------------------ determinism
@@ -544,7 +511,7 @@ def count_generators(monkeypatch) -> dict:
         counts["generators"] += 1
         return _Counting(real(bit_generator), counts)
 
-    monkeypatch.setattr(engine.np.random, "Generator", factory)
+    monkeypatch.setattr(np.random, "Generator", factory)
     return counts
 
 
@@ -559,14 +526,23 @@ WITH_RISK = """
     """
 
 
-def test_sampler_calls_grow_with_blocks_not_trials():
+def test_generator_calls_grow_with_blocks_not_trials(monkeypatch):
+    """Generator calls per block: 2 with risks (uniforms, firings), 1 without, 0 when
+    nothing is random; a count that depends on the trials only through the blocks."""
     plan = make_plan(WITH_RISK)
     no_risk = plan.with_changes(risks=())
     fixed = make_plan("name: f\ntasks: [{id: a, duration: 2}]\n")
+    counts = count_generators(monkeypatch)
+
+    def calls(p, trials):
+        counts.update(generators=0, calls=0, values=0)
+        simulate(p, trials, seed=1)
+        return counts["calls"]
+
     for p, per_block in ((plan, 2), (no_risk, 1), (fixed, 0)):
-        assert sampler_calls(p, 1) == sampler_calls(p, 4096) == per_block
-        assert sampler_calls(p, 4097) == sampler_calls(p, 8192) == 2 * per_block
-        assert sampler_calls(p, 10**6) == math.ceil(10**6 / BLOCK_TRIALS) * per_block
+        assert calls(p, 1) == calls(p, 4096) == per_block
+        assert calls(p, 4097) == calls(p, 8192) == 2 * per_block
+        assert calls(p, 10**6) == math.ceil(10**6 / BLOCK_TRIALS) * per_block
 
 
 def test_generator_calls_counted_during_simulate(monkeypatch):
@@ -579,13 +555,13 @@ def test_generator_calls_counted_during_simulate(monkeypatch):
     simulate(plan, 1, seed=4)
     per_block = dict(counts)
     assert per_block["generators"] == 1
-    assert per_block["calls"] == sampler_calls(plan, 1) == 2  # the uniforms and the risk firings
+    assert per_block["calls"] == 2  # the uniforms and the risk firings
     for (trials, chunk), expected in zip(cases, reference):
         counts.update(generators=0, calls=0, values=0)
         got = simulate(plan, trials, seed=4, chunk_trials=chunk).finish_weeks
         blocks = math.ceil(trials / BLOCK_TRIALS)
         assert counts["generators"] == blocks, trials
-        assert counts["calls"] == blocks * per_block["calls"] == sampler_calls(plan, trials), trials
+        assert counts["calls"] == blocks * per_block["calls"], trials
         assert counts["values"] == blocks * per_block["values"], trials
         np.testing.assert_array_equal(got, expected)  # counting changed nothing
 
@@ -601,7 +577,6 @@ def test_compiled_model_rows():
 def test_raw_draws_are_exactly_numpys_uint16_integers_stream():
     """The engine reads uint16 draws from PCG64's raw stream; that must be the very stream
     ``rng.integers(0, 65536, dtype=uint16)`` gives, and leave risks drawn after it unchanged."""
-    from lekhok_forecast.core import engine
     from lekhok_forecast.core.plan import plan_from_text
 
     plan = plan_from_text("""
@@ -614,13 +589,13 @@ tasks:
 risks:
   - {id: r, probability: 0.3, tasks: [b], duration: {low: 0.5, high: 1}}
 """)
-    model = engine.compile_plan(plan)
+    model = compile_plan(plan)
     seed, first_block, n_blocks = 11, 3, 2
-    u, fired = engine._draw(model, seed, first_block, n_blocks, n_blocks * engine.BLOCK_TRIALS)
+    u, fired = _draw(model, seed, first_block, n_blocks, n_blocks * BLOCK_TRIALS)
     for k in range(n_blocks):
         rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(first_block + k,))))
-        want_u = rng.integers(0, 65536, size=(model.n_rows, engine.BLOCK_TRIALS), dtype=np.uint16)
-        want_fired = rng.random((1, engine.BLOCK_TRIALS)) < 0.3
-        sl = slice(k * engine.BLOCK_TRIALS, (k + 1) * engine.BLOCK_TRIALS)
+        want_u = rng.integers(0, 65536, size=(model.n_rows, BLOCK_TRIALS), dtype=np.uint16)
+        want_fired = rng.random((1, BLOCK_TRIALS)) < 0.3
+        sl = slice(k * BLOCK_TRIALS, (k + 1) * BLOCK_TRIALS)
         assert np.array_equal(u[:, sl], want_u)
         assert np.array_equal(fired[:, sl], want_fired)

@@ -64,7 +64,8 @@ def test_no_actuals_is_the_plans_forecast_bitwise(mini, lekhok_plan):
         base = simulate(plan, 5000, 7)
         assert_bitwise_equal(reforecast(plan, None, 5000, 7), base)
         assert_bitwise_equal(reforecast(plan, no_actuals(), 5000, 7), base)
-        assert reforecast_plan(plan, no_actuals()) is plan
+        rp, as_of = reforecast_plan(plan, no_actuals())
+        assert rp is plan and as_of.is_empty
         # evidence that is too thin changes nothing either
         assert_bitwise_equal(reforecast(plan, None, 5000, 7, calibration=Calibration(ratios=(2.0,))), base)
 
@@ -112,7 +113,7 @@ def test_task_in_progress_past_its_pessimistic_estimate(mini):
 
 def test_risks_only_for_tasks_not_started(lekhok_plan):
     a = read_weeks(ACTUALS_DIR, lekhok_plan, up_to="2025-W06")[-1]
-    rp = reforecast_plan(lekhok_plan, a)
+    rp, _ = reforecast_plan(lekhok_plan, a)
     listed = {t for r in rp.risks for t in r.tasks}
     assert "docker_backend" not in listed  # in progress
     assert "docker_frontend" in listed  # not started
@@ -139,12 +140,12 @@ def test_started_work_comes_first_in_its_workstream():
 
 def test_re_estimated_task_not_started_uses_the_new_range(mini):
     a = state(mini, "a,done,40,0,1,,,,\nd,not_started,,,,10,10,10,\n", 1.0)
-    rp = reforecast_plan(mini, a)
-    d = rp.tasks[rp.task_index()["d"]]
-    assert d.effort_hours == Range.fixed(80.0) and not d.calibrate
+    rp, as_of = reforecast_plan(mini, a)
+    i = rp.task_index()["d"]
+    assert rp.tasks[i].effort_hours == Range.fixed(80.0) and not as_of.states(rp)[i].calibrate
     cal = Calibration(tasks=("p", "q", "r"), estimated_hours=(1, 1, 1), actual_hours=(2, 2, 2), ratios=(2.0, 2.0, 2.0))
-    rp = reforecast_plan(mini, a, cal)
-    assert {t.id for t in rp.tasks if t.calibrate} == {"b"}  # not a (done), c (duration), d (re-estimated)
+    rp, as_of = reforecast_plan(mini, a, cal)
+    assert {s.task for s in as_of.states(rp) if s.calibrate} == {"b"}  # not a (done), c (duration), d (re-estimated)
 
 
 def test_spend_replaces_the_simulated_cost_to_date(mini):

@@ -88,6 +88,7 @@ def burn_matrix(result: SimulationResult, weeks: np.ndarray) -> np.ndarray:
     start = result.sample_start_weeks.astype(float)
     finish = result.sample_finish_weeks.astype(float)
     project = result.finish_weeks[:n]
+    states = result.as_of.states(plan)
     out = np.zeros((weeks.size, n))
     tindex = plan.task_index()
     ws_index = plan.workstream_index()
@@ -104,10 +105,11 @@ def burn_matrix(result: SimulationResult, weeks: np.ndarray) -> np.ndarray:
         for t, task in enumerate(plan.tasks):
             if task.workstream is None or task.workstream not in streams:
                 continue
-            if task.done_finish_week is not None:
-                task_hours = np.full(n, task.hours_spent)
+            spent = states[t].hours_spent
+            if states[t].done:
+                task_hours = np.full(n, spent)
             else:
-                task_hours = dur[t] * result.sample_capacity[ws_index[task.workstream]] + task.hours_spent
+                task_hours = dur[t] * result.sample_capacity[ws_index[task.workstream]] + spent
             with np.errstate(invalid="ignore", divide="ignore"):
                 for k, w in enumerate(weeks):
                     frac = np.where(dur[t] > 0, np.clip((w - start[t]) / dur[t], 0, 1), (w >= finish[t]).astype(float))

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from lekhok_forecast.analysis.headline import buffered_weeks, p_within_buffer
-from lekhok_forecast.core.engine import SimulationResult, deterministic_schedule, modal_capacities
-from lekhok_forecast.core.plan import Plan, scheduling_edges
+from lekhok_forecast.core.engine import SimulationResult
+from lekhok_forecast.core.modal import rsem_buffer_weeks
 
 
 @dataclass(frozen=True)
@@ -58,49 +57,6 @@ class BufferSummary:
         )
 
 
-def critical_chain(plan: Plan) -> tuple[tuple[str, ...], float]:
-    """The longest path of the modal schedule (risks left out) and its length in weeks.
-
-    Resource links (a workstream's previous task) count as part of the chain, as in
-    critical-chain scheduling.
-    """
-    start, finish = deterministic_schedule(plan, "mode")
-    preds = scheduling_edges(plan.tasks)
-    t = int(np.argmax(finish))
-    chain = [t]
-    while preds[t]:
-        binding = [p for p in preds[t] if math.isclose(finish[p], start[t], abs_tol=1e-12)]
-        if not binding:
-            break
-        t = max(binding, key=lambda p: finish[p])
-        chain.append(t)
-    chain.reverse()
-    return tuple(plan.tasks[i].id for i in chain), float(finish.max())
-
-
-def rsem_buffer_weeks(plan: Plan) -> tuple[float, tuple[str, ...]]:
-    """Root-square-error buffer (weeks) over the modal critical chain.
-
-    Each chain task contributes (high - mode) of its duration, effort tasks converted at
-    their workstream's modal capacity. Risks are not included (RSEM has no notion of them),
-    which is one reason it can undershoot a simulation that has risks.
-    """
-    chain, _ = critical_chain(plan)
-    index = plan.task_index()
-    ws_index = plan.workstream_index()
-    caps = modal_capacities(plan)
-    total = 0.0
-    for tid in chain:
-        task = plan.tasks[index[tid]]
-        if task.done_finish_week is not None:
-            continue
-        spread = task.estimate.high - task.estimate.mode
-        if task.workstream is not None:
-            spread /= caps[ws_index[task.workstream]]
-        total += spread * spread
-    return math.sqrt(total), chain
-
-
 def buffer_summary(result: SimulationResult) -> BufferSummary:
     """Compare the plan's buffer with the buffers the simulation says are needed.
 
@@ -115,7 +71,7 @@ def buffer_summary(result: SimulationResult) -> BufferSummary:
     base = plan.baseline_weeks
     buffered = buffered_weeks(plan)
     p80, p90 = np.percentile(result.finish_weeks, [80, 90])
-    rsem, chain = rsem_buffer_weeks(plan)
+    rsem, chain = rsem_buffer_weeks(plan, result.as_of)
     return BufferSummary(
         base,
         plan.buffer,

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from lekhok_forecast.core.asof import AsOf
 from lekhok_forecast.core.engine import SimulationResult
+from lekhok_forecast.core.plan import Plan
 
 
 def _ranks(x: np.ndarray) -> np.ndarray:
@@ -96,19 +98,19 @@ def spearman_sensitivity(result: SimulationResult) -> np.ndarray:
     rho = _spearman_rows(task_estimates(result), result.finish_weeks[:n])
     # A constant estimate recovered as float32 finish - start carries rounding noise that
     # grows with the start week, which ranks as a spurious correlation: zero it.
-    rho[_constant_estimates(result.plan)] = 0.0
+    rho[_constant_estimates(result.plan, result.as_of)] = 0.0
     return rho
 
 
-def _constant_estimates(plan) -> np.ndarray:
-    """True for tasks whose estimate cannot vary: fixed, no risk can hit them, not calibrated."""
+def _constant_estimates(plan: Plan, as_of: AsOf) -> np.ndarray:
+    """True for tasks whose estimate cannot vary: done, or fixed with no risk that can hit
+    them and not calibrated."""
     hit = {tid for risk in plan.risks if risk.probability > 0 for tid in risk.tasks}
-    calibrated = bool(plan.calibration_ratios)
+    calibrated = bool(as_of.calibration_ratios)
     return np.array(
         [
-            task.done_finish_week is not None
-            or (not task.estimate.is_random and task.id not in hit and not (task.calibrate and calibrated))
-            for task in plan.tasks
+            state.done or (not task.estimate.is_random and task.id not in hit and not (state.calibrate and calibrated))
+            for task, state in zip(plan.tasks, as_of.states(plan))
         ],
         dtype=bool,
     )

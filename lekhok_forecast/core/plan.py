@@ -51,10 +51,8 @@ class Workstream:
 class Task:
     """One task. Effort tasks (`workstream` set) carry `effort_hours`; others `duration_weeks`.
 
-    The last five fields are set by re-forecasting (`lekhok_forecast.tracking.reforecast`), not by
-    plan files: a done task has `done_finish_week`; an in-progress or pending task cannot
-    start before `not_before_week`; `hours_spent` counts toward cost; `calibrate` lets the
-    engine scale its estimate by resampled evidence ratios.
+    Where the task stands in a re-forecast (done, not before week N, hours spent,
+    calibrated) is not part of the plan: see `lekhok_forecast.core.asof`.
     """
 
     id: str
@@ -65,11 +63,6 @@ class Task:
     duration_weeks: Range | None
     after: tuple[str, ...] = ()
     notes: str = ""
-    not_before_week: float = 0.0
-    done_start_week: float | None = None
-    done_finish_week: float | None = None
-    hours_spent: float = 0.0
-    calibrate: bool = False
 
     @property
     def estimate(self) -> Range:
@@ -132,7 +125,6 @@ class Plan:
     risks: tuple[Risk, ...] = ()
     milestones: tuple[Milestone, ...] = ()
     costs: tuple[Cost, ...] = ()
-    calibration_ratios: tuple[float, ...] = ()
 
     def task_index(self) -> dict[str, int]:
         """Task id -> position in `tasks`."""

@@ -1,7 +1,7 @@
 """Earned value against the plan's modal baseline.
 
 Earned value (`earned_value`, `earned_value_table`)
-    The *baseline* is the plan's modal schedule (`engine.deterministic_schedule`: every
+    The *baseline* is the plan's modal schedule (`modal.deterministic_schedule`: every
     estimate and capacity at its most likely value, no risks). Only effort tasks carry
     hours; duration tasks (calendar waits) have none.
 
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from lekhok_forecast.core.engine import deterministic_schedule
+from lekhok_forecast.core.modal import deterministic_schedule
 from lekhok_forecast.core.plan import Plan, week_label
 from lekhok_forecast.sources.actuals_file import TaskActual, WeeklyActuals, remaining_range_hours, remaining_range_weeks
 

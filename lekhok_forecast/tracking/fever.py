@@ -2,7 +2,7 @@
 
 Fever chart (`fever_point`, `fever_table`)
     Critical-chain buffer management. The chain is the plan's modal critical chain
-    (`buffers.critical_chain`), its length L weeks. The project buffer is the plan's
+    (`modal.critical_chain`), its length L weeks. The project buffer is the plan's
     ``buffer`` fraction of L (the report's "add 20% to all estimates"); with no buffer in
     the plan, the RSEM buffer. As of week N:
 
@@ -23,8 +23,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from lekhok_forecast.analysis.buffers import critical_chain, rsem_buffer_weeks
-from lekhok_forecast.core.engine import deterministic_schedule
+from lekhok_forecast.core.modal import critical_chain, deterministic_schedule, rsem_buffer_weeks
 from lekhok_forecast.core.plan import Plan, week_label
 from lekhok_forecast.sources.actuals_file import WeeklyActuals, no_actuals
 from lekhok_forecast.tracking.earned_value import share_complete
@@ -103,7 +102,8 @@ def fever_point(plan: Plan, actuals: WeeklyActuals, buffer: ChainBuffer | None =
             done_weeks += dur * share_complete(plan, a, actuals.as_of_week)
     total = sum(cb.durations.values())
     complete = done_weeks / total if total > 0 else 0.0
-    _, finish = deterministic_schedule(reforecast_plan(plan, actuals), "mode")
+    rplan, as_of = reforecast_plan(plan, actuals)
+    _, finish = deterministic_schedule(rplan, "mode", as_of)
     projected = float(finish.max())
     consumed = (projected - cb.chain_weeks) / cb.buffer_weeks
     return FeverPoint(

@@ -27,6 +27,7 @@ import math
 
 import numpy as np
 
+from lekhok_forecast.core.asof import AsOf, TaskState
 from lekhok_forecast.core.distributions import Dist, Range
 from lekhok_forecast.core.engine import SimulationResult, simulate
 from lekhok_forecast.core.graph import find_cycle
@@ -53,7 +54,7 @@ def is_untouched(plan: Plan, actuals: WeeklyActuals | None, ratios=()) -> bool:
 
 def reforecast_plan(
     plan: Plan, actuals: WeeklyActuals | None, calibration: Calibration | tuple[float, ...] | None = None
-) -> Plan:
+) -> tuple[Plan, AsOf]:
     """The plan as of `actuals.as_of_week`, for the engine (see the module docstring).
 
     Parameters
@@ -67,48 +68,48 @@ def reforecast_plan(
 
     Returns
     -------
-    Plan
-        A plan with the engine's re-forecast fields set (`Task.done_finish_week`,
-        `not_before_week`, `hours_spent`, `calibrate`, `Plan.calibration_ratios`).
+    (Plan, AsOf)
+        The plan to simulate (fresh ranges for re-estimated tasks, tasks reordered within
+        workstreams, risks only on open tasks) and its as-of state (done tasks,
+        not-before weeks, hours spent, calibration). Untouched: ``(plan, AsOf())``.
     """
     ratios = calibration.engine_ratios if isinstance(calibration, Calibration) else tuple(calibration or ())
     if is_untouched(plan, actuals, ratios):
-        return plan
+        return plan, AsOf()
     n = float(actuals.as_of_week) if actuals is not None else 0.0
     rows = actuals.by_task() if actuals is not None else {}
     tasks: list[Task] = []
+    states: list[TaskState] = []
     groups: list[int] = []
     open_tasks: set[str] = set()  # risks still apply to these
     for t in plan.tasks:
         a = rows.get(t.id)
         effort = t.workstream is not None
         if a is not None and a.done:
-            tasks.append(
-                dataclasses.replace(
-                    t,
+            tasks.append(t)
+            states.append(
+                TaskState(
+                    t.id,
                     done_start_week=float(a.start_week),
                     done_finish_week=float(a.finish_week),
                     hours_spent=float(a.hours_to_date) if effort else 0.0,
-                    not_before_week=0.0,
-                    calibrate=False,
                 )
             )
             groups.append(0)
         elif a is not None and a.in_progress:
-            new = _fresh_estimate(plan, t, a.remaining)
-            tasks.append(
-                dataclasses.replace(
-                    new,
+            tasks.append(_fresh_estimate(plan, t, a.remaining))
+            states.append(
+                TaskState(
+                    t.id,
                     not_before_week=max(n, float(a.start_week or 0.0)),
                     hours_spent=float(a.hours_to_date) if effort else 0.0,
-                    calibrate=False,
                 )
             )
             groups.append(1)
         else:
             re_est = a is not None and a.remaining is not None
-            new = _fresh_estimate(plan, t, a.remaining) if re_est else t
-            tasks.append(dataclasses.replace(new, not_before_week=n, calibrate=bool(ratios) and effort and not re_est))
+            tasks.append(_fresh_estimate(plan, t, a.remaining) if re_est else t)
+            states.append(TaskState(t.id, not_before_week=n, calibrate=bool(ratios) and effort and not re_est))
             groups.append(2)
             open_tasks.add(t.id)
     order = sorted(range(len(tasks)), key=lambda i: groups[i])  # stable: file order within a group
@@ -122,7 +123,7 @@ def reforecast_plan(
         listed = tuple(x for x in r.tasks if x in open_tasks)
         if listed:
             risks.append(r if listed == r.tasks else dataclasses.replace(r, tasks=listed))
-    return plan.with_changes(tasks=tuple(ordered), risks=tuple(risks), calibration_ratios=tuple(ratios))
+    return plan.with_changes(tasks=tuple(ordered), risks=tuple(risks)), AsOf(tuple(states), tuple(ratios))
 
 
 def _fresh_estimate(plan: Plan, task: Task, remaining: tuple[float, float, float]) -> Task:
@@ -171,14 +172,15 @@ def reforecast(
     Returns
     -------
     SimulationResult
-        Its `plan` is the re-forecast plan (tasks possibly reordered within workstreams).
+        Its `plan` is the re-forecast plan (tasks possibly reordered within workstreams),
+        its `as_of` that plan's as-of state.
         With every task done, `finish_weeks` is the actual finish in every trial, exactly.
         With a spend file, `cost_by_item` of each reported item is spend to date plus the
         simulated cost after week N.
     """
-    rplan = reforecast_plan(plan, actuals, calibration)
-    result = simulate(rplan, trials, seed, **simulate_args)
-    if rplan is plan:
+    rplan, as_of = reforecast_plan(plan, actuals, calibration)
+    result = simulate(rplan, trials, seed, as_of=as_of, **simulate_args)
+    if rplan is plan and as_of.is_empty:
         return result
     finish = actual_finish_week(plan, actuals)
     if finish is not None:
@@ -198,6 +200,7 @@ def cost_with_spend(result: SimulationResult, actuals: WeeklyActuals) -> np.ndar
     week N is replaced. Items not reported keep their simulated cost.
     """
     plan = result.plan
+    states = result.as_of.states(plan)
     n = float(actuals.as_of_week)
     spend = actuals.spend_by_cost()
     out = result.cost_by_item.astype(np.float64, copy=True)
@@ -211,14 +214,14 @@ def cost_with_spend(result: SimulationResult, actuals: WeeklyActuals) -> np.ndar
         if cost.per_hour is not None:
             streams = set(cost.workstreams) if cost.workstreams is not None else set(ws_index)
             worked = sum(result.hours_by_workstream[ws_index[w]].astype(np.float64) for w in streams)
-            spent = sum(t.hours_spent for t in plan.tasks if t.workstream in streams)
+            spent = sum(s.hours_spent for t, s in zip(plan.tasks, states) if t.workstream in streams)
             with np.errstate(invalid="ignore", divide="ignore"):
                 future = np.where(worked > 0, simulated * np.clip(1.0 - spent / worked, 0.0, 1.0), 0.0)
         else:
             since = 0.0
             if cost.from_task is not None:
-                t = plan.tasks[index[cost.from_task]]
-                since = t.done_start_week if t.done_finish_week is not None else math.inf
+                s = states[index[cost.from_task]]
+                since = s.done_start_week if s.done else math.inf
             if since >= n:  # accrual starts at or after week N in every trial: all of it is future
                 future = simulated
             else:
