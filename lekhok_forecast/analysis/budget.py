@@ -44,20 +44,24 @@ class CostSummary:
         return text
 
 
-def cost_summary(result: SimulationResult, deadlines=None) -> CostSummary:
-    """Summarise total cost and, with a budget, the joint confidence per deadline."""
+def cost_summary(result: SimulationResult, deadlines=None, budget: float | None = None) -> CostSummary:
+    """Summarise total cost and, with a budget, the joint confidence per deadline.
+
+    `deadlines` default to the plan's, `budget` (plan currency) to the plan's.
+    """
     plan = result.plan
     deadlines = plan.deadlines if deadlines is None else tuple(deadlines)
+    budget = plan.budget if budget is None else budget
     total = result.cost_total
     p50, p80, p90 = (float(x) for x in np.percentile(total, [50, 80, 90]))
     within = joint = None
     joint = {}
-    if plan.budget is not None:
-        ok = total <= plan.budget
+    if budget is not None:
+        ok = total <= budget
         within = float(ok.mean())
         joint = {week_label(d): float(np.mean(ok & (result.finish_weeks <= d))) for d in deadlines}
     items = {c.id: float(result.cost_by_item[i].mean()) for i, c in enumerate(plan.costs)}
-    return CostSummary(float(total.mean()), p50, p80, p90, plan.budget, within, joint, items)
+    return CostSummary(float(total.mean()), p50, p80, p90, budget, within, joint, items)
 
 
 def joint_quadrants(result: SimulationResult, deadline: float, budget: float | None = None) -> pd.DataFrame:

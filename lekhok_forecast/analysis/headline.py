@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from lekhok_forecast.analysis.budget import cost_summary
 from lekhok_forecast.analysis.schedule import finish_percentiles, p_finish_by
 from lekhok_forecast.core.engine import SimulationResult
 from lekhok_forecast.core.plan import Plan, week_label
 
 #: Finish percentiles of the headline (the history and weekly comparison columns).
 HEADLINE_PERCENTILES = (10, 50, 80, 90)
-
-#: Percentiles of the total cost.
-COST_PERCENTILES = (50, 80, 90)
 
 
 def buffered_weeks(plan: Plan) -> float:
@@ -45,7 +43,9 @@ def p_within_buffer(result: SimulationResult) -> float:
     return float(np.mean(result.finish_weeks <= buffered_weeks(result.plan)))
 
 
-def headline_numbers(result: SimulationResult, deadlines=None, percentiles=HEADLINE_PERCENTILES) -> dict:
+def headline_numbers(
+    result: SimulationResult, deadlines=None, percentiles=HEADLINE_PERCENTILES, budget: float | None = None
+) -> dict:
     """The headline numbers of `result` as raw floats, keyed for the forecast history.
 
     Parameters
@@ -55,6 +55,8 @@ def headline_numbers(result: SimulationResult, deadlines=None, percentiles=HEADL
         Weeks to give P(finish <= week) for (default: the plan's deadlines).
     percentiles : sequence of int
         Finish percentiles to give (default 10, 50, 80, 90).
+    budget : float, optional
+        Budget (plan currency) for ``p_within_budget`` (default: the plan's).
 
     Returns
     -------
@@ -62,7 +64,8 @@ def headline_numbers(result: SimulationResult, deadlines=None, percentiles=HEADL
         ``mean`` and ``p<N>`` for each percentile (weeks), ``p_by_<deadline>`` for each
         deadline (a fraction; the key is the deadline as `week_label` writes it),
         ``p_within_buffer`` (when the plan has a baseline), ``cost_p50, cost_p80,
-        cost_p90`` (when the plan has costs) and ``p_within_budget`` (with a budget too).
+        cost_p90`` (when the plan has costs) and ``p_within_budget`` (with a budget too),
+        the cost numbers as `lekhok_forecast.analysis.budget.cost_summary` gives them.
     """
     plan = result.plan
     deadlines = plan.deadlines if deadlines is None else tuple(deadlines)
@@ -74,9 +77,8 @@ def headline_numbers(result: SimulationResult, deadlines=None, percentiles=HEADL
     if plan.baseline_weeks is not None:
         out["p_within_buffer"] = p_within_buffer(result)
     if plan.costs:
-        total = result.cost_total  # a sum over cost items on every access: take it once
-        values = np.percentile(total, list(COST_PERCENTILES))
-        out.update({f"cost_p{p}": float(v) for p, v in zip(COST_PERCENTILES, values)})
-        if plan.budget is not None:
-            out["p_within_budget"] = float(np.mean(total <= plan.budget))
+        c = cost_summary(result, deadlines, budget)
+        out.update({"cost_p50": c.p50, "cost_p80": c.p80, "cost_p90": c.p90})
+        if c.p_within_budget is not None:
+            out["p_within_budget"] = c.p_within_budget
     return out

@@ -67,15 +67,15 @@ def summary_dict(result: SimulationResult, deadlines=None) -> dict:
         cost = {
             "currency": plan.currency,
             "mean": _r(c.mean, 2),
-            "p50": _r(h["cost_p50"], 2),
-            "p80": _r(h["cost_p80"], 2),
-            "p90": _r(h["cost_p90"], 2),
+            "p50": _r(c.p50, 2),
+            "p80": _r(c.p80, 2),
+            "p90": _r(c.p90, 2),
         }
         if plan.budget is not None:
             cost.update(
                 {
                     "budget": plan.budget,
-                    "p_within_budget": _r(h["p_within_budget"]),
+                    "p_within_budget": _r(c.p_within_budget),
                     "joint_p_by": {k: _r(v) for k, v in c.joint_p_by.items()},
                 }
             )
