@@ -72,7 +72,7 @@ case "$cmd" in
   simulate) setup; exec "$VENV/bin/lekhok-forecast" simulate "${@:-data/plans/lekhok_deployment.yaml}" ;;
   lab)      setup; exec "$VENV/bin/jupyter" lab notebooks/ "$@" ;;
   bench)    setup; exec "$VENV/bin/python" benchmarks/run.py "$@" ;;
-  refresh-notebooks) setup; exec "$VENV/bin/python" -m lekhok_forecast.report.stored refresh "$@" ;;
+  refresh-notebooks) setup; exec "$VENV/bin/lekhok-forecast" notebooks refresh "$@" ;;
   help|-h|--help)
     cat <<'USAGE'
 usage: ./run.sh COMMAND [ARGS...]

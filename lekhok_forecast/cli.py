@@ -127,6 +127,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     actuals.add_argument("--no-actuals", action="store_true", help="ignore actuals: report the plan's own forecast")
     p.add_argument("--notebooks", default=None, metavar="DIR", help="folder of report notebooks (default notebooks/)")
+
+    p = sub.add_parser("notebooks", help="refresh or check the stored notebooks in notebooks/")
+    nsub = p.add_subparsers(dest="notebooks_command", metavar="ACTION", required=True, parser_class=_Parser)
+    for name, text in (
+        ("refresh", "re-execute stored notebooks in place with their default parameters (the nbval baselines)"),
+        ("check", "report notebooks that break the house rules (one line per problem; exit 1 if any)"),
+    ):
+        q = nsub.add_parser(name, help=text)
+        q.add_argument("names", nargs="*", metavar="NAME", help="notebook names or paths (default: all)")
     return parser
 
 
@@ -251,6 +260,18 @@ def _cmd_simulate(args) -> int:
     return 0
 
 
+def _cmd_notebooks(args) -> int:
+    from lekhok_forecast.report.stored import check_notebook, choose_notebooks, refresh
+
+    paths = choose_notebooks(args.names)
+    if args.notebooks_command == "refresh":
+        return 1 if refresh(paths, say=lambda line: print(line, file=sys.stderr)) else 0
+    problems = [f"{p.name}: {problem}" for p in paths for problem in check_notebook(p)]
+    for line in problems:
+        print(line)
+    return 1 if problems else 0
+
+
 def _cmd_report(args) -> int:
     from lekhok_forecast.report.run import run_report_cli
 
@@ -264,7 +285,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_BAD_INPUT
-    handlers = {"validate": _cmd_validate, "simulate": _cmd_simulate, "report": _cmd_report}
+    handlers = {
+        "validate": _cmd_validate,
+        "simulate": _cmd_simulate,
+        "report": _cmd_report,
+        "notebooks": _cmd_notebooks,
+    }
     try:
         return handlers[args.command](args)
     except ForecastInputError as exc:

@@ -7,8 +7,9 @@ import shutil
 
 import pytest
 
+from lekhok_forecast.cli import main
 from lekhok_forecast.config import NOTEBOOKS_DIR
-from lekhok_forecast.report.stored import check_notebook, main, refresh_notebook, stored_notebooks
+from lekhok_forecast.report.stored import check_notebook, refresh_notebook, stored_notebooks
 
 NOTEBOOKS = ["budget_burn", "buffers", "scenarios", "schedule_risk", "weekly_status"]
 REQUIRED_PARAMETERS = {"plan_path": "str", "trials": "int", "seed": "int", "week": "str", "output_dir": "str"}
@@ -113,8 +114,15 @@ def test_refresh_leaves_the_notebook_alone_when_a_cell_fails(tmp_path):
 
 
 def test_check_command(capsys):
-    assert main(["check"]) == 0
+    assert main(["notebooks", "check"]) == 0
     assert capsys.readouterr().out == ""
+
+
+def test_check_command_unknown_notebook_is_one_line(capsys):
+    assert main(["notebooks", "check", "no_such_notebook"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert "no stored notebook 'no_such_notebook'" in err and "weekly_status" in err
 
 
 def test_explorer_cell_runs_in_a_kernel(tmp_path):

@@ -235,17 +235,6 @@ def test_no_leftovers_after_success(notebook, tmp_path, private_tmp):
     assert list(private_tmp.iterdir()) == []  # HTML and Chromium profile removed
 
 
-def test_several_notebooks_concurrently(notebook, tmp_path):
-    _chromium_or_skip()
-    triples = [(notebook, tmp_path / f"r{i}.pdf", f"Report {i}") for i in range(3)]
-    assert pdf.notebooks_to_pdfs(triples, max_workers=2) == [t[1] for t in triples]
-    for _, out, _ in triples:
-        assert out.read_bytes().startswith(b"%PDF-")
-
-
-# --- failures leave the earlier PDF alone ---------------------------------------------------
-
-
 @pytest.mark.parametrize(
     ("body", "message"),
     [
@@ -277,10 +266,3 @@ def test_browser_timeout_is_killed(notebook, tmp_path, monkeypatch):
         pdf.notebook_to_pdf(notebook, target, TITLE, timeout=1)
     assert time.monotonic() - start < 10  # the background child did not keep us waiting
     assert not target.exists()
-
-
-def test_batch_failure_names_notebook(notebook, tmp_path, monkeypatch):
-    monkeypatch.setenv(pdf.CHROMIUM_ENV, str(_fake_browser(tmp_path, "exit 3")))
-    triples = [(notebook, tmp_path / f"r{i}.pdf", "t") for i in range(2)]
-    with pytest.raises(pdf.PdfError, match=r"2 of 2 PDFs failed: .*weekly\.ipynb.*exit status 3"):
-        pdf.notebooks_to_pdfs(triples)

@@ -1,29 +1,28 @@
 """The stored notebooks in ``notebooks/``: refresh their outputs, check their shape.
 
-``python -m lekhok_forecast.report.stored refresh [NAME ...]`` (``./run.sh refresh-notebooks``)
+``lekhok-forecast notebooks refresh [NAME ...]`` (``./run.sh refresh-notebooks``)
 re-executes the stored notebooks in place with their default (small) parameters, after a
 deliberate change of plan, library or notebook. Their outputs are the nbval baseline:
 ``python -m pytest`` re-runs them and compares the cells marked ``# NBVAL_CHECK_OUTPUT``.
 
-``python -m lekhok_forecast.report.stored check`` reports notebooks that break the house
+``lekhok-forecast notebooks check`` reports notebooks that break the house
 rules (a markdown title first, then one ``parameters`` cell of typed, commented literals;
 no ``def``/``class``; stored outputs executed, small and free of this machine's paths).
 """
 
 from __future__ import annotations
 
-import argparse
 import ast
 import json
 import os
 import re
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from lekhok_forecast.config import NOTEBOOKS_DIR, PROJ_ROOT
+from lekhok_forecast.errors import ForecastInputError
 from lekhok_forecast.report.run import CELL_TIMEOUT, KERNEL_ARGUMENTS, WORKERS, fast_notebook_imports
 
 #: Largest stored notebook, in bytes: stored outputs stay reviewable.
@@ -175,39 +174,22 @@ def check_notebook(path: str | Path) -> list[str]:
     return problems
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m lekhok_forecast.report.stored {refresh,check} [NAME ...]``."""
-    parser = argparse.ArgumentParser(
-        prog="python -m lekhok_forecast.report.stored",
-        description="Refresh or check the stored notebooks in notebooks/.",
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    for name, text in (
-        ("refresh", "re-execute stored notebooks in place (default parameters)"),
-        ("check", "report notebooks that break the house rules"),
-    ):
-        p = sub.add_parser(name, help=text)
-        p.add_argument("names", nargs="*", metavar="NAME", help="notebook names or paths (default: all)")
-    args = parser.parse_args(argv)
-    paths = stored_notebooks()
-    if args.names:
-        by_name = {p.stem: p for p in paths}
-        chosen = []
-        for n in args.names:
-            p = by_name.get(Path(n).stem) or (Path(n) if Path(n).exists() else None)
-            if p is None:
-                parser.error(f"no notebook {n!r} in {NOTEBOOKS_DIR} (have: {', '.join(by_name)})")
-            chosen.append(Path(p).resolve())
-        paths = chosen
-    if args.command == "refresh":
-        return 1 if refresh(paths, say=lambda line: print(line, file=sys.stderr)) else 0
-    bad = 0
-    for p in paths:
-        for problem in check_notebook(p):
-            bad += 1
-            print(f"{p.name}: {problem}")
-    return 1 if bad else 0
+def choose_notebooks(names: list[str], folder: str | Path = NOTEBOOKS_DIR) -> list[Path]:
+    """The stored notebooks named by `names` (stems or paths); all of them when `names` is empty.
 
-
-if __name__ == "__main__":
-    sys.exit(main())
+    Raises
+    ------
+    ForecastInputError
+        For a name that is neither a stored notebook nor an existing file.
+    """
+    paths = stored_notebooks(folder)
+    if not names:
+        return paths
+    by_name = {p.stem: p for p in paths}
+    chosen = []
+    for n in names:
+        p = by_name.get(Path(n).stem) or (Path(n) if Path(n).exists() else None)
+        if p is None:
+            raise ForecastInputError(f"no stored notebook {n!r} (have: {', '.join(by_name)})")
+        chosen.append(Path(p).resolve())
+    return chosen
