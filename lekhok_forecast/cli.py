@@ -11,9 +11,8 @@ import json
 import math
 import sys
 
-from lekhok_forecast.config import DEFAULT_PLAN, MAX_TRIALS
+from lekhok_forecast.config import DEFAULT_PLAN, MAX_TRIALS, REPORT_TRIALS, SIMULATE_TRIALS
 from lekhok_forecast.errors import ForecastInputError
-from lekhok_forecast.report.run import REPORT_TRIALS  # light: the report's heavy imports happen when it runs
 
 EXIT_BAD_INPUT = 2
 
@@ -85,7 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("simulate", help="simulate a plan and print the forecast")
     p.add_argument("plan", help="plan YAML file")
     p.add_argument(
-        "--trials", type=_positive_int(MAX_TRIALS), default=100_000, help="Monte Carlo trials (default 100000)"
+        "--trials",
+        type=_positive_int(MAX_TRIALS),
+        default=SIMULATE_TRIALS,
+        help=f"Monte Carlo trials (default {SIMULATE_TRIALS})",
     )
     p.add_argument("--seed", type=_seed, default=1, help="random seed (default 1)")
     p.add_argument(

@@ -1,4 +1,4 @@
-"""Project paths and limits: the one place a path is spelled out."""
+"""Project paths, limits and default trial counts: the one place each is spelled out."""
 
 from __future__ import annotations
 
@@ -15,3 +15,6 @@ DEFAULT_PLAN = PLANS_DIR / "lekhok_deployment.yaml"
 
 #: Largest trial count the CLI and engine accept.
 MAX_TRIALS = 100_000_000
+#: Trials of ``lekhok-forecast simulate`` and of the weekly report (the same, so they agree).
+SIMULATE_TRIALS = 100_000
+REPORT_TRIALS = SIMULATE_TRIALS

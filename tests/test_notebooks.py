@@ -129,7 +129,7 @@ def test_explorer_cell_runs_in_a_kernel(tmp_path):
     """With interactive=True the scenarios notebook builds the widget explorer (what JupyterLab shows)."""
     import papermill
 
-    from lekhok_forecast.report.run import KERNEL_ARGUMENTS, fast_notebook_imports
+    from lekhok_forecast.report.execute import KERNEL_ARGUMENTS, fast_notebook_imports
 
     fast_notebook_imports()
     out = tmp_path / "scenarios.ipynb"

@@ -12,7 +12,8 @@ import pytest
 
 from lekhok_forecast.config import ACTUALS_DIR, DEFAULT_PLAN, NOTEBOOKS_DIR
 from lekhok_forecast.present import text as nv
-from lekhok_forecast.report.run import check_week, current_week, report_notebooks
+from lekhok_forecast.report.execute import report_notebooks
+from lekhok_forecast.report.run import check_week, current_week
 
 WEEK = "2025-W10"
 TRIALS = "3000"

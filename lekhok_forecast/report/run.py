@@ -35,43 +35,42 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
-import os
 import re
 import shutil
 import sys
-import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lekhok_forecast.config import ACTUALS_DIR, DEFAULT_PLAN, NOTEBOOKS_DIR, REPORTS_DIR
+from lekhok_forecast.config import ACTUALS_DIR, DEFAULT_PLAN, NOTEBOOKS_DIR, REPORT_TRIALS, REPORTS_DIR
+from lekhok_forecast.core.plan import load_plan
 from lekhok_forecast.errors import ForecastInputError
-
-#: Trials per simulation in the weekly report (the same default as ``simulate``).
-REPORT_TRIALS = 100_000
-#: The notebook whose PDF is the weekly status report; it runs first.
-MAIN_NOTEBOOK = "weekly_status"
-#: Notebooks executed at a time. The machine has two cores; a kernel is one process.
-WORKERS = 2
-#: Seconds a single cell may run before the notebook counts as failed.
-CELL_TIMEOUT = 600
-WEEK_PATTERN = re.compile(r"^(\d{4})-W(\d{2})$")
-
-
-def fast_notebook_imports() -> None:
-    """Make importing nbformat (via papermill/nbconvert) cheap in this process.
-
-    With jupyterlab installed, jsonschema imports ``rfc3987_syntax``, which builds a lark
-    grammar at import time (0.7 s warm, several seconds cold) only to check the "iri"
-    string format. The notebook schema never uses that format, so the module is marked
-    absent; jsonschema then skips that one checker. Call before importing nbformat.
-    """
-    if "jsonschema" not in sys.modules:
-        sys.modules.setdefault("rfc3987_syntax", None)
-
+from lekhok_forecast.present.text import run_weekly_forecast
+from lekhok_forecast.report.execute import (
+    WORKERS,
+    fast_notebook_imports,
+    report_notebooks,
+    run_notebooks,
+)
+from lekhok_forecast.report.pdf import PdfError, find_chromium
+from lekhok_forecast.report.staging import (
+    REPORT_BYTES,
+    OutputError,
+    check_output_folder,
+    describe_os_error,
+    locked,
+    new_staging,
+    publish,
+    remove_stale_staging,
+)
+from lekhok_forecast.sources.actuals_file import read_weeks
+from lekhok_forecast.sources.history_file import HISTORY_FILE, record_weeks
+from lekhok_forecast.tracking.status import report_week
 
 # ----------------------------------------------------------------------- weeks
+
+
+WEEK_PATTERN = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
 def current_week(today: _dt.date | None = None) -> str:
@@ -98,66 +97,6 @@ def check_week(week: str) -> str:
     raise ForecastInputError(f"--week: expected an ISO week like 2025-W06, got {week!r}")
 
 
-# ------------------------------------------------------------------- notebooks
-
-
-@dataclass(frozen=True)
-class ReportNotebook:
-    """One notebook of the report and where its outputs go."""
-
-    path: Path
-
-    @property
-    def name(self) -> str:
-        return self.path.stem
-
-    @property
-    def pdf_name(self) -> str:
-        """``weekly_status`` -> ``weekly-status.pdf``."""
-        return self.name.replace("_", "-") + ".pdf"
-
-    def title(self, week: str) -> str:
-        """The notebook's first Markdown heading plus the week: the PDF's title."""
-        heading = self.name.replace("_", " ").capitalize()
-        cells = json.loads(self.path.read_text(encoding="utf-8")).get("cells", [])
-        for cell in cells:
-            if cell.get("cell_type") != "markdown":
-                continue
-            source = cell.get("source", "")
-            lines = ("".join(source) if isinstance(source, list) else source).splitlines()
-            found = next((ln.lstrip("#").strip() for ln in lines if ln.startswith("# ")), None)
-            if found:
-                heading = found
-                break
-        return f"{heading} ({week})"
-
-
-def report_notebooks(folder: str | Path = NOTEBOOKS_DIR) -> list[ReportNotebook]:
-    """The folder's notebooks, the weekly status first, then by name.
-
-    Raises
-    ------
-    ForecastInputError
-        If the folder has no ``weekly_status.ipynb``.
-    """
-    folder = Path(folder)
-    paths = sorted(p for p in folder.glob("*.ipynb") if not p.name.endswith(".failed.ipynb"))
-    if not any(p.stem == MAIN_NOTEBOOK for p in paths):
-        raise ForecastInputError(f"no {MAIN_NOTEBOOK}.ipynb in the notebooks folder", file=str(folder))
-    paths.sort(key=lambda p: (p.stem != MAIN_NOTEBOOK, p.name))
-    return [ReportNotebook(p) for p in paths]
-
-
-@dataclass
-class NotebookOutcome:
-    """What happened to one notebook: timings, or the error."""
-
-    notebook: ReportNotebook
-    execute_seconds: float = 0.0
-    pdf_seconds: float = 0.0
-    error: str | None = None
-
-
 @dataclass
 class ReportResult:
     """The outcome of `run_report`."""
@@ -173,55 +112,6 @@ class ReportResult:
     @property
     def ok(self) -> bool:
         return all(o.error is None for o in self.outcomes) and self.summary is not None
-
-
-def _describe_failure(exc: BaseException, nb: ReportNotebook, kept: Path | None) -> str:
-    """One line: which notebook, which cell, which exception, where the evidence is."""
-    where = ""
-    cell = getattr(exc, "cell_index", None)
-    if cell is not None:
-        count = getattr(exc, "exec_count", None)
-        source = (getattr(exc, "source", "") or "").strip().splitlines()
-        first = next((ln for ln in source if ln.strip() and not ln.lstrip().startswith("#")), "")
-        where = f" in cell {cell}" + (f" (In [{count}])" if count else "")
-        if first:
-            where += f" `{first[:70]}`"
-        what = f"{getattr(exc, 'ename', type(exc).__name__)}: {getattr(exc, 'evalue', '')}".strip()
-    else:
-        what = f"{type(exc).__name__}: {exc}"
-    what = " ".join(what.split())
-    tail = f"; executed notebook kept at {kept}" if kept else ""
-    return f"notebook {nb.path.name} failed{where}: {what}{tail}"
-
-
-def _declared_parameters(path: Path) -> set:
-    import papermill
-
-    return set(papermill.inspect_notebook(str(path)))
-
-
-#: Arguments for each kernel: its own log (e.g. ipykernel's notice that local TCP is
-#: unencrypted) would interleave with the progress lines; cell errors still reach us.
-KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
-
-
-def _execute(nb: ReportNotebook, out_path: Path, parameters: dict, cwd: Path) -> None:
-    import papermill
-
-    declared = _declared_parameters(nb.path)
-    # The kernel's folder goes in `resources`: papermill's own `cwd` option calls
-    # os.chdir, which is process-wide and breaks the other threads' relative paths.
-    papermill.execute_notebook(
-        str(nb.path),
-        str(out_path),
-        parameters={k: v for k, v in parameters.items() if k in declared},
-        kernel_name="python3",
-        progress_bar=False,
-        log_output=False,
-        execution_timeout=CELL_TIMEOUT,
-        extra_arguments=KERNEL_ARGUMENTS,
-        resources={"metadata": {"path": str(cwd)}},
-    )
 
 
 def run_report(
@@ -267,96 +157,65 @@ def run_report(
     ForecastInputError
         For a bad week, plan, actuals file, history file or notebooks folder (before
         anything is written).
+    OutputError
+        When the output folder cannot take the report (not writable, full, locked by
+        another report); nothing earlier in it was changed.
+    PdfError
+        When no browser is found (before anything is written).
     """
     t0 = time.perf_counter()
     say = progress or (lambda line: None)
     check_week(week)
-    from lekhok_forecast.core.plan import load_plan
-    from lekhok_forecast.present.text import run_weekly_forecast
-    from lekhok_forecast.sources.history_file import HISTORY_FILE
-
     plan = load_plan(plan_path)  # first, so that an error names the plan as the user wrote it
     validate_actuals(plan, week, actuals_dir)  # likewise: errors name the files as the user wrote them
-    plan_file = Path(plan_path).resolve()  # the notebooks' kernels run elsewhere
-    actuals = Path(actuals_dir).resolve() if actuals_dir is not None else None
-    history_file = Path(out_dir).resolve() / HISTORY_FILE
-    forecast = run_weekly_forecast(plan_file, trials, seed, week, actuals, history_file, changes=False)
     notebooks_dir = Path(notebooks_dir).resolve()
     notebooks = report_notebooks(notebooks_dir)
-    fast_notebook_imports()
-    from lekhok_forecast.report.pdf import find_chromium, notebook_to_pdf
-
-    chromium = find_chromium()
     shown_dir = Path(out_dir) / week  # as the user wrote it, for messages
-    out_dir = Path(out_dir).resolve()  # absolute: worker threads must not depend on the cwd
-    week_dir = out_dir / week
-    say(
-        f"report {week}: {len(notebooks)} notebook{'s' if len(notebooks) != 1 else ''}, plan {forecast.plan_file},"
-        f" {_basis_note(forecast.status)}, {trials:,} trials, seed {seed} -> {shown_dir}/"
-    )
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{week}.staging-", dir=out_dir))
-    parameters = {
-        "plan_path": str(plan_file),
-        "trials": trials,
-        "seed": seed,
-        "week": week,
-        "output_dir": str(staging),
-        "figure_format": "retina",
-        "actuals_dir": str(actuals) if actuals is not None else "",
-        "history_path": str(history_file),
-    }
-    result = ReportResult(week, week_dir, shown_dir=shown_dir)
-    total = len(notebooks)
-
-    def one(k_nb):
-        k, nb = k_nb
-        outcome = NotebookOutcome(nb)
-        executed = staging / f"{nb.name}.ipynb"
-        t = time.perf_counter()
+    out = check_output_folder(str(out_dir), REPORT_BYTES)  # absolute: worker threads must not depend on the cwd
+    fast_notebook_imports()
+    chromium = find_chromium()
+    plan_file = Path(plan_path).resolve()  # the notebooks' kernels run elsewhere
+    actuals = Path(actuals_dir).resolve() if actuals_dir is not None else None
+    history_file = out / HISTORY_FILE
+    result = ReportResult(week, out / week, shown_dir=shown_dir)
+    with locked(out):
+        for stale in remove_stale_staging(out):
+            say(f"removed {stale.name}/, left behind by a report that was stopped")
+        staging = new_staging(out, week)
         try:
-            _execute(nb, executed, parameters, notebooks_dir)
-        except Exception as exc:  # a failing cell, a dead kernel: report it, keep going
-            outcome.execute_seconds = time.perf_counter() - t
-            kept = None
-            if executed.exists():
-                week_dir.mkdir(parents=True, exist_ok=True)
-                os.replace(executed, week_dir / f"{nb.name}.failed.ipynb")
-                kept = shown_dir / f"{nb.name}.failed.ipynb"
-            outcome.error = _describe_failure(exc, nb, kept)
-            say(f"[{k}/{total}] {nb.name}: FAILED after {outcome.execute_seconds:.1f} s")
-            return outcome
-        outcome.execute_seconds = time.perf_counter() - t
-        t = time.perf_counter()
-        try:
-            notebook_to_pdf(executed, staging / nb.pdf_name, nb.title(week), chromium=chromium)
-        except Exception as exc:
-            outcome.error = f"PDF of {nb.path.name} failed: {exc}"
-            say(f"[{k}/{total}] {nb.name}: PDF FAILED")
-            return outcome
-        outcome.pdf_seconds = time.perf_counter() - t
-        say(f"[{k}/{total}] {nb.name}: executed in {outcome.execute_seconds:.1f} s, PDF in {outcome.pdf_seconds:.1f} s")
-        return outcome
-
-    try:
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            futures = [pool.submit(one, item) for item in enumerate(notebooks, 1)]
-            result.outcomes = [f.result() for f in futures]
-        result.summary = dict(forecast.summary, week=week)
-        if all(o.error is None for o in result.outcomes):
-            (staging / "summary.json").write_text(
-                json.dumps(_finite(result.summary), indent=1) + "\n", encoding="utf-8"
+            forecast = run_weekly_forecast(plan_file, trials, seed, week, actuals, history_file, changes=False)
+            say(
+                f"report {week}: {len(notebooks)} notebook{'s' if len(notebooks) != 1 else ''}, plan"
+                f" {forecast.plan_file}, {_basis_note(forecast.status)}, {trials:,} trials, seed {seed}"
+                f" -> {shown_dir}/"
             )
-            _publish(staging, week_dir, [nb.name for nb in notebooks])
-            rows = forecast.status.history_rows
-            if rows:  # last: only a report that succeeded is recorded
-                from lekhok_forecast.sources.history_file import record_weeks
-
-                record_weeks(list(rows), history_file)
-                result.history_file = history_file
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+            parameters = {
+                "plan_path": str(plan_file),
+                "trials": trials,
+                "seed": seed,
+                "week": week,
+                "output_dir": str(staging),
+                "figure_format": "retina",
+                "actuals_dir": str(actuals) if actuals is not None else "",
+                "history_path": str(history_file),
+            }
+            result.outcomes = run_notebooks(
+                notebooks, parameters, staging, result.week_dir, shown_dir, chromium, workers, say
+            )
+            result.summary = dict(forecast.summary, week=week)
+            if all(o.error is None for o in result.outcomes):
+                (staging / "summary.json").write_text(
+                    json.dumps(_finite(result.summary), indent=1) + "\n", encoding="utf-8"
+                )
+                publish(staging, result.week_dir, [nb.name for nb in notebooks])
+                rows = forecast.status.history_rows
+                if rows:  # last: only a report that succeeded is recorded
+                    record_weeks(list(rows), history_file)
+                    result.history_file = history_file
+        except OSError as exc:
+            raise OutputError(describe_os_error(exc, f"writing the report into {shown_dir.parent}")) from None
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     result.seconds = time.perf_counter() - t0
     return result
 
@@ -370,9 +229,6 @@ def validate_actuals(plan, week: str, actuals_dir: str | Path | None) -> None:
         ``--week: ...`` for a week that ends before the plan starts; ``file:line: column:
         message`` for a bad actuals file (named as given).
     """
-    from lekhok_forecast.sources.actuals_file import read_weeks
-    from lekhok_forecast.tracking.status import report_week
-
     try:
         rw = report_week(plan, week, actuals_dir)
     except ForecastInputError as exc:
@@ -404,18 +260,6 @@ def _basis_note(status) -> str:
     )
 
 
-def _publish(staging: Path, week_dir: Path, names: list[str]) -> None:
-    """Move every staged file into the week's folder (each move atomic), PDFs last."""
-    week_dir.mkdir(parents=True, exist_ok=True)
-    files = sorted((p for p in staging.rglob("*") if p.is_file()), key=lambda p: (p.suffix == ".pdf", str(p)))
-    for src in files:
-        dest = week_dir / src.relative_to(staging)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(src, dest)
-    for name in names:  # a success supersedes an earlier failure
-        (week_dir / f"{name}.failed.ipynb").unlink(missing_ok=True)
-
-
 # ------------------------------------------------------------------------- CLI
 
 
@@ -438,8 +282,6 @@ def run_report_cli(args) -> int:
         sys.stderr.write(line + "\n")
         sys.stderr.flush()
 
-    from lekhok_forecast.report.pdf import PdfError
-
     try:
         actuals = getattr(args, "actuals", None)
         if actuals is None and not getattr(args, "no_actuals", False) and _same_file(args.plan, DEFAULT_PLAN):
@@ -455,7 +297,7 @@ def run_report_cli(args) -> int:
             actuals,
             progress=say,
         )
-    except PdfError as exc:
+    except (PdfError, OutputError) as exc:
         say(f"lekhok-forecast report: {exc}")
         return 1
     failures = [o.error for o in result.outcomes if o.error]

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from lekhok_forecast.config import NOTEBOOKS_DIR, PROJ_ROOT
 from lekhok_forecast.errors import ForecastInputError
-from lekhok_forecast.report.run import CELL_TIMEOUT, KERNEL_ARGUMENTS, WORKERS, fast_notebook_imports
+from lekhok_forecast.report.execute import CELL_TIMEOUT, KERNEL_ARGUMENTS, WORKERS, fast_notebook_imports
 
 #: Largest stored notebook, in bytes: stored outputs stay reviewable.
 MAX_STORED_BYTES = 250_000

@@ -1,0 +1,217 @@
+"""Executing the report's notebooks: papermill, two at a time, each printed to PDF.
+
+Each notebook runs in its own kernel with the report's parameters and is printed by
+`lekhok_forecast.report.pdf`; a failure is turned into one line naming the notebook, the
+cell and the cause (a full disk is named as such).
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from lekhok_forecast.config import NOTEBOOKS_DIR
+from lekhok_forecast.errors import ForecastInputError
+from lekhok_forecast.report.pdf import notebook_to_pdf
+from lekhok_forecast.report.staging import is_disk_full
+
+#: The notebook whose PDF is the weekly status report; it runs first.
+
+MAIN_NOTEBOOK = "weekly_status"
+#: Notebooks executed at a time. The machine has two cores; a kernel is one process.
+WORKERS = 2
+#: Seconds a single cell may run before the notebook counts as failed.
+CELL_TIMEOUT = 600
+
+
+def fast_notebook_imports() -> None:
+    """Make importing nbformat (via papermill/nbconvert) cheap in this process.
+
+    With jupyterlab installed, jsonschema imports ``rfc3987_syntax``, which builds a lark
+    grammar at import time (0.7 s warm, several seconds cold) only to check the "iri"
+    string format. The notebook schema never uses that format, so the module is marked
+    absent; jsonschema then skips that one checker. Call before importing nbformat.
+    """
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)
+
+
+# ------------------------------------------------------------------- notebooks
+
+
+@dataclass(frozen=True)
+class ReportNotebook:
+    """One notebook of the report and where its outputs go."""
+
+    path: Path
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    @property
+    def pdf_name(self) -> str:
+        """``weekly_status`` -> ``weekly-status.pdf``."""
+        return self.name.replace("_", "-") + ".pdf"
+
+    def title(self, week: str) -> str:
+        """The notebook's first Markdown heading plus the week: the PDF's title."""
+        heading = self.name.replace("_", " ").capitalize()
+        cells = json.loads(self.path.read_text(encoding="utf-8")).get("cells", [])
+        for cell in cells:
+            if cell.get("cell_type") != "markdown":
+                continue
+            source = cell.get("source", "")
+            lines = ("".join(source) if isinstance(source, list) else source).splitlines()
+            found = next((ln.lstrip("#").strip() for ln in lines if ln.startswith("# ")), None)
+            if found:
+                heading = found
+                break
+        return f"{heading} ({week})"
+
+
+def report_notebooks(folder: str | Path = NOTEBOOKS_DIR) -> list[ReportNotebook]:
+    """The folder's notebooks, the weekly status first, then by name.
+
+    Raises
+    ------
+    ForecastInputError
+        If the folder has no ``weekly_status.ipynb``.
+    """
+    folder = Path(folder)
+    paths = sorted(p for p in folder.glob("*.ipynb") if not p.name.endswith(".failed.ipynb"))
+    if not any(p.stem == MAIN_NOTEBOOK for p in paths):
+        raise ForecastInputError(f"no {MAIN_NOTEBOOK}.ipynb in the notebooks folder", file=str(folder))
+    paths.sort(key=lambda p: (p.stem != MAIN_NOTEBOOK, p.name))
+    return [ReportNotebook(p) for p in paths]
+
+
+@dataclass
+class NotebookOutcome:
+    """What happened to one notebook: timings, or the error."""
+
+    notebook: ReportNotebook
+    execute_seconds: float = 0.0
+    pdf_seconds: float = 0.0
+    error: str | None = None
+
+
+def _describe_failure(exc: BaseException, nb: ReportNotebook, kept: Path | None, staging: Path) -> str:
+    """One line: which notebook, which cell, which exception, where the evidence is.
+
+    A full disk is named as such, whichever part of the run ran into it.
+    """
+    if is_disk_full(f"{exc} {getattr(exc, 'evalue', '')}") or _disk_full(staging):
+        return f"notebook {nb.path.name} failed: no space left on the device: free some space and run the report again"
+    where = ""
+    cell = getattr(exc, "cell_index", None)
+    if cell is not None:
+        count = getattr(exc, "exec_count", None)
+        source = (getattr(exc, "source", "") or "").strip().splitlines()
+        first = next((ln for ln in source if ln.strip() and not ln.lstrip().startswith("#")), "")
+        where = f" in cell {cell}" + (f" (In [{count}])" if count else "")
+        if first:
+            where += f" `{first[:70]}`"
+        what = f"{getattr(exc, 'ename', type(exc).__name__)}: {getattr(exc, 'evalue', '')}".strip()
+    else:
+        what = f"{type(exc).__name__}: {exc}"
+    what = " ".join(what.split())
+    tail = f"; executed notebook kept at {kept}" if kept else ""
+    return f"notebook {nb.path.name} failed{where}: {what}{tail}"
+
+
+def _declared_parameters(path: Path) -> set:
+    import papermill
+
+    return set(papermill.inspect_notebook(str(path)))
+
+
+#: Arguments for each kernel: its own log (e.g. ipykernel's notice that local TCP is
+#: unencrypted) would interleave with the progress lines; cell errors still reach us.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
+
+
+def _execute(nb: ReportNotebook, out_path: Path, parameters: dict, cwd: Path) -> None:
+    import papermill
+
+    declared = _declared_parameters(nb.path)
+    # The kernel's folder goes in `resources`: papermill's own `cwd` option calls
+    # os.chdir, which is process-wide and breaks the other threads' relative paths.
+    papermill.execute_notebook(
+        str(nb.path),
+        str(out_path),
+        parameters={k: v for k, v in parameters.items() if k in declared},
+        kernel_name="python3",
+        progress_bar=False,
+        log_output=False,
+        execution_timeout=CELL_TIMEOUT,
+        extra_arguments=KERNEL_ARGUMENTS,
+        resources={"metadata": {"path": str(cwd)}},
+    )
+
+
+def run_notebooks(notebooks, parameters, staging, week_dir, shown_dir, chromium, workers, say) -> list[NotebookOutcome]:
+    """Execute and print every notebook into `staging`, `workers` at a time.
+
+    A failed notebook's executed copy is kept in `week_dir` (shown as `shown_dir`).
+    """
+    total = len(notebooks)
+
+    def one(k_nb):
+        k, nb = k_nb
+        outcome = NotebookOutcome(nb)
+        executed = staging / f"{nb.name}.ipynb"
+        t = time.perf_counter()
+        try:
+            _execute(nb, executed, parameters, nb.path.parent)
+        except Exception as exc:  # a failing cell, a dead kernel: report it, keep going
+            outcome.execute_seconds = time.perf_counter() - t
+            kept = _keep_failed(executed, week_dir / f"{nb.name}.failed.ipynb")
+            outcome.error = _describe_failure(exc, nb, shown_dir / kept.name if kept else None, staging)
+            say(f"[{k}/{total}] {nb.name}: FAILED after {outcome.execute_seconds:.1f} s")
+            return outcome
+        outcome.execute_seconds = time.perf_counter() - t
+        t = time.perf_counter()
+        try:
+            notebook_to_pdf(executed, staging / nb.pdf_name, nb.title(parameters["week"]), chromium=chromium)
+        except Exception as exc:
+            reason = "no space left on the device" if _disk_full(staging) else str(exc)
+            outcome.error = f"PDF of {nb.path.name} failed: {reason}"
+            say(f"[{k}/{total}] {nb.name}: PDF FAILED")
+            return outcome
+        outcome.pdf_seconds = time.perf_counter() - t
+        say(f"[{k}/{total}] {nb.name}: executed in {outcome.execute_seconds:.1f} s, PDF in {outcome.pdf_seconds:.1f} s")
+        return outcome
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        return list(pool.map(one, enumerate(notebooks, 1)))
+
+
+def _keep_failed(executed: Path, target: Path) -> Path | None:
+    """Keep a failed notebook's executed copy for debugging, if it is a whole notebook."""
+    try:
+        json.loads(executed.read_text(encoding="utf-8"))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(executed, target)
+    except (OSError, ValueError):  # not written, cut short (e.g. a full disk), or cannot be moved
+        return None
+    return target
+
+
+def _disk_full(folder: Path) -> bool:
+    """Whether `folder`'s device has no room left (a 1 MB probe cannot be written)."""
+    try:
+        with tempfile.TemporaryFile(dir=folder) as fh:
+            fh.write(b"\0" * (1 << 20))
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as exc:
+        return exc.errno == errno.ENOSPC
+    return False
