@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from lekhok_forecast.report.staging import public_mode
+
 __all__ = [
     "CHROMIUM_ENV",
     "PRINT_CSS",
@@ -257,6 +259,7 @@ def _print_one(html_text: str, nb_path: Path, pdf_path: Path, chromium: str, tim
         reason = _run_chromium(chromium, html_path, pdf_tmp, workdir, timeout)
         if reason is not None:
             raise PdfError(f"chromium could not print {nb_path.name} to PDF: {reason}")
+        public_mode(pdf_tmp)  # mkstemp made it 0600; the team must be able to read the PDF
         os.replace(pdf_tmp, pdf_path)
     finally:
         pdf_tmp.unlink(missing_ok=True)

@@ -60,6 +60,7 @@ from lekhok_forecast.report.staging import (
     describe_os_error,
     locked,
     new_staging,
+    output_folder,
     publish,
     remove_stale_staging,
 )
@@ -168,27 +169,27 @@ def run_report(
     check_week(week)
     plan = load_plan(plan_path)  # first, so that an error names the plan as the user wrote it
     validate_actuals(plan, week, actuals_dir)  # likewise: errors name the files as the user wrote them
-    notebooks_dir = Path(notebooks_dir).resolve()
-    notebooks = report_notebooks(notebooks_dir)
+    notebooks = report_notebooks(Path(notebooks_dir).resolve())
     shown_dir = Path(out_dir) / week  # as the user wrote it, for messages
-    out = check_output_folder(str(out_dir), REPORT_BYTES)  # absolute: worker threads must not depend on the cwd
-    fast_notebook_imports()
-    chromium = find_chromium()
+    out = output_folder(out_dir)  # absolute: worker threads must not depend on the cwd
     plan_file = Path(plan_path).resolve()  # the notebooks' kernels run elsewhere
     actuals = Path(actuals_dir).resolve() if actuals_dir is not None else None
     history_file = out / HISTORY_FILE
+    # Everything is computed before anything is written: bad input leaves no trace.
+    forecast = run_weekly_forecast(plan_file, trials, seed, week, actuals, history_file, changes=False)
+    check_output_folder(out, REPORT_BYTES)
+    fast_notebook_imports()
+    chromium = find_chromium()
+    say(
+        f"report {week}: {len(notebooks)} notebook{'s' if len(notebooks) != 1 else ''}, plan"
+        f" {forecast.plan_file}, {_basis_note(forecast.status)}, {trials:,} trials, seed {seed} -> {shown_dir}/"
+    )
     result = ReportResult(week, out / week, shown_dir=shown_dir)
     with locked(out):
         for stale in remove_stale_staging(out):
             say(f"removed {stale.name}/, left behind by a report that was stopped")
         staging = new_staging(out, week)
         try:
-            forecast = run_weekly_forecast(plan_file, trials, seed, week, actuals, history_file, changes=False)
-            say(
-                f"report {week}: {len(notebooks)} notebook{'s' if len(notebooks) != 1 else ''}, plan"
-                f" {forecast.plan_file}, {_basis_note(forecast.status)}, {trials:,} trials, seed {seed}"
-                f" -> {shown_dir}/"
-            )
             parameters = {
                 "plan_path": str(plan_file),
                 "trials": trials,
@@ -213,7 +214,7 @@ def run_report(
                     record_weeks(list(rows), history_file)
                     result.history_file = history_file
         except OSError as exc:
-            raise OutputError(describe_os_error(exc, f"writing the report into {shown_dir.parent}")) from None
+            raise OutputError(describe_os_error(exc, f"writing the report into {Path(out_dir)}")) from None
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     result.seconds = time.perf_counter() - t0

@@ -21,6 +21,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from lekhok_forecast.errors import ForecastInputError
+
 #: Lock file in the output folder, held (flock) while a report writes into that folder.
 LOCK_FILE = ".lekhok-report.lock"
 #: Prefix of staging folders: ``.<week>.staging-XXXX``.
@@ -64,31 +66,44 @@ def public_mode(path: Path) -> None:
     os.chmod(path, 0o666 & ~umask())
 
 
-def check_output_folder(out: str, needed_bytes: int) -> Path:
-    """Check that `out` can take a report; return it as an absolute path.
+def output_folder(out: str | os.PathLike[str]) -> Path:
+    """`out` as an absolute path, if it can name an output folder (it need not exist yet).
 
-    `out` may not exist yet (it is created); it must not be empty or name a file, and the
-    first existing folder on its path must be writable with `needed_bytes` free.
+    Raises
+    ------
+    ForecastInputError
+        If `out` is empty (e.g. an unset variable in a crontab) or names a file.
+    """
+    if not str(out).strip():
+        raise ForecastInputError("--out is empty: name the output folder (e.g. --out reports)")
+    path = Path(out).expanduser().resolve()
+    existing = path
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ForecastInputError(f"--out {out}: {existing.name} is a file, not a folder: choose another --out folder")
+    return path
+
+
+def check_output_folder(path: Path, needed_bytes: int) -> None:
+    """Check that the folder `path` (from `output_folder`) can take a report; create it.
+
+    The first existing folder on its path must be writable with `needed_bytes` free.
 
     Raises
     ------
     OutputError
         One line naming the folder and what to do.
     """
-    if not str(out).strip():
-        raise OutputError("--out is empty: name the output folder (e.g. --out reports)")
-    path = Path(out).expanduser().resolve()
     existing = path
     while not existing.exists():
         existing = existing.parent
-    if not existing.is_dir():
-        raise OutputError(f"--out {out}: {existing} is a file, not a folder: choose another --out folder")
     if not os.access(existing, os.W_OK | os.X_OK):
-        raise OutputError(f"--out {out}: cannot write to {existing} (permission denied): choose another --out folder")
+        raise OutputError(f"cannot write to {existing} (permission denied): choose another --out folder")
     free = shutil.disk_usage(existing).free
     if free < needed_bytes:
         raise OutputError(
-            f"--out {out}: {free / 2**20:.0f} MB free on its device, the report needs about "
+            f"{existing}: {free / 2**20:.1f} MB free on its device, a report needs about "
             f"{needed_bytes / 2**20:.0f} MB: free some space or choose another --out folder"
         )
     try:
@@ -96,8 +111,7 @@ def check_output_folder(out: str, needed_bytes: int) -> Path:
         with tempfile.TemporaryFile(dir=path):
             pass
     except OSError as exc:
-        raise OutputError(f"--out {out}: " + describe_os_error(exc, "creating the output folder")) from None
-    return path
+        raise OutputError(describe_os_error(exc, f"creating files in {path}")) from None
 
 
 @contextlib.contextmanager
