@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from lekhok_forecast.report.staging import public_mode
+from lekhok_forecast.sources.atomic import public_mode
 
 __all__ = [
     "CHROMIUM_ENV",

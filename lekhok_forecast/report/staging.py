@@ -54,18 +54,6 @@ def is_disk_full(text: str) -> bool:
     return "No space left on device" in text or "[Errno 28]" in text or "Disk quota exceeded" in text
 
 
-def umask() -> int:
-    """The process's umask (read without changing it for longer than the call)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def public_mode(path: Path) -> None:
-    """Give a file made by `tempfile` (mode 0600) the mode a plain ``open`` would: 0666 minus the umask."""
-    os.chmod(path, 0o666 & ~umask())
-
-
 def output_folder(out: str | os.PathLike[str]) -> Path:
     """`out` as an absolute path, if it can name an output folder (it need not exist yet).
 

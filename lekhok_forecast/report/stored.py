@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import re
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -24,6 +22,7 @@ from pathlib import Path
 from lekhok_forecast.config import NOTEBOOKS_DIR, PROJ_ROOT
 from lekhok_forecast.errors import ForecastInputError
 from lekhok_forecast.report.execute import CELL_TIMEOUT, KERNEL_ARGUMENTS, WORKERS, fast_notebook_imports
+from lekhok_forecast.sources.atomic import atomic_write_text
 
 #: Largest stored notebook, in bytes: stored outputs stay reviewable.
 MAX_STORED_BYTES = 250_000
@@ -72,14 +71,8 @@ def refresh_notebook(path: str | Path, timeout: int = CELL_TIMEOUT) -> float:
     )
     client.execute()
     _normalise(nb)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".ipynb.tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        nbformat.write(nb, tmp)
-        os.chmod(tmp, path.stat().st_mode & 0o777)  # mkstemp makes it private; keep the file's mode
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    text = nbformat.writes(nb)
+    atomic_write_text(path, text if text.endswith("\n") else text + "\n")  # as nbformat.write lays it out
     return time.perf_counter() - t0
 
 

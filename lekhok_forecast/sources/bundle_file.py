@@ -29,13 +29,14 @@ import enum
 import importlib
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path, PurePath
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from lekhok_forecast.sources.atomic import atomic_write, atomic_write_text
 
 PACKAGE = "lekhok_forecast"
 STRUCTURE_FILE = "bundle.json"
@@ -192,20 +193,9 @@ def write_bundle(folder: str | os.PathLike[str], parts: Mapping[str, Any]) -> Pa
     arrays: dict[str, np.ndarray] = {}
     encoded = {name: _Encoder(name, arrays).value(value, name) for name, value in parts.items()}
     structure = {"format": FORMAT_VERSION, "parts": encoded}
-    _write_atomic(folder / ARRAYS_FILE, lambda fh: np.savez(fh, **arrays))
-    text = json.dumps(structure, separators=(",", ":"))
-    _write_atomic(folder / STRUCTURE_FILE, lambda fh: fh.write(text.encode("utf-8")))
+    atomic_write(folder / ARRAYS_FILE, lambda fh: np.savez(fh, **arrays))
+    atomic_write_text(folder / STRUCTURE_FILE, json.dumps(structure, separators=(",", ":")))
     return folder
-
-
-def _write_atomic(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 # ----------------------------------------------------------------------------- reading
