@@ -32,11 +32,9 @@ about 1.3 s of kernel start, 1.3 s of imports and simulation, 0.1-0.8 s per figu
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import math
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -47,6 +45,7 @@ from pathlib import Path
 
 from lekhok_forecast.config import ACTUALS_DIR, DEFAULT_PLAN, NOTEBOOKS_DIR, REPORTS_DIR
 from lekhok_forecast.errors import ForecastInputError
+from lekhok_forecast.sources.weeks import check_week, current_week
 
 #: Trials per simulation in the weekly report (the same default as ``simulate``).
 REPORT_TRIALS = 100_000
@@ -56,7 +55,6 @@ MAIN_NOTEBOOK = "weekly_status"
 WORKERS = 2
 #: Seconds a single cell may run before the notebook counts as failed.
 CELL_TIMEOUT = 600
-WEEK_PATTERN = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
 def fast_notebook_imports() -> None:
@@ -69,33 +67,6 @@ def fast_notebook_imports() -> None:
     """
     if "jsonschema" not in sys.modules:
         sys.modules.setdefault("rfc3987_syntax", None)
-
-
-# ----------------------------------------------------------------------- weeks
-
-
-def current_week(today: _dt.date | None = None) -> str:
-    """The ISO week of `today` (default: today) as ``YYYY-Www``."""
-    year, week, _ = (today or _dt.date.today()).isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-def check_week(week: str) -> str:
-    """Return `week` if it is a valid ISO week ``YYYY-Www``.
-
-    Raises
-    ------
-    ForecastInputError
-        Otherwise, naming the argument.
-    """
-    m = WEEK_PATTERN.match(str(week))
-    if m:
-        try:
-            _dt.date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
-            return week
-        except ValueError:
-            pass
-    raise ForecastInputError(f"--week: expected an ISO week like 2025-W06, got {week!r}")
 
 
 # ------------------------------------------------------------------- notebooks
@@ -271,9 +242,9 @@ def run_report(
     t0 = time.perf_counter()
     say = progress or (lambda line: None)
     check_week(week)
-    from lekhok_forecast.core.plan import load_plan
     from lekhok_forecast.present.text import run_weekly_forecast
     from lekhok_forecast.sources.history_file import HISTORY_FILE
+    from lekhok_forecast.sources.plan_file import load_plan
 
     plan = load_plan(plan_path)  # first, so that an error names the plan as the user wrote it
     validate_actuals(plan, week, actuals_dir)  # likewise: errors name the files as the user wrote them
