@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from lekhok_forecast.analysis.headline import headline_numbers
 from lekhok_forecast.core.engine import SimulationResult
 from lekhok_forecast.core.plan import week_label
 
@@ -35,18 +36,17 @@ def scenario_table(results: Mapping[str, SimulationResult], deadlines: Iterable[
     budget = first.budget
     rows = []
     for name, r in results.items():
-        f = r.finish_weeks
-        p50, p80 = np.percentile(f, [50, 80])
-        row = {"scenario": name, "P50 week": float(p50), "P80 week": float(p80)}
+        h = headline_numbers(r, deadlines, percentiles=(50, 80))
+        row = {"scenario": name, "P50 week": h["p50"], "P80 week": h["p80"]}
         for d in deadlines:
-            row[f"P(by wk {week_label(d)})"] = float(np.mean(f <= d))
-        if r.plan.baseline_weeks is not None:
-            row["buffer confidence"] = float(np.mean(f <= r.plan.baseline_weeks * (1 + r.plan.buffer)))
+            row[f"P(by wk {week_label(d)})"] = h[f"p_by_{week_label(d)}"]
+        if "p_within_buffer" in h:
+            row["buffer confidence"] = h["p_within_buffer"]
         if r.plan.costs:
-            cost = r.cost_total  # a sum over cost items on every access: take it once
-            c50, c90 = np.percentile(cost, [50, 90])
-            row["cost P50"], row["cost P90"] = float(c50), float(c90)
+            row["cost P50"], row["cost P90"] = h["cost_p50"], h["cost_p90"]
             if budget is not None:
-                row["P(within budget)"] = float(np.mean(cost <= budget))
+                # every row against the first plan's budget, which a scenario may have changed
+                same = r.plan.budget == budget
+                row["P(within budget)"] = h["p_within_budget"] if same else float(np.mean(r.cost_total <= budget))
         rows.append(row)
     return pd.DataFrame(rows).set_index("scenario")
