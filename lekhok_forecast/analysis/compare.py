@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-import numpy as np
 import pandas as pd
 
 from lekhok_forecast.analysis.headline import headline_numbers
@@ -36,7 +35,8 @@ def scenario_table(results: Mapping[str, SimulationResult], deadlines: Iterable[
     budget = first.budget
     rows = []
     for name, r in results.items():
-        h = headline_numbers(r, deadlines, percentiles=(50, 80))
+        # every row against the first plan's budget, which a scenario may have changed
+        h = headline_numbers(r, deadlines, percentiles=(50, 80), budget=budget)
         row = {"scenario": name, "P50 week": h["p50"], "P80 week": h["p80"]}
         for d in deadlines:
             row[f"P(by wk {week_label(d)})"] = h[f"p_by_{week_label(d)}"]
@@ -45,8 +45,6 @@ def scenario_table(results: Mapping[str, SimulationResult], deadlines: Iterable[
         if r.plan.costs:
             row["cost P50"], row["cost P90"] = h["cost_p50"], h["cost_p90"]
             if budget is not None:
-                # every row against the first plan's budget, which a scenario may have changed
-                same = r.plan.budget == budget
-                row["P(within budget)"] = h["p_within_budget"] if same else float(np.mean(r.cost_total <= budget))
+                row["P(within budget)"] = h["p_within_budget"]
         rows.append(row)
     return pd.DataFrame(rows).set_index("scenario")
