@@ -27,7 +27,8 @@ except ImportError:  # running from a clone without installing
 from lekhok_forecast.config import DEFAULT_PLAN  # noqa: E402
 from lekhok_forecast.core.asof import AsOf, TaskState  # noqa: E402
 from lekhok_forecast.core.distributions import Dist, Range  # noqa: E402
-from lekhok_forecast.core.plan import Cost, Milestone, Phase, Plan, Risk, Task, Workstream, load_plan  # noqa: E402
+from lekhok_forecast.core.plan import Cost, Milestone, Phase, Plan, Risk, Task, Workstream  # noqa: E402
+from lekhok_forecast.sources.plan_file import load_plan  # noqa: E402
 
 GENERATOR_SEED = 20250203
 HOURS_PER_DAY = 8.0

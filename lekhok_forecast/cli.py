@@ -148,7 +148,7 @@ def _version() -> str:
 
 
 def _load(path: str, scenarios: list[str]):
-    from lekhok_forecast.core.plan import load_plan
+    from lekhok_forecast.sources.plan_file import load_plan
 
     if not scenarios:
         return load_plan(path)

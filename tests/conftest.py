@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from lekhok_forecast.config import DEFAULT_PLAN
-from lekhok_forecast.core.plan import Plan, load_plan, plan_from_text
+from lekhok_forecast.core.plan import Plan
+from lekhok_forecast.sources.plan_file import load_plan, plan_from_text
 
 #: Standard errors allowed between a Monte Carlo estimate and its known answer.
 K_SE = 5.0

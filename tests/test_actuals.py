@@ -7,19 +7,10 @@ import textwrap
 import pytest
 
 from lekhok_forecast.config import ACTUALS_DIR
-from lekhok_forecast.core.plan import plan_from_text
+from lekhok_forecast.core.actuals import Status
 from lekhok_forecast.errors import ForecastInputError
-from lekhok_forecast.sources.actuals_file import (
-    Status,
-    actuals_from_text,
-    as_of_week,
-    iso_week_monday,
-    list_weeks,
-    main,
-    read_actuals,
-    read_weeks,
-    week_name,
-)
+from lekhok_forecast.sources.actuals_file import actuals_from_text, list_weeks, read_actuals, read_weeks
+from lekhok_forecast.sources.plan_file import plan_from_text
 
 MINI = """\
 name: mini
@@ -55,20 +46,6 @@ def parse(plan, body: str, as_of: float = 2.0, spend: str | None = None):
     return actuals_from_text(
         HEADER + textwrap.dedent(body), plan, as_of=as_of, path="wk.csv", spend_text=spend, spend_path="wk.spend.csv"
     )
-
-
-def test_week_names_map_to_plan_weeks(mini):
-    assert iso_week_monday("2025-W06").isoformat() == "2025-02-03"
-    assert as_of_week("2025-W06", mini) == 1.0  # the plan starts on the Monday of W06
-    assert as_of_week("2025-W07", mini) == 2.0
-    assert as_of_week("2025-W05", mini) == 0.0
-    assert as_of_week("2026-W01", mini) == 48.0  # across a year boundary (2025 has 52 ISO weeks)
-    for n in (1, 2, 7, 48):
-        assert as_of_week(week_name(n, mini), mini) == n
-    with pytest.raises(ForecastInputError, match="2025-W7"):
-        iso_week_monday("2025-W7")
-    with pytest.raises(ForecastInputError, match="not a week of year 2025"):
-        iso_week_monday("2025-W53")
 
 
 def test_a_good_file(mini):
@@ -264,13 +241,14 @@ def test_error_in_any_week_names_that_file(mini, tmp_path):
         read_weeks(tmp_path, mini)
 
 
-def test_validate_command_exit_status(tmp_path, capsys, lekhok_path):
-    assert main([str(ACTUALS_DIR), "--plan", lekhok_path]) == 0
-    out = capsys.readouterr().out
-    assert out.count(": OK: ") == len(list_weeks(ACTUALS_DIR))
+def test_validate_command_exit_status(tmp_path, run_cli, lekhok_path):
+    # `lekhok-forecast validate PLAN --actuals DIR`: one OK line for the plan, one per week
+    rc, out, err = run_cli("validate", lekhok_path, "--actuals", ACTUALS_DIR)
+    assert rc == 0
+    assert out.count(": OK: ") == 1 + len(list_weeks(ACTUALS_DIR))
     write(tmp_path, "2025-W06.csv", HEADER + "docker_bakend,done,4,0,1,,,,\n")
-    assert main([str(tmp_path), "--plan", lekhok_path]) == 2
-    out, err = capsys.readouterr()
+    rc, out, err = run_cli("validate", lekhok_path, "--actuals", tmp_path)
+    assert rc == 2
     assert out == ""
     assert err.strip().count("\n") == 0
     assert "2025-W06.csv:2: task: unknown task 'docker_bakend' (did you mean 'docker_backend'?)" in err

@@ -9,7 +9,7 @@ from conftest import DATA, assert_close, make_plan, mean_tolerance
 from lekhok_forecast.analysis.budget import burn_matrix, burn_percentiles, cost_summary, joint_quadrants
 from lekhok_forecast.core.distributions import table_error
 from lekhok_forecast.core.engine import simulate
-from lekhok_forecast.core.plan import load_plan
+from lekhok_forecast.sources.plan_file import load_plan
 
 PLAN = """
     name: costs

@@ -12,7 +12,7 @@ from conftest import DATA, make_plan
 from lekhok_forecast.analysis.buffers import buffer_curve, buffer_summary, buffer_table
 from lekhok_forecast.core.engine import simulate
 from lekhok_forecast.core.modal import critical_chain, deterministic_schedule, rsem_buffer_weeks
-from lekhok_forecast.core.plan import load_plan
+from lekhok_forecast.sources.plan_file import load_plan
 
 #   a (1, 2, 4) -> b (2, 3, 5) -> d (1, 2, 3)
 #   a           -> c (1, 1, 2) -> d

@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from lekhok_forecast.config import DEFAULT_PLAN
 from lekhok_forecast.core.engine import simulate
-from lekhok_forecast.core.plan import load_plan
 from lekhok_forecast.errors import ForecastInputError
 from lekhok_forecast.sources.bundle_file import STRUCTURE_FILE, BundleError, read_bundle, write_bundle
+from lekhok_forecast.sources.plan_file import load_plan
 
 
 def _roundtrip(tmp_path: Path, value, name: str = "x"):

@@ -12,14 +12,11 @@ from test_actuals import MINI
 from test_reforecast import assert_bitwise_equal, state
 
 from lekhok_forecast.config import ACTUALS_DIR
+from lekhok_forecast.core.actuals import Status, TaskActual, WeeklyActuals
 from lekhok_forecast.core.distributions import Dist, Range
-from lekhok_forecast.core.plan import Plan, Task, Workstream, plan_from_text
-from lekhok_forecast.sources.actuals_file import (
-    Status,
-    TaskActual,
-    WeeklyActuals,
-    read_weeks,
-)
+from lekhok_forecast.core.plan import Plan, Task, Workstream
+from lekhok_forecast.sources.actuals_file import read_weeks
+from lekhok_forecast.sources.plan_file import plan_from_text
 from lekhok_forecast.tracking.calibration import MIN_DONE_FOR_CALIBRATION, calibration_from_actuals
 from lekhok_forecast.tracking.reforecast import reforecast
 

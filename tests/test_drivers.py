@@ -17,7 +17,7 @@ from lekhok_forecast.analysis.drivers import (
     task_estimates,
 )
 from lekhok_forecast.core.engine import simulate
-from lekhok_forecast.core.plan import load_plan
+from lekhok_forecast.sources.plan_file import load_plan
 
 
 def crit(result) -> dict:

@@ -26,7 +26,8 @@ from lekhok_forecast.core.engine import (
 )
 from lekhok_forecast.core.engine.kernel import _draw
 from lekhok_forecast.core.modal import deterministic_schedule
-from lekhok_forecast.core.plan import Cost, Milestone, Plan, Risk, Task, Workstream, load_plan
+from lekhok_forecast.core.plan import Cost, Milestone, Plan, Risk, Task, Workstream
+from lekhok_forecast.sources.plan_file import load_plan
 
 N = 200_000
 U01 = Range(Dist.UNIFORM, 0.0, 0.5, 1.0)
@@ -577,7 +578,7 @@ def test_compiled_model_rows():
 def test_raw_draws_are_exactly_numpys_uint16_integers_stream():
     """The engine reads uint16 draws from PCG64's raw stream; that must be the very stream
     ``rng.integers(0, 65536, dtype=uint16)`` gives, and leave risks drawn after it unchanged."""
-    from lekhok_forecast.core.plan import plan_from_text
+    from lekhok_forecast.sources.plan_file import plan_from_text
 
     plan = plan_from_text("""
 name: draws

@@ -7,8 +7,8 @@ import time
 import pytest
 
 from lekhok_forecast.app.explorer import DEFAULT_SCOPE, ExplorerModel, Settings, settings_scenarios
+from lekhok_forecast.app.scenarios import BASELINE
 from lekhok_forecast.config import DEFAULT_PLAN
-from lekhok_forecast.sources.scenario_file import BASELINE
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,9 @@ from test_actuals import MINI
 from test_reforecast import state
 
 from lekhok_forecast.config import ACTUALS_DIR
-from lekhok_forecast.core.plan import plan_from_text
-from lekhok_forecast.sources.actuals_file import no_actuals, read_weeks
+from lekhok_forecast.core.actuals import no_actuals
+from lekhok_forecast.sources.actuals_file import read_weeks
+from lekhok_forecast.sources.plan_file import plan_from_text
 from lekhok_forecast.tracking.fever import ZONE_LINES, chain_buffer, fever_point, fever_table, fever_zone
 
 

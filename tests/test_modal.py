@@ -11,7 +11,7 @@ from conftest import DATA, make_plan
 
 from lekhok_forecast.core.asof import AsOf, TaskState
 from lekhok_forecast.core.modal import critical_chain, deterministic_schedule, modal_capacities, rsem_buffer_weeks
-from lekhok_forecast.core.plan import load_plan
+from lekhok_forecast.sources.plan_file import load_plan
 
 
 def test_deterministic_schedule_low_mode_high():

@@ -16,14 +16,13 @@ from lekhok_forecast.core.distributions import Dist, Range
 from lekhok_forecast.core.plan import (
     Plan,
     Task,
-    load_plan,
-    plan_from_text,
     scheduling_edges,
     unit_hours,
     unit_weeks,
     week_label,
 )
 from lekhok_forecast.errors import ForecastInputError
+from lekhok_forecast.sources.plan_file import load_plan, plan_from_text
 
 FULL = """
     name: Full plan

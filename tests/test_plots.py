@@ -12,11 +12,11 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from lekhok_forecast.analysis import budget, buffers, drivers, schedule
+from lekhok_forecast.app.scenarios import run_scenarios  # noqa: E402
 from lekhok_forecast.config import DEFAULT_PLAN, SCENARIOS_DIR  # noqa: E402
 from lekhok_forecast.core.engine import simulate  # noqa: E402
-from lekhok_forecast.core.plan import load_plan  # noqa: E402
 from lekhok_forecast.present import plots  # noqa: E402
-from lekhok_forecast.sources.scenario_file import run_scenarios  # noqa: E402
+from lekhok_forecast.sources.plan_file import load_plan  # noqa: E402
 
 
 @pytest.fixture(scope="module")

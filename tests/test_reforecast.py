@@ -12,17 +12,12 @@ from test_actuals import HEADER, MINI
 
 from lekhok_forecast.analysis.headline import headline_numbers
 from lekhok_forecast.config import ACTUALS_DIR
+from lekhok_forecast.core.actuals import Status, TaskActual, WeeklyActuals, no_actuals
 from lekhok_forecast.core.distributions import Range
 from lekhok_forecast.core.engine import simulate
-from lekhok_forecast.core.plan import Plan, Task, Workstream, plan_from_text
-from lekhok_forecast.sources.actuals_file import (
-    Status,
-    TaskActual,
-    WeeklyActuals,
-    actuals_from_text,
-    no_actuals,
-    read_weeks,
-)
+from lekhok_forecast.core.plan import Plan, Task, Workstream
+from lekhok_forecast.sources.actuals_file import actuals_from_text, read_weeks
+from lekhok_forecast.sources.plan_file import plan_from_text
 from lekhok_forecast.tracking.calibration import Calibration, calibration_from_actuals
 from lekhok_forecast.tracking.reforecast import reforecast, reforecast_plan
 

@@ -13,7 +13,7 @@ import pytest
 from lekhok_forecast.config import ACTUALS_DIR, DEFAULT_PLAN, NOTEBOOKS_DIR
 from lekhok_forecast.present import text as nv
 from lekhok_forecast.report.execute import report_notebooks
-from lekhok_forecast.report.run import check_week, current_week
+from lekhok_forecast.sources.weeks import check_week, current_week
 
 WEEK = "2025-W10"
 TRIALS = "3000"

@@ -7,16 +7,15 @@ import textwrap
 import numpy as np
 import pytest
 
+from lekhok_forecast.analysis.compare import scenario_table
+from lekhok_forecast.app.scenarios import BASELINE, run_scenarios
 from lekhok_forecast.config import DEFAULT_PLAN, SCENARIOS_DIR
 from lekhok_forecast.core.engine import simulate
-from lekhok_forecast.core.plan import load_plan
 from lekhok_forecast.errors import ForecastInputError
+from lekhok_forecast.sources.plan_file import load_plan
 from lekhok_forecast.sources.scenario_file import (
-    BASELINE,
-    comparison_table,
     load_plan_with_scenarios,
     load_scenario,
-    run_scenarios,
     scenario_from_dict,
     scenario_paths,
 )
@@ -321,7 +320,7 @@ def test_scenario_comparison_same_seed_and_table():
     results = run_scenarios(DEFAULT_PLAN, scenario_paths(), trials=4_096, seed=3)
     assert next(iter(results)) == BASELINE
     assert len(results) == 1 + len(scenario_paths())
-    table = comparison_table(results)
+    table = scenario_table(results)
     base = table.loc[BASELINE]
     # a buffer-only change keeps the schedule and changes only the buffer's confidence
     original = table.loc["Original 12 weeks, no buffer"]

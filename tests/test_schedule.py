@@ -24,7 +24,7 @@ from lekhok_forecast.analysis.schedule import (
 )
 from lekhok_forecast.core.distributions import table_error
 from lekhok_forecast.core.engine import simulate
-from lekhok_forecast.core.plan import load_plan
+from lekhok_forecast.sources.plan_file import load_plan
 
 PLAN = """
     name: phases and milestones
@@ -172,7 +172,7 @@ def test_no_start_means_no_dates():
 
 def test_phase_table_of_a_plan_without_phases_is_empty():
     from lekhok_forecast.core.engine import simulate
-    from lekhok_forecast.core.plan import plan_from_text
+    from lekhok_forecast.sources.plan_file import plan_from_text
 
     plan = plan_from_text("name: no phases\nunits: weeks\ntasks:\n  - {id: a, duration: {low: 1, high: 2}}\n")
     table = phase_table(simulate(plan, 500, seed=1))

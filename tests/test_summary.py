@@ -10,7 +10,7 @@ from conftest import DATA, FINISH_KEYS, check_documented_keys
 
 from lekhok_forecast.analysis.summary import summary_dict
 from lekhok_forecast.core.engine import simulate
-from lekhok_forecast.core.plan import load_plan
+from lekhok_forecast.sources.plan_file import load_plan
 
 
 @pytest.fixture(scope="module")

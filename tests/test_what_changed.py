@@ -8,8 +8,8 @@ from test_actuals import MINI
 from test_reforecast import state
 
 from lekhok_forecast.config import ACTUALS_DIR
-from lekhok_forecast.core.plan import plan_from_text
 from lekhok_forecast.sources.actuals_file import read_weeks
+from lekhok_forecast.sources.plan_file import plan_from_text
 from lekhok_forecast.tracking.calibration import calibration_from_actuals
 from lekhok_forecast.tracking.reforecast import reforecast
 from lekhok_forecast.tracking.what_changed import what_changed

@@ -17,14 +17,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from lekhok_forecast.analysis.compare import scenario_table
+from lekhok_forecast.app.scenarios import BASELINE
 from lekhok_forecast.config import SCENARIOS_DIR
 from lekhok_forecast.core.engine import SimulationResult, simulate
 from lekhok_forecast.errors import ForecastInputError
 from lekhok_forecast.present.text import resolve_path
 from lekhok_forecast.sources.scenario_file import (
-    BASELINE,
     Scenario,
-    comparison_table,
     load_scenario,
     plan_with_scenarios,
     scenario_from_dict,
@@ -146,7 +146,7 @@ class ExplorerModel:
         t0 = time.perf_counter()
         plan = plan_with_scenarios(self.source, settings_scenarios(settings, self.available_scope, self.consultant))
         result = simulate(plan, self.trials, self.seed)
-        table = comparison_table({BASELINE: self.baseline, "Your settings": result})
+        table = scenario_table({BASELINE: self.baseline, "Your settings": result})
         return result, table, time.perf_counter() - t0
 
 

@@ -157,7 +157,7 @@ def run_weekly_forecast(
     ForecastInputError
         For a bad plan, week, actuals file or history file.
     """
-    from lekhok_forecast.core.plan import load_plan
+    from lekhok_forecast.sources.plan_file import load_plan
     from lekhok_forecast.tracking.status import weekly_status
 
     path = resolve_path(plan_path)
@@ -869,7 +869,7 @@ def status_basis(fc: Forecast) -> str:
         )
     u = st.update
     a = u.actuals
-    from lekhok_forecast.sources.actuals_file import Status
+    from lekhok_forecast.core.actuals import Status
 
     day = _last_day(plan, a.as_of_week)
     as_of = f"the end of plan week {weeks(a.as_of_week)}" + (f" ({day})" if day else "")

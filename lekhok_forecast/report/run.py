@@ -32,10 +32,8 @@ about 1.3 s of kernel start, 1.3 s of imports and simulation, 0.1-0.8 s per figu
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import math
-import re
 import shutil
 import sys
 import time
@@ -43,7 +41,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lekhok_forecast.config import ACTUALS_DIR, DEFAULT_PLAN, NOTEBOOKS_DIR, REPORT_TRIALS, REPORTS_DIR
-from lekhok_forecast.core.plan import load_plan
 from lekhok_forecast.errors import ForecastInputError
 from lekhok_forecast.present.text import run_weekly_forecast
 from lekhok_forecast.report.execute import (
@@ -66,36 +63,9 @@ from lekhok_forecast.report.staging import (
 )
 from lekhok_forecast.sources.actuals_file import read_weeks
 from lekhok_forecast.sources.history_file import HISTORY_FILE, record_weeks
+from lekhok_forecast.sources.plan_file import load_plan
+from lekhok_forecast.sources.weeks import check_week, current_week
 from lekhok_forecast.tracking.status import report_week
-
-# ----------------------------------------------------------------------- weeks
-
-
-WEEK_PATTERN = re.compile(r"^(\d{4})-W(\d{2})$")
-
-
-def current_week(today: _dt.date | None = None) -> str:
-    """The ISO week of `today` (default: today) as ``YYYY-Www``."""
-    year, week, _ = (today or _dt.date.today()).isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-def check_week(week: str) -> str:
-    """Return `week` if it is a valid ISO week ``YYYY-Www``.
-
-    Raises
-    ------
-    ForecastInputError
-        Otherwise, naming the argument.
-    """
-    m = WEEK_PATTERN.match(str(week))
-    if m:
-        try:
-            _dt.date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
-            return week
-        except ValueError:
-            pass
-    raise ForecastInputError(f"--week: expected an ISO week like 2025-W06, got {week!r}")
 
 
 @dataclass

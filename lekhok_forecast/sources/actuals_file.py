@@ -2,9 +2,9 @@
 
 One file per ISO week holds the state of every task *as of the end of that week*; the
 format is documented in ``docs/tracking.md`` and ``data/actuals/README.md``. This is the
-only module that reads actuals files. Everything it returns is frozen; bad input raises
-`ForecastInputError` with ``file:line: column: message`` where *line* is the CSV line
-(the header is line 1).
+only module that reads actuals files. What it returns is the frozen data of
+`lekhok_forecast.core.actuals`; bad input raises `ForecastInputError` with
+``file:line: column: message`` where *line* is the CSV line (the header is line 1).
 
 Weeks
     A *week number* in a file (``start_week``, ``finish_week``) is elapsed weeks since the
@@ -12,31 +12,29 @@ Weeks
     (Monday 2025-02-03 morning for Lekhok), ``1`` the end of the first week, ``1.4`` two
     working days into the second week (one working day is 0.2 week).
 
-    A file named after ISO week ``YYYY-Www`` is *as of the end of that week*: its as-of
-    week is ``(Monday of YYYY-Www + 7 days - plan.start) / 7 days``. For Lekhok
-    (start 2025-02-03, a Monday of ISO week 2025-W06) ``2025-W06.csv`` is as of week 1,
-    ``2025-W07.csv`` as of week 2, and so on.
+    A file named after ISO week ``YYYY-Www`` is *as of the end of that week*
+    (`lekhok_forecast.sources.weeks.as_of_week`). For Lekhok (start 2025-02-03, a Monday
+    of ISO week 2025-W06) ``2025-W06.csv`` is as of week 1, ``2025-W07.csv`` as of week 2,
+    and so on.
 """
 
 from __future__ import annotations
 
 import csv
-import datetime as _dt
-import enum
 import io
 import math
 import re
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
-from lekhok_forecast.core.plan import Plan, unit_hours, unit_weeks, week_label
+from lekhok_forecast.core.actuals import STATUSES, Status, TaskActual, WeeklyActuals
+from lekhok_forecast.core.plan import Plan
 from lekhok_forecast.errors import ForecastInputError, did_you_mean
+from lekhok_forecast.sources.fields import fmt_number
+from lekhok_forecast.sources.weeks import WEEK_TEXT, as_of_week, iso_week_monday, week_name
 from lekhok_forecast.sources.yamlsource import read_text
 
-WEEK_NAME = re.compile(r"^(\d{4})-W(\d{2})$")
-TASK_FILE = re.compile(r"^(\d{4}-W\d{2})\.csv$")
-SPEND_FILE = re.compile(r"^(\d{4}-W\d{2})\.spend\.csv$")
+TASK_FILE = re.compile(rf"^({WEEK_TEXT})\.csv$")
+SPEND_FILE = re.compile(rf"^({WEEK_TEXT})\.spend\.csv$")
 
 TASK_COLUMNS = (
     "task",
@@ -55,200 +53,12 @@ SPEND_COLUMNS = ("cost", "spent_to_date", "notes")
 SPEND_REQUIRED = ("cost", "spent_to_date")
 
 
-class Status(str, enum.Enum):
-    """Where a task stands at the end of a week."""
-
-    NOT_STARTED = "not_started"
-    IN_PROGRESS = "in_progress"
-    DONE = "done"
-
-
-STATUSES = tuple(s.value for s in Status)
-
-
-@dataclass(frozen=True)
-class TaskActual:
-    """One row of an actuals file.
-
-    Attributes
-    ----------
-    task : str
-        Task id in the plan.
-    status : Status
-    hours_to_date : float
-        Effort hours worked on the task so far (0 when not given).
-    start_week, finish_week : float or None
-        Weeks since the plan's start (see the module docstring).
-    remaining : (low, mode, high) or None
-        Remaining effort (duration for duration tasks), in the plan's `units`. Required for
-        tasks in progress; on a task not started it is a re-estimate of the whole task.
-    notes : str
-    line : int or None
-        CSV line of the row, for messages.
-    """
-
-    task: str
-    status: Status
-    hours_to_date: float = 0.0
-    start_week: float | None = None
-    finish_week: float | None = None
-    remaining: tuple[float, float, float] | None = None
-    notes: str = ""
-    line: int | None = None
-
-    @property
-    def done(self) -> bool:
-        return self.status is Status.DONE
-
-    @property
-    def in_progress(self) -> bool:
-        return self.status is Status.IN_PROGRESS
-
-    @property
-    def started(self) -> bool:
-        return self.status is not Status.NOT_STARTED
-
-    @property
-    def re_estimated(self) -> bool:
-        """A task not started yet with a fresh estimate from the team."""
-        return self.status is Status.NOT_STARTED and self.remaining is not None
-
-    def same_facts(self, other: TaskActual) -> bool:
-        """True when both rows say the same thing (ignoring notes and line)."""
-        return (self.status, self.hours_to_date, self.start_week, self.finish_week, self.remaining) == (
-            other.status,
-            other.hours_to_date,
-            other.start_week,
-            other.finish_week,
-            other.remaining,
-        )
-
-
-@dataclass(frozen=True)
-class WeeklyActuals:
-    """The validated state of the project as of the end of one week.
-
-    Tasks not listed have not started. Build it with `read_actuals` (or `no_actuals` for
-    the plan's own starting point).
-
-    Attributes
-    ----------
-    as_of_week : float
-        Weeks since the plan's start at the end of the file's week.
-    tasks : tuple of TaskActual
-        Listed tasks, in file order.
-    spend : tuple of (cost id, spent to date)
-        From the spend file, in the plan's currency; empty without one.
-    week : str or None
-        ISO week name such as ``2025-W07``.
-    path, spend_path : str or None
-        Files the data came from.
-    comments : tuple of str
-        The task file's comment lines (``# ...``), without the ``#``.
-    """
-
-    as_of_week: float
-    tasks: tuple[TaskActual, ...] = ()
-    spend: tuple[tuple[str, float], ...] = ()
-    week: str | None = None
-    path: str | None = None
-    spend_path: str | None = None
-    comments: tuple[str, ...] = ()
-
-    def by_task(self) -> dict[str, TaskActual]:
-        """Task id -> its row (listed tasks only)."""
-        return {a.task: a for a in self.tasks}
-
-    def get(self, task_id: str) -> TaskActual:
-        """The row of `task_id`, or a `not_started` row when the task is not listed."""
-        for a in self.tasks:
-            if a.task == task_id:
-                return a
-        return TaskActual(task_id, Status.NOT_STARTED)
-
-    def spend_by_cost(self) -> dict[str, float]:
-        """Cost id -> amount spent to date (reported items only)."""
-        return dict(self.spend)
-
-    def count(self, status: Status) -> int:
-        return sum(a.status is status for a in self.tasks)
-
-    @property
-    def illustrative(self) -> bool:
-        """True when a comment line of the file calls its data illustrative (demo data)."""
-        return any("illustrative" in c.lower() for c in self.comments)
-
-    @property
-    def label(self) -> str:
-        """The week name, or ``week <n>``."""
-        return self.week or f"week {week_label(self.as_of_week)}"
-
-    def __str__(self) -> str:
-        return (
-            f"actuals {self.label} (as of week {week_label(self.as_of_week)}): "
-            f"{self.count(Status.DONE)} done, {self.count(Status.IN_PROGRESS)} in progress, "
-            f"{len(self.spend)} cost items reported"
-        )
-
-
-def no_actuals(as_of_week: float = 0.0) -> WeeklyActuals:
-    """Nothing started yet: the plan's own starting point."""
-    return WeeklyActuals(as_of_week=float(as_of_week))
-
-
-# ----------------------------------------------------------------------------- weeks
-
-
-def iso_week_monday(week: str) -> _dt.date:
-    """Monday of ISO week ``YYYY-Www``.
-
-    Raises
-    ------
-    ForecastInputError
-        If `week` is not a valid ISO week name.
-    """
-    m = WEEK_NAME.match(str(week).strip())
-    if not m:
-        raise ForecastInputError(f"expected an ISO week like 2025-W07, got {week!r}")
-    try:
-        return _dt.date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
-    except ValueError:
-        raise ForecastInputError(f"{week!r} is not a week of year {m.group(1)}") from None
-
-
-def as_of_week(week: str, plan: Plan) -> float:
-    """Weeks since the plan's start at the end of ISO week `week` (Sunday night).
-
-    Examples
-    --------
-    For a plan starting Monday 2025-02-03: ``as_of_week("2025-W06", plan) == 1.0``.
-    """
-    if plan.start is None:
-        raise ForecastInputError(
-            "the plan has no `start` date, so ISO week names cannot be mapped to plan weeks; add `start:` to the plan",
-            file=plan.source,
-        )
-    end = iso_week_monday(week) + _dt.timedelta(days=7)
-    return (end - plan.start).days / 7.0
-
-
-def week_name(as_of: float, plan: Plan) -> str:
-    """The ISO week whose end is `as_of` weeks after the plan's start (inverse of `as_of_week`)."""
-    if plan.start is None:
-        raise ForecastInputError("the plan has no `start` date", file=plan.source)
-    day = plan.start + _dt.timedelta(days=round(as_of * 7) - 1)
-    year, wk, _ = day.isocalendar()
-    return f"{year}-W{wk:02d}"
+# ----------------------------------------------------------------------------- files
 
 
 def actuals_file(actuals_dir: str | Path, week: str) -> Path:
     """Path of the task file of `week`."""
     return Path(actuals_dir) / f"{week}.csv"
-
-
-def spend_file(actuals_dir: str | Path, week: str) -> Path:
-    """Path of the spend file of `week` (optional)."""
-    return Path(actuals_dir) / f"{week}.spend.csv"
 
 
 def list_weeks(actuals_dir: str | Path) -> list[str]:
@@ -357,12 +167,8 @@ class _Table:
         if not math.isfinite(x):
             raise self.fail(line, column, f"must be a finite number, got {text!r}")
         if minimum is not None and x < minimum:
-            raise self.fail(line, column, f"must be >= {week_label(minimum)}{what}, got {text}")
+            raise self.fail(line, column, f"must be >= {fmt_number(minimum)}{what}, got {text}")
         return x
-
-
-def _fmt(x: float) -> str:
-    return week_label(x)
 
 
 def actuals_from_text(
@@ -450,7 +256,7 @@ def _task_row(table: _Table, plan: Plan, index: dict, line: int, row: dict, as_o
             raise table.fail(
                 line,
                 col,
-                f"week {_fmt(value)} is after the as-of week {_fmt(as_of)} (the file describes the end of its week)",
+                f"week {fmt_number(value)} is after the as-of week {fmt_number(as_of)} (the file describes the end of its week)",
             )
     given = [v is not None for v in rem]
     remaining = None
@@ -460,9 +266,13 @@ def _task_row(table: _Table, plan: Plan, index: dict, line: int, row: dict, as_o
             raise table.fail(line, missing, "give remaining_low, remaining_mode and remaining_high together")
         lo, mo, hi = rem
         if mo < lo:
-            raise table.fail(line, "remaining_mode", f"must be >= remaining_low ({_fmt(lo)}), got {_fmt(mo)}")
+            raise table.fail(
+                line, "remaining_mode", f"must be >= remaining_low ({fmt_number(lo)}), got {fmt_number(mo)}"
+            )
         if hi < mo:
-            raise table.fail(line, "remaining_high", f"must be >= remaining_mode ({_fmt(mo)}), got {_fmt(hi)}")
+            raise table.fail(
+                line, "remaining_high", f"must be >= remaining_mode ({fmt_number(mo)}), got {fmt_number(hi)}"
+            )
         remaining = (lo, mo, hi)
     effort_task = task.workstream is not None
     if status is Status.NOT_STARTED:
@@ -470,7 +280,7 @@ def _task_row(table: _Table, plan: Plan, index: dict, line: int, row: dict, as_o
             raise table.fail(
                 line,
                 "hours_to_date",
-                f"task '{tid}' is not_started but has {_fmt(hours)} hours; set its status to in_progress or done",
+                f"task '{tid}' is not_started but has {fmt_number(hours)} hours; set its status to in_progress or done",
             )
         for col, value in (("start_week", start), ("finish_week", finish)):
             if value is not None:
@@ -498,7 +308,7 @@ def _task_row(table: _Table, plan: Plan, index: dict, line: int, row: dict, as_o
             raise table.fail(
                 line,
                 "finish_week",
-                f"task '{tid}' finished at week {_fmt(finish)}, before it started (week {_fmt(start)})",
+                f"task '{tid}' finished at week {fmt_number(finish)}, before it started (week {fmt_number(start)})",
             )
         if remaining is not None:
             raise table.fail(
@@ -535,8 +345,8 @@ def _check_predecessors(table: _Table, plan: Plan, rows: dict[str, TaskActual]) 
                 raise table.fail(
                     a.line,
                     "finish_week",
-                    f"task '{a.task}' finished at week {_fmt(a.finish_week)},"
-                    f" before its predecessor '{pid}' (week {_fmt(p.finish_week)})",
+                    f"task '{a.task}' finished at week {fmt_number(a.finish_week)},"
+                    f" before its predecessor '{pid}' (week {fmt_number(p.finish_week)})",
                 )
 
 
@@ -618,52 +428,3 @@ def read_weeks(actuals_dir: str | Path, plan: Plan, up_to: str | None = None) ->
         iso_week_monday(up_to)
         weeks = [w for w in weeks if w <= up_to]
     return [read_actuals(actuals_file(actuals_dir, w), plan) for w in weeks]
-
-
-# ----------------------------------------------------------------------------- units
-
-
-def remaining_range_hours(plan: Plan, remaining: tuple[float, float, float]) -> tuple[float, float, float]:
-    """A remaining-effort triple in the plan's units, converted to hours."""
-    f = unit_hours(plan.units, plan.hours_per_day)
-    return tuple(x * f for x in remaining)
-
-
-def remaining_range_weeks(plan: Plan, remaining: tuple[float, float, float]) -> tuple[float, float, float]:
-    """A remaining-duration triple in the plan's units, converted to weeks."""
-    f = unit_weeks(plan.units, plan.hours_per_day)
-    return tuple(x * f for x in remaining)
-
-
-# ----------------------------------------------------------------------------- command line
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m lekhok_forecast.sources.actuals_file [--plan PLAN] [DIR]``: validate every week in DIR.
-
-    Prints one line per week, or one error line on stderr with exit status 2.
-    """
-    import argparse
-
-    from lekhok_forecast.config import ACTUALS_DIR, DEFAULT_PLAN
-    from lekhok_forecast.core.plan import load_plan
-
-    parser = argparse.ArgumentParser(
-        prog="python -m lekhok_forecast.sources.actuals_file",
-        description="Validate weekly actuals files against a plan.",
-    )
-    parser.add_argument("folder", nargs="?", default=str(ACTUALS_DIR), help="actuals folder")
-    parser.add_argument("--plan", default=str(DEFAULT_PLAN), help="plan YAML file")
-    args = parser.parse_args(argv)
-    try:
-        plan = load_plan(args.plan)
-        for a in read_weeks(args.folder, plan):
-            print(f"{a.path}: OK: {a}")
-    except ForecastInputError as exc:
-        sys.stderr.write(f"{exc}\n")
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

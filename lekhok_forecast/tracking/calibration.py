@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from lekhok_forecast.core.actuals import WeeklyActuals
 from lekhok_forecast.core.plan import Plan
-from lekhok_forecast.sources.actuals_file import WeeklyActuals
 
 #: Fewer done effort tasks than this: no calibration (too little evidence).
 MIN_DONE_FOR_CALIBRATION = 3

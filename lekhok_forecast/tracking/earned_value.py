@@ -27,9 +27,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from lekhok_forecast.core.actuals import TaskActual, WeeklyActuals, remaining_range_hours, remaining_range_weeks
 from lekhok_forecast.core.modal import deterministic_schedule
 from lekhok_forecast.core.plan import Plan, week_label
-from lekhok_forecast.sources.actuals_file import TaskActual, WeeklyActuals, remaining_range_hours, remaining_range_weeks
 
 # ----------------------------------------------------------------------------- baseline
 

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from lekhok_forecast.core.actuals import WeeklyActuals, no_actuals
 from lekhok_forecast.core.modal import critical_chain, deterministic_schedule, rsem_buffer_weeks
 from lekhok_forecast.core.plan import Plan, week_label
-from lekhok_forecast.sources.actuals_file import WeeklyActuals, no_actuals
 from lekhok_forecast.tracking.earned_value import share_complete
 from lekhok_forecast.tracking.reforecast import reforecast_plan
 

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 
 from lekhok_forecast.analysis.headline import headline_numbers
+from lekhok_forecast.core.actuals import WeeklyActuals
 from lekhok_forecast.core.engine import SimulationResult
 from lekhok_forecast.core.plan import Plan
-from lekhok_forecast.sources.actuals_file import WeeklyActuals
 from lekhok_forecast.sources.history_file import KEY
 from lekhok_forecast.tracking.calibration import Calibration
 from lekhok_forecast.tracking.reforecast import actual_finish_week

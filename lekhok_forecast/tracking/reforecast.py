@@ -27,12 +27,12 @@ import math
 
 import numpy as np
 
+from lekhok_forecast.core.actuals import WeeklyActuals, remaining_range_hours, remaining_range_weeks
 from lekhok_forecast.core.asof import AsOf, TaskState
 from lekhok_forecast.core.distributions import Dist, Range
 from lekhok_forecast.core.engine import SimulationResult, simulate
 from lekhok_forecast.core.graph import find_cycle
 from lekhok_forecast.core.plan import Plan, Task, scheduling_edges
-from lekhok_forecast.sources.actuals_file import WeeklyActuals, remaining_range_hours, remaining_range_weeks
 from lekhok_forecast.tracking.calibration import Calibration
 
 

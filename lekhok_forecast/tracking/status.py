@@ -16,7 +16,8 @@ from lekhok_forecast.config import ACTUALS_DIR
 from lekhok_forecast.core.engine import SimulationResult, simulate
 from lekhok_forecast.core.plan import Plan
 from lekhok_forecast.errors import ForecastInputError
-from lekhok_forecast.sources.actuals_file import actuals_file, as_of_week, iso_week_monday, list_weeks, week_name
+from lekhok_forecast.sources.actuals_file import actuals_file, list_weeks
+from lekhok_forecast.sources.weeks import as_of_week, iso_week_monday, week_name
 from lekhok_forecast.tracking.calibration import MIN_DONE_FOR_CALIBRATION
 from lekhok_forecast.tracking.earned_value import earned_value_table
 from lekhok_forecast.tracking.fever import fever_table

@@ -14,11 +14,12 @@ import pandas as pd
 
 from lekhok_forecast.analysis.headline import headline_numbers
 from lekhok_forecast.config import ACTUALS_DIR
+from lekhok_forecast.core.actuals import WeeklyActuals, no_actuals
 from lekhok_forecast.core.engine import SimulationResult, simulate
 from lekhok_forecast.core.plan import Plan, week_label
 from lekhok_forecast.errors import ForecastInputError
 from lekhok_forecast.sources import history_file
-from lekhok_forecast.sources.actuals_file import WeeklyActuals, actuals_file, list_weeks, no_actuals, read_weeks
+from lekhok_forecast.sources.actuals_file import actuals_file, list_weeks, read_weeks
 from lekhok_forecast.tracking.calibration import MIN_DONE_FOR_CALIBRATION, Calibration, calibration_from_actuals
 from lekhok_forecast.tracking.earned_value import earned_value_table
 from lekhok_forecast.tracking.fever import fever_table

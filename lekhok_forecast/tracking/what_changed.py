@@ -24,9 +24,9 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
+from lekhok_forecast.core.actuals import TaskActual, WeeklyActuals, no_actuals
 from lekhok_forecast.core.graph import topological_order
 from lekhok_forecast.core.plan import Plan, scheduling_edges, unit_hours, week_label
-from lekhok_forecast.sources.actuals_file import TaskActual, WeeklyActuals, no_actuals
 from lekhok_forecast.tracking.calibration import MIN_DONE_FOR_CALIBRATION, calibration_from_actuals
 from lekhok_forecast.tracking.reforecast import reforecast
 

@@ -235,7 +235,7 @@ def simulate(
     Parameters
     ----------
     plan : Plan
-        A validated plan (see `lekhok_forecast.core.plan.load_plan`).
+        A validated plan (see `lekhok_forecast.sources.plan_file.load_plan`).
     trials : int
         Number of trials (>= 1).
     seed : int
@@ -267,7 +267,7 @@ def simulate(
 
     Examples
     --------
-    >>> from lekhok_forecast.core.plan import plan_from_text
+    >>> from lekhok_forecast.sources.plan_file import plan_from_text
     >>> plan = plan_from_text("name: demo\\ntasks:\\n- {id: a, duration: {low: 1, high: 3}, units: weeks}")  # doctest: +SKIP
     """
     if isinstance(trials, bool) or not isinstance(trials, (int, np.integer)) or not 1 <= trials <= MAX_TRIALS:
