@@ -122,3 +122,18 @@ def test_rows_frame_types_like_the_file(tmp_path):
     in_memory = history.rows_frame(rows)
     pd.testing.assert_frame_equal(in_memory, from_file)
     assert list(in_memory["week"]) == ["2025-W06", "2025-W07"]
+
+
+def test_merge_rows_types_like_recording_into_the_file(tmp_path):
+    path = tmp_path / "h.csv"
+    path.write_text(
+        "week,as_of_week,p80,note,calibrated\n2025-W06,1,18.1234567,by hand,true\n2025-W08,3,20.5,,\n",
+        encoding="utf-8",
+    )
+    read = read_history(path)
+    rows = [row("2025-W07", 2.0, 19.2), row("2025-W08", 3.0, 21.0, calibrated=True)]
+    in_memory = history.merge_rows(read, rows)
+    pd.testing.assert_frame_equal(in_memory, record_weeks(rows, path))
+    assert in_memory["p80"].tolist() == [18.1234567, 19.2, 21.0]
+    empty = pd.DataFrame(columns=["week"])
+    pd.testing.assert_frame_equal(history.merge_rows(empty, rows), history.rows_frame(rows))

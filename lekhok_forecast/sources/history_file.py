@@ -57,6 +57,14 @@ def _cell(value) -> str:
     return str(value)
 
 
+def _cell_as_read(value) -> str:
+    """Text of a value read from the file: like `_cell` but floats unrounded (repr round-trips)."""
+    if isinstance(value, (float, np.floating)):
+        x = float(value)
+        return repr(x) if math.isfinite(x) else ""
+    return _cell(value)
+
+
 def _read_text_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
     if not path.exists():
         return [], []
@@ -146,6 +154,20 @@ def record_weeks(rows: list[dict], path: str | Path | None = None, *, write: boo
 def rows_frame(rows: list[dict]) -> pd.DataFrame:
     """The history frame of `rows` alone (no file read or written), as `record_weeks` would type it."""
     header, merged, _ = _merge([], [], rows)
+    return _frame(header, merged)
+
+
+def merge_rows(history: pd.DataFrame, rows: list[dict]) -> pd.DataFrame:
+    """`history` (as `read_history` gives it) with `rows` inserted or replacing theirs; no file read or written.
+
+    The frame is typed as `record_weeks` types the file after recording `rows`: the other
+    rows are turned back into text cells that parse to exactly the values read.
+    """
+    header = [str(c) for c in history.columns]
+    old = [
+        {c: _cell_as_read(v) for c, v in zip(header, values)} for values in history.itertuples(index=False, name=None)
+    ]
+    header, merged, _ = _merge(header, old, rows)
     return _frame(header, merged)
 
 

@@ -7,6 +7,8 @@ through `lekhok_forecast.sources`), computes, and writes the history last (or no
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,6 +132,87 @@ def forecasts_for(
     return (calibrated if calibrated is not None else unc), unc, calibrated, cal
 
 
+def weekly_update_from(
+    plan: Plan,
+    reported: Sequence[WeeklyActuals],
+    history: pd.DataFrame,
+    trials: int = 20_000,
+    seed: int = 1,
+    *,
+    backfill: bool = True,
+    calibrate: bool = True,
+    min_done: int = MIN_DONE_FOR_CALIBRATION,
+    changes: bool = True,
+    **simulate_args,
+) -> WeeklyUpdate:
+    """The weekly update of the last of `reported`, from loaded inputs; reads and writes no file.
+
+    Parameters
+    ----------
+    plan : Plan
+        The original plan.
+    reported : sequence of WeeklyActuals
+        Every reported week up to the one to update, oldest first (not empty).
+    history : DataFrame
+        The forecast history recorded so far (`lekhok_forecast.sources.history_file.read_history`;
+        an empty frame with a ``week`` column for none).
+    trials, seed, backfill, calibrate, min_done, changes
+        As in `weekly_update`.
+
+    Returns
+    -------
+    WeeklyUpdate
+        `history` is `history` with this update's `rows` merged in, typed as the file would
+        be; `history_path` is None (nothing was written).
+    """
+    current = reported[-1]
+    previous = reported[-2] if len(reported) > 1 else no_actuals()
+    headline, unc, cal_result, cal = forecasts_for(
+        plan, current, trials, seed, calibrate=calibrate, min_done=min_done, **simulate_args
+    )
+    baseline = simulate(plan, trials, seed, **simulate_args)
+    ev = earned_value_table(plan, reported)
+    fever = fever_table(plan, reported)
+    if changes:
+        changed = what_changed(
+            plan, previous, current, trials, seed, calibrate=calibrate, min_done=min_done, **simulate_args
+        )
+    else:
+        changed = pd.DataFrame(columns=WHAT_CHANGED_COLUMNS)
+
+    rows = []
+    if backfill:
+        have = set(history[history_file.KEY]) if len(history) else set()
+        for a in reported[:-1]:
+            if a.week in have:
+                continue
+            h, u, _, c = forecasts_for(plan, a, trials, seed, calibrate=calibrate, min_done=min_done, **simulate_args)
+            rows.append(history_row(plan, a, h, u, c, trials, seed, ev, fever))
+    rows.append(history_row(plan, current, headline, unc, cal, trials, seed, ev, fever))
+    frame = history_file.merge_rows(history, rows)
+    cone = cone_frame(frame, baseline, up_to_week=current.as_of_week)
+    comparison = forecast_columns_table({"plan (week 0)": baseline, "uncalibrated": unc, "calibrated": cal_result})
+    return WeeklyUpdate(
+        week=str(current.week),
+        as_of_week=current.as_of_week,
+        actuals=current,
+        previous=previous,
+        forecast=headline,
+        uncalibrated=unc,
+        calibrated=cal_result,
+        calibration=cal,
+        baseline=baseline,
+        comparison=comparison,
+        earned_value=ev,
+        fever=fever,
+        what_changed=changed,
+        history=frame,
+        cone=cone,
+        history_path=None,
+        rows=tuple(rows),
+    )
+
+
 def weekly_update(
     plan: Plan,
     actuals_dir: str | Path = ACTUALS_DIR,
@@ -148,8 +231,9 @@ def weekly_update(
 ) -> WeeklyUpdate:
     """Re-forecast one week from its actuals and record it in the forecast history.
 
-    Every actuals file up to `week` is read and validated first; on bad input a
-    `ForecastInputError` is raised and nothing is written.
+    Reads the inputs (every actuals file up to `week`, validated first: on bad input a
+    `ForecastInputError` is raised and nothing is written; the history file), computes
+    with `weekly_update_from`, then records the rows in the history file.
 
     Parameters
     ----------
@@ -196,55 +280,23 @@ def weekly_update(
             file=str(actuals_file(actuals_dir, week)),
         )
     reported = read_weeks(actuals_dir, plan, up_to=week)  # validates every file before any work
-    current = reported[-1]
-    previous = reported[-2] if len(reported) > 1 else no_actuals()
     path = Path(history_path) if history_path is not None else history_file.default_history_path()
     existing = history_file.read_history(path) if read_history else pd.DataFrame(columns=[history_file.KEY])
 
-    headline, unc, cal_result, cal = forecasts_for(
-        plan, current, trials, seed, calibrate=calibrate, min_done=min_done, **simulate_args
+    update = weekly_update_from(
+        plan,
+        reported,
+        existing,
+        trials,
+        seed,
+        backfill=backfill,
+        calibrate=calibrate,
+        min_done=min_done,
+        changes=changes,
+        **simulate_args,
     )
-    baseline = simulate(plan, trials, seed, **simulate_args)
-    ev = earned_value_table(plan, reported)
-    fever = fever_table(plan, reported)
-    if changes:
-        changed = what_changed(
-            plan, previous, current, trials, seed, calibrate=calibrate, min_done=min_done, **simulate_args
-        )
-    else:
-        changed = pd.DataFrame(columns=WHAT_CHANGED_COLUMNS)
 
-    rows = []
-    if backfill:
-        have = set(existing["week"]) if len(existing) else set()
-        for a in reported[:-1]:
-            if a.week in have:
-                continue
-            h, u, _, c = forecasts_for(plan, a, trials, seed, calibrate=calibrate, min_done=min_done, **simulate_args)
-            rows.append(history_row(plan, a, h, u, c, trials, seed, ev, fever))
-    rows.append(history_row(plan, current, headline, unc, cal, trials, seed, ev, fever))
-    # File out: the history with this week's rows (written only with `write_history`).
-    frame = (
-        history_file.record_weeks(rows, path, write=write_history) if read_history else history_file.rows_frame(rows)
-    )
-    cone = cone_frame(frame, baseline, up_to_week=current.as_of_week)
-    comparison = forecast_columns_table({"plan (week 0)": baseline, "uncalibrated": unc, "calibrated": cal_result})
-    return WeeklyUpdate(
-        week=week,
-        as_of_week=current.as_of_week,
-        actuals=current,
-        previous=previous,
-        forecast=headline,
-        uncalibrated=unc,
-        calibrated=cal_result,
-        calibration=cal,
-        baseline=baseline,
-        comparison=comparison,
-        earned_value=ev,
-        fever=fever,
-        what_changed=changed,
-        history=frame,
-        cone=cone,
-        history_path=path if write_history else None,
-        rows=tuple(rows),
-    )
+    # File out: this week's rows (and backfilled ones) into the history.
+    if read_history and write_history:
+        history_file.record_weeks(list(update.rows), path)
+    return dataclasses.replace(update, history_path=path if write_history else None)
