@@ -1,4 +1,4 @@
-"""Project paths and limits: the one place a path is spelled out."""
+"""Project paths and limits: the one place a path is spelled out, resolved and shown."""
 
 from __future__ import annotations
 
@@ -15,3 +15,21 @@ DEFAULT_PLAN = PLANS_DIR / "lekhok_deployment.yaml"
 
 #: Largest trial count the CLI and engine accept.
 MAX_TRIALS = 100_000_000
+
+
+def resolve_path(path: str | Path) -> Path:
+    """An absolute path: relative paths are taken from the project root (not the kernel's cwd)."""
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else PROJ_ROOT / p
+
+
+def display_path(path: str | Path) -> str:
+    """A path as shown in outputs: relative to the project root, else just the file name.
+
+    Outputs are committed and printed, so they never carry this machine's absolute paths.
+    """
+    p = resolve_path(path).resolve()
+    try:
+        return p.relative_to(PROJ_ROOT.resolve()).as_posix()
+    except ValueError:
+        return p.name

@@ -242,7 +242,7 @@ def run_report(
     t0 = time.perf_counter()
     say = progress or (lambda line: None)
     check_week(week)
-    from lekhok_forecast.present.text import run_weekly_forecast
+    from lekhok_forecast.app.forecast import run_weekly_forecast
     from lekhok_forecast.sources.history_file import HISTORY_FILE
     from lekhok_forecast.sources.plan_file import load_plan
 
