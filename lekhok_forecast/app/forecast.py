@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from lekhok_forecast.analysis.headline import HEADLINE_PERCENTILES
 from lekhok_forecast.analysis.summary import summary_dict
 from lekhok_forecast.config import ACTUALS_DIR, display_path, resolve_path
 from lekhok_forecast.core.engine import SimulationResult, simulate
@@ -157,8 +158,13 @@ def weekly_summary(st: WeeklyStatus, plan_file: str) -> dict:
 
 
 def _compact(s: dict) -> dict:
-    """The numbers of page one's comparison table, from a `summary_dict`."""
-    out = {"finish_weeks": {k: s["finish_weeks"][k] for k in ("p10", "p50", "p80", "p90")}}
+    """The numbers of page one's comparison table, from a `summary_dict`.
+
+    The summary's numbers come from `lekhok_forecast.analysis.headline.headline_numbers`
+    (rounded as ``simulate --json`` rounds them); this picks the headline finish
+    percentiles and the rest of the table's rows.
+    """
+    out = {"finish_weeks": {f"p{p}": s["finish_weeks"][f"p{p}"] for p in HEADLINE_PERCENTILES}}
     if "finish_dates" in s:
         out["finish_dates"] = {k: s["finish_dates"][k] for k in ("p50", "p80")}
     out["p_finish_by"] = dict(s["p_finish_by"])
