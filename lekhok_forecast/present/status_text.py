@@ -26,7 +26,7 @@ from lekhok_forecast.present.format import (
     weeks,
 )
 
-#: How the forecasts of the weekly report are labelled in tables.
+#: How the forecasts of the weekly report are labelled in tables (`Forecast.summary["forecasts"]` keys).
 FORECAST_LABELS = {
     "plan": "plan (week 0)",
     "uncalibrated": "re-forecast, uncalibrated",
