@@ -7,6 +7,7 @@ from lekhok_forecast.config import PROJ_ROOT
 from lekhok_forecast.present import budget_text, buffer_text, schedule_text, tracking_text
 from lekhok_forecast.present.format import money, pct, weeks
 from lekhok_forecast.present.status_text import headline, headline_table
+from lekhok_forecast.tracking.fever import chain_buffer
 
 
 def test_headline_numbers_come_from_the_summary(plan_forecast):
@@ -93,8 +94,8 @@ def test_stale_and_missing_actuals_are_said_plainly(tmp_path):
         tracking_text.history_sentences,
         tracking_text.what_changed_sentences,
         tracking_text.earned_value_sentences,
-        tracking_text.fever_sentences,
     ):
         assert "No actuals yet" in section(none.status).text
+    assert "No actuals yet" in tracking_text.fever_sentences(none.status, chain_buffer(none.plan)).text
     assert none.summary["forecasts"].keys() == {"plan"}
     assert list(headline_table(none).frame.columns) == ["value"]

@@ -11,6 +11,7 @@ from lekhok_forecast.present.tracking_text import (
     history_display,
     what_changed_display,
 )
+from lekhok_forecast.tracking.fever import chain_buffer
 
 
 def test_tracking_tables(weekly_forecast):
@@ -37,5 +38,5 @@ def test_tracking_tables(weekly_forecast):
     ]
     ev = st.earned_value.iloc[-1]
     assert f"**SPI {ev['spi']:.2f}**" in earned_value_sentences(st).text
-    fever = fever_sentences(st).text
+    fever = fever_sentences(st, chain_buffer(st.plan)).text
     assert f"Zone **{st.fever['zone'].iloc[-1]}**" in fever and "2.7 weeks" in fever

@@ -11,13 +11,14 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import pandas as pd
 
 from lekhok_forecast.core.engine import SimulationResult
 from lekhok_forecast.core.plan import Plan
 from lekhok_forecast.present.style import STATUS_COLORS, UNKNOWN_STATUS_COLOR
+from lekhok_forecast.tracking.status import WeeklyStatus
 
 #: Tables up to this many rows are kept on one printed page.
 KEEP_TOGETHER_ROWS = 16
@@ -38,8 +39,8 @@ class ForecastLike(Protocol):
         ...
 
     @property
-    def status(self) -> Any:
-        """tracking's ``WeeklyStatus`` for the weekly report, else None."""
+    def status(self) -> WeeklyStatus | None:
+        """The weekly report's status (`run_weekly_forecast`), else None."""
         ...
 
 

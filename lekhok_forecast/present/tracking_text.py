@@ -12,6 +12,8 @@ import pandas as pd
 
 from lekhok_forecast.present.display import HtmlTable, Markdown
 from lekhok_forecast.present.format import index_text, md_money, money, pct, plural, weeks
+from lekhok_forecast.tracking.fever import ChainBuffer
+from lekhok_forecast.tracking.status import WeeklyStatus
 
 ZONE_MEANING = {
     "green": "the buffer is being used no faster than the chain's work gets done; no action needed",
@@ -21,7 +23,7 @@ ZONE_MEANING = {
 }
 
 
-def history_sentences(st) -> Markdown:
+def history_sentences(st: WeeklyStatus) -> Markdown:
     """How P50/P80 and P(<= each deadline) moved from the plan to this week."""
     cone = st.cone
     first = cone.iloc[0]
@@ -70,7 +72,7 @@ def history_display(cone: pd.DataFrame) -> HtmlTable:
     return HtmlTable(out)
 
 
-def what_changed_sentences(st) -> Markdown:
+def what_changed_sentences(st: WeeklyStatus) -> Markdown:
     """What changed between the previous actuals and these, and how far it moved the P80."""
     if st.update is None:
         return Markdown("No actuals yet: nothing to compare with the plan.")
@@ -145,7 +147,7 @@ COST_BASIS = {
 }
 
 
-def earned_value_sentences(st, currency: str = "$") -> Markdown:
+def earned_value_sentences(st: WeeklyStatus, currency: str = "$") -> Markdown:
     """Planned, earned and actual hours and cost to date, and what SPI and CPI say."""
     if st.update is None or not len(st.earned_value):
         return Markdown("No actuals yet: nothing planned, earned or spent to compare.")
@@ -174,18 +176,24 @@ def earned_value_display(ev: pd.DataFrame, currency: str = "$") -> HtmlTable:
     return HtmlTable(out)
 
 
-def fever_sentences(st) -> Markdown:
-    """Where this week's point of the buffer fever chart lies, and what its zone means."""
+def fever_sentences(st: WeeklyStatus, chain: ChainBuffer) -> Markdown:
+    """Where this week's point of the buffer fever chart lies, and what its zone means.
+
+    Parameters
+    ----------
+    st : WeeklyStatus
+        Its ``fever`` table (fractions) gives the points.
+    chain : ChainBuffer
+        The critical chain and project buffer the chart is measured against (weeks):
+        `lekhok_forecast.tracking.fever.chain_buffer` of the plan, as the fever table used.
+    """
     f = st.fever
-    first = f.iloc[0]
-    buffer_weeks = float(first["buffer_weeks"])
-    chain_weeks = float(first["projected_finish_week"]) - float(first["buffer_consumed"]) * buffer_weeks
     size = (
-        f"The project buffer is {buffer_weeks:.1f} weeks: the plan's {st.plan.buffer:.0%} of its"
-        f" {chain_weeks:.1f}-week critical chain."
+        f"The project buffer is {chain.buffer_weeks:.1f} weeks: the plan's {st.plan.buffer:.0%} of its"
+        f" {chain.chain_weeks:.1f}-week critical chain."
         if st.plan.buffer > 0
-        else f"The project buffer is the {buffer_weeks:.1f}-week root-square-error buffer of the"
-        f" {chain_weeks:.1f}-week critical chain."
+        else f"The project buffer is the {chain.buffer_weeks:.1f}-week root-square-error buffer of the"
+        f" {chain.chain_weeks:.1f}-week critical chain."
     )
     if st.update is None:
         return Markdown(
@@ -203,7 +211,7 @@ def fever_sentences(st) -> Markdown:
         f"As of {last['week']} the critical chain is **{last['chain_complete']:.0%} complete** and {used}:"
         f" with every remaining estimate at its most likely value (no risks, no calibration) the schedule"
         f" now ends in week {float(last['projected_finish_week']):.1f}, against"
-        f" {chain_weeks + buffer_weeks:.1f} for the chain plus its buffer.",
+        f" {chain.buffered_end_week:.1f} for the chain plus its buffer.",
         f"Zone **{last['zone']}**: {ZONE_MEANING.get(last['zone'], '')}.",
     ]
     if len(f) > 2:
