@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from lekhok_forecast.analysis.budget import cost_item_means
 from lekhok_forecast.present.display import ForecastLike, HtmlTable, Markdown
 from lekhok_forecast.present.format import join_words, md_money, money, pct, weeks
 
@@ -40,8 +41,9 @@ def cost_display(fc: ForecastLike) -> HtmlTable:
         ("total, P90", money(s["p90"], cur)),
         ("total, mean", money(s["mean"], cur)),
     ]
-    for i, c in enumerate(fc.plan.costs):
-        rows.append((f"{c.name}, mean", money(float(fc.result.cost_by_item[i].mean()), cur)))
+    item_means = cost_item_means(fc.result)
+    for c in fc.plan.costs:
+        rows.append((f"{c.name}, mean", money(item_means[c.id], cur)))
     if "budget" in s:
         rows.append(("budget", money(s["budget"], cur)))
         rows.append(("P(within budget)", pct(s["p_within_budget"])))

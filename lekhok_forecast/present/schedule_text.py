@@ -11,6 +11,7 @@ import math
 
 import pandas as pd
 
+from lekhok_forecast.analysis.drivers import criticality_counts
 from lekhok_forecast.analysis.schedule import mc_standard_error, milestone_reached_on_time
 from lekhok_forecast.core.engine import SimulationResult
 from lekhok_forecast.core.plan import Plan
@@ -130,13 +131,10 @@ def driver_display(drivers: pd.DataFrame, top: int = 10) -> HtmlTable:
 
 def criticality_sentence(drivers: pd.DataFrame) -> Markdown:
     """How many tasks are always, sometimes and never on the critical path."""
-    crit = drivers["criticality"].dropna()
-    always = int((crit >= 0.999).sum())
-    never = int((crit <= 0.001).sum())
-    some = len(crit) - always - never
+    n = criticality_counts(drivers)
     return Markdown(
-        f"Of {len(crit)} tasks, **{always}** are on the critical path in (nearly) every trial, "
-        f"{some} in some trials and {never} never. A workstream does its tasks one after "
+        f"Of {sum(n.values())} tasks, **{n['always']}** are on the critical path in (nearly) every trial, "
+        f"{n['sometimes']} in some trials and {n['never']} never. A workstream does its tasks one after "
         "another, so whole chains of a workstream's tasks are critical together; the tornado "
         "above says which of them move the finish most."
     )
