@@ -399,15 +399,17 @@ def case_explorer(spec: dict) -> dict:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        from lekhok_forecast.analysis.schedule import cdf_curve
+        from lekhok_forecast.analysis.schedule import cdf_curve, cdf_median
         from lekhok_forecast.present import plots
 
         result = model.evaluate(settings[1])[0]
         draws = []
         for _ in range(5):
             t = now()
+            cdfs = {"Plan as written": cdf_curve(model.baseline), "Your settings": cdf_curve(result)}
             fig, _ = plots.scenario_cdfs(
-                {"Plan as written": cdf_curve(model.baseline), "Your settings": cdf_curve(result)},
+                cdfs,
+                medians={name: cdf_median(cdf) for name, cdf in cdfs.items()},
                 deadlines=plan.deadlines,
                 title=None,
             )

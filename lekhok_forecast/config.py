@@ -1,4 +1,4 @@
-"""Project paths, limits and default trial counts: the one place each is spelled out."""
+"""Project paths, limits and default trial counts: the one place each is spelled out, resolved and shown."""
 
 from __future__ import annotations
 
@@ -18,3 +18,21 @@ MAX_TRIALS = 100_000_000
 #: Trials of ``lekhok-forecast simulate`` and of the weekly report (the same, so they agree).
 SIMULATE_TRIALS = 100_000
 REPORT_TRIALS = SIMULATE_TRIALS
+
+
+def resolve_path(path: str | Path) -> Path:
+    """An absolute path: relative paths are taken from the project root (not the kernel's cwd)."""
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else PROJ_ROOT / p
+
+
+def display_path(path: str | Path) -> str:
+    """A path as shown in outputs: relative to the project root, else just the file name.
+
+    Outputs are committed and printed, so they never carry this machine's absolute paths.
+    """
+    p = resolve_path(path).resolve()
+    try:
+        return p.relative_to(PROJ_ROOT.resolve()).as_posix()
+    except ValueError:
+        return p.name

@@ -112,3 +112,19 @@ def run_cli(capsys):
         return rc, out, err
 
     return run
+
+
+@pytest.fixture(scope="session")
+def plan_forecast():
+    """The Lekhok plan's forecast as the notebooks make it (8,192 trials, seed 2)."""
+    from lekhok_forecast.app.forecast import run_forecast
+
+    return run_forecast("data/plans/lekhok_deployment.yaml", 8_192, 2)
+
+
+@pytest.fixture(scope="session")
+def weekly_forecast():
+    """The weekly report's forecast for 2025-W11 from the stored actuals (4,096 trials, seed 2)."""
+    from lekhok_forecast.app.forecast import run_weekly_forecast
+
+    return run_weekly_forecast("data/plans/lekhok_deployment.yaml", 4_096, 2, "2025-W11")

@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 from conftest import DATA, assert_close, make_plan, mean_tolerance
 
-from lekhok_forecast.analysis.budget import burn_matrix, burn_percentiles, cost_summary, joint_quadrants
+from lekhok_forecast.analysis.budget import (
+    burn_matrix,
+    burn_percentiles,
+    cost_item_means,
+    cost_summary,
+    joint_quadrants,
+)
 from lekhok_forecast.core.distributions import table_error
 from lekhok_forecast.core.engine import simulate
 from lekhok_forecast.sources.plan_file import load_plan
@@ -133,3 +139,8 @@ def test_burn_percentiles(result):
     assert b.index[0] == 0 and b.index[-1] >= np.percentile(result.finish_weeks, 99)
     assert np.all(b["p10"] <= b["p50"]) and np.all(b["p50"] <= b["p90"])
     assert b["p_over_budget"].is_monotonic_increasing
+
+
+def test_cost_item_means_are_the_summary_items(result):
+    assert cost_item_means(result) == cost_summary(result).by_item
+    assert list(cost_item_means(result)) == [c.id for c in result.plan.costs]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import DATA, K_SE, assert_close, make_plan, prob_tolerance
 from scipy import stats
@@ -12,6 +13,7 @@ from scipy import stats
 from lekhok_forecast.analysis.drivers import (
     _spearman_rows,
     capacity_sensitivity,
+    criticality_counts,
     driver_table,
     spearman_sensitivity,
     task_estimates,
@@ -165,3 +167,11 @@ def test_constant_estimates_have_zero_sensitivity_unless_a_risk_can_hit_them():
     rho = dict(zip((t.id for t in plan.tasks), spearman_sensitivity(simulate(plan, 20_000, seed=7))))
     assert rho["fixed_effort"] == 0.0 and rho["fixed_duration"] == 0.0
     assert rho["random"] > 0.3 and rho["risky"] > 0.3
+
+
+def test_criticality_counts_leave_out_capacity_rows():
+    table = pd.DataFrame(
+        {"criticality": [1.0, 0.9995, 0.5, 0.0005, 0.0, float("nan")]},
+        index=["a", "b", "c", "d", "e", "capacity:x"],
+    )
+    assert criticality_counts(table) == {"always": 2, "sometimes": 1, "never": 2}

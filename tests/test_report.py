@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from lekhok_forecast.app.forecast import run_weekly_forecast
 from lekhok_forecast.config import ACTUALS_DIR, DEFAULT_PLAN, NOTEBOOKS_DIR
-from lekhok_forecast.present import text as nv
+from lekhok_forecast.present.format import money, pct, weeks
 from lekhok_forecast.report.execute import report_notebooks
 from lekhok_forecast.sources.weeks import check_week, current_week
 
@@ -119,7 +120,7 @@ def test_summary_json_has_the_keys_of_simulate_json_and_the_re_forecast(report, 
         if isinstance(value, dict):
             assert set(summary[key]) == set(value), key
     # the numbers are the re-forecast from this week's actuals (the plan's own are in `forecasts`)
-    expected = nv.run_weekly_forecast(DEFAULT_PLAN, int(TRIALS), int(SEED), WEEK, ACTUALS_DIR).summary
+    expected = run_weekly_forecast(DEFAULT_PLAN, int(TRIALS), int(SEED), WEEK, ACTUALS_DIR).summary
     for key in expected:
         if key != "plan_file":
             assert summary[key] == expected[key], key
@@ -134,22 +135,22 @@ def test_weekly_status_pdf_states_the_summary_numbers(report):
     text = pdf_text(week_dir / "weekly-status.pdf")
     assert "Lekhok deployment: weekly status" in text and WEEK in text
     for d, p in s["p_finish_by"].items():
-        assert f"{nv.pct(p)} by week {d}" in text, d
+        assert f"{pct(p)} by week {d}" in text, d
     assert s["finish_dates"]["p80"] in text
-    assert f"week {nv.weeks(s['finish_weeks']['p80'])}" in text
-    assert f"enough in {nv.pct(s['buffer']['p_within_buffer'])} of trials" in text
-    assert nv.money(s["cost"]["p50"]) in text and nv.money(s["cost"]["p90"]) in text
-    assert f"{nv.pct(s['cost']['p_within_budget'])} chance of staying within" in text
+    assert f"week {weeks(s['finish_weeks']['p80'])}" in text
+    assert f"enough in {pct(s['buffer']['p_within_buffer'])} of trials" in text
+    assert money(s["cost"]["p50"]) in text and money(s["cost"]["p90"]) in text
+    assert f"{pct(s['cost']['p_within_budget'])} chance of staying within" in text
     for mid, m in s["milestones"].items():
         if "reached_week" in m:
             assert f"{mid} reached {'on time' if m['reached_week'] <= m['target_week'] else 'late'}" in text
         else:
-            assert f"{mid} {m['status']} ({nv.pct(m['p_on_time'])} on time" in text
+            assert f"{mid} {m['status']} ({pct(m['p_on_time'])} on time" in text
     assert f"{int(TRIALS):,} Monte Carlo trials, seed {SEED}" in text
     # the headline column of the side-by-side table holds the same numbers
     head = s["forecasts"][s["headline"]]
     assert head["finish_weeks"] == {k: s["finish_weeks"][k] for k in head["finish_weeks"]}
-    assert f"{nv.money(s['cost']['p50'])} / {nv.money(s['cost']['p90'])}" in text
+    assert f"{money(s['cost']['p50'])} / {money(s['cost']['p90'])}" in text
     assert f"Re-forecast from this week's actuals (data/actuals/{WEEK}.csv)" in text
 
 

@@ -11,11 +11,12 @@ from conftest import DATA, assert_close, make_plan, prob_tolerance
 
 from lekhok_forecast.analysis.schedule import (
     cdf_curve,
+    cdf_median,
     deadline_table,
-    finish_date,
     finish_percentiles,
     finish_summary,
     mc_standard_error,
+    milestone_reached_on_time,
     milestone_table,
     p_finish_by,
     percentile_table,
@@ -157,10 +158,20 @@ def test_mc_standard_error_and_traffic_light():
     ]
 
 
-def test_finish_date():
+def test_date_of_a_finish_week():
     plan = make_plan(PLAN)
-    assert finish_date(plan, 1) == dt.date(2025, 2, 10)
-    assert finish_date(plan.with_changes(start=None), 1) is None
+    assert plan.date_of_week(1) == dt.date(2025, 2, 10)
+    assert plan.with_changes(start=None).date_of_week(1) is None
+
+
+def test_milestone_reached_on_time_up_to_its_target_week():
+    assert milestone_reached_on_time(2.0, 2) and milestone_reached_on_time(1.5, 2.0)
+    assert not milestone_reached_on_time(2.1, 2)
+
+
+def test_cdf_median_reads_the_curve_at_one_half():
+    cdf = pd.DataFrame({"week": [10.0, 12.0, 14.0], "p_finish_by": [0.0, 0.4, 0.9]})
+    assert cdf_median(cdf) == pytest.approx(12.4)
 
 
 def test_no_start_means_no_dates():

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from lekhok_forecast.config import ACTUALS_DIR, DEFAULT_PLAN, NOTEBOOKS_DIR
-from lekhok_forecast.present import text as nv
+from lekhok_forecast.present.format import pct, weeks
 
 TRIALS = "2000"
 SEED = "3"
@@ -93,16 +93,14 @@ def test_w11_summary_is_the_re_forecast_on_page_one(runs):
     # the headline is the re-forecast, not the plan's own forecast
     assert s["finish_weeks"]["p80"] != s["forecasts"]["plan"]["finish_weeks"]["p80"]
     text = pdf_text(out / "2025-W11" / "weekly-status.pdf")
-    assert (
-        f"80% confident of launching by week {nv.weeks(s['finish_weeks']['p80'])} ({s['finish_dates']['p80']})" in text
-    )
+    assert f"80% confident of launching by week {weeks(s['finish_weeks']['p80'])} ({s['finish_dates']['p80']})" in text
     for d, p in s["p_finish_by"].items():
-        assert f"{nv.pct(p)} by week {d}" in text, d
+        assert f"{pct(p)} by week {d}" in text, d
     for mid, m in s["milestones"].items():
         if "reached_week" in m:
-            assert f"{mid} reached" in text and f"week {nv.weeks(m['reached_week'])}, target" in text
+            assert f"{mid} reached" in text and f"week {weeks(m['reached_week'])}, target" in text
         else:
-            assert f"{mid} {m['status']} ({nv.pct(m['p_on_time'])} on time" in text
+            assert f"{mid} {m['status']} ({pct(m['p_on_time'])} on time" in text
     # the history row of the week holds the same headline numbers
     row = next(r for r in history_rows(out) if r["week"] == "2025-W11")
     assert float(row["p80"]) == pytest.approx(s["finish_weeks"]["p80"], abs=1e-6)
@@ -144,7 +142,7 @@ def test_a_week_after_the_latest_actuals_says_so(runs, status_only, tmp_path):
     assert (
         "No actuals for 2026-W48. The latest are from 2025-W11 (data/actuals/2025-W11.csv), 89 weeks earlier." in text
     )
-    assert f"80% confident of launching by week {nv.weeks(s['finish_weeks']['p80'])}" in text
+    assert f"80% confident of launching by week {weeks(s['finish_weeks']['p80'])}" in text
     # the forecast rests on 2025-W11, whose row is rewritten with the same numbers
     assert (out / "forecast_history.csv").read_bytes() == before
 

@@ -33,6 +33,8 @@ def test_week_names_map_to_plan_weeks(mini):
         assert as_of_week(week_name(n, mini), mini) == n
     with pytest.raises(ForecastInputError, match="2025-W7"):
         iso_week_monday("2025-W7")
+    with pytest.raises(ValueError):  # a ForecastInputError is a ValueError
+        iso_week_monday("2025-6")
     with pytest.raises(ForecastInputError, match="not a week of year 2025"):
         iso_week_monday("2025-W53")
 

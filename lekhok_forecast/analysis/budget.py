@@ -44,6 +44,11 @@ class CostSummary:
         return text
 
 
+def cost_item_means(result: SimulationResult) -> dict[str, float]:
+    """Cost id -> the mean total of that cost item over the trials (plan currency), in plan order."""
+    return {c.id: float(result.cost_by_item[i].mean()) for i, c in enumerate(result.plan.costs)}
+
+
 def cost_summary(result: SimulationResult, deadlines=None, budget: float | None = None) -> CostSummary:
     """Summarise total cost and, with a budget, the joint confidence per deadline.
 
@@ -60,8 +65,7 @@ def cost_summary(result: SimulationResult, deadlines=None, budget: float | None 
         ok = total <= budget
         within = float(ok.mean())
         joint = {week_label(d): float(np.mean(ok & (result.finish_weeks <= d))) for d in deadlines}
-    items = {c.id: float(result.cost_by_item[i].mean()) for i, c in enumerate(plan.costs)}
-    return CostSummary(float(total.mean()), p50, p80, p90, budget, within, joint, items)
+    return CostSummary(float(total.mean()), p50, p80, p90, budget, within, joint, cost_item_means(result))
 
 
 def joint_quadrants(result: SimulationResult, deadline: float, budget: float | None = None) -> pd.DataFrame:

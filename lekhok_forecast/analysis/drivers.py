@@ -166,3 +166,13 @@ def driver_table(result: SimulationResult, top: int | None = None, include_capac
             df = pd.concat([df, extra])
     df = df.reindex(df["sensitivity"].abs().sort_values(ascending=False, kind="stable").index)
     return df.head(top) if top else df
+
+
+def criticality_counts(drivers: pd.DataFrame) -> dict[str, int]:
+    """How many tasks of a `driver_table` are on the critical path ``always`` (>= 99.9% of
+    trials), ``sometimes`` and ``never`` (<= 0.1%); rows without a criticality (capacity)
+    are not tasks and are left out."""
+    crit = drivers["criticality"].dropna()
+    always = int((crit >= 0.999).sum())
+    never = int((crit <= 0.001).sum())
+    return {"always": always, "sometimes": len(crit) - always - never, "never": never}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,6 +116,11 @@ def cdf_curve(result: SimulationResult, points: int = 200) -> pd.DataFrame:
     return pd.DataFrame({"week": grid, "p_finish_by": np.searchsorted(f, grid, side="right") / f.size})
 
 
+def cdf_median(cdf: pd.DataFrame) -> float:
+    """The median finish week read off a `cdf_curve` (linear interpolation at 0.5), in weeks."""
+    return float(np.interp(0.5, cdf["p_finish_by"], cdf["week"]))
+
+
 def phase_table(result: SimulationResult) -> pd.DataFrame:
     """Each phase's simulated P50/P80 end beside the report's original and realistic ends.
 
@@ -177,6 +181,10 @@ def milestone_table(result: SimulationResult) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("milestone") if rows else pd.DataFrame()
 
 
-def finish_date(plan, week: float) -> _dt.date | None:
-    """Calendar date of a finish week (None without a start date)."""
-    return plan.date_of_week(week)
+def milestone_reached_on_time(reached_week: float, target_week: float) -> bool:
+    """Whether a milestone reached in `reached_week` met its `target_week` (weeks from start).
+
+    The one rule for "reached on time" / "reached late": on time up to and including the
+    target week.
+    """
+    return float(reached_week) <= float(target_week)

@@ -18,11 +18,14 @@ from pathlib import Path
 import pandas as pd
 
 from lekhok_forecast.analysis.compare import scenario_table
+from lekhok_forecast.analysis.schedule import cdf_curve, cdf_median
 from lekhok_forecast.app.scenarios import BASELINE
-from lekhok_forecast.config import SCENARIOS_DIR
+from lekhok_forecast.config import SCENARIOS_DIR, resolve_path
 from lekhok_forecast.core.engine import SimulationResult, simulate
 from lekhok_forecast.errors import ForecastInputError
-from lekhok_forecast.present.text import resolve_path
+from lekhok_forecast.present.display import HtmlTable
+from lekhok_forecast.present.plots import scenario_cdfs
+from lekhok_forecast.present.scenario_text import scenario_display
 from lekhok_forecast.sources.scenario_file import (
     Scenario,
     load_scenario,
@@ -219,10 +222,6 @@ class ScenarioExplorer:
         import matplotlib.pyplot as plt
         from IPython.display import display
 
-        from lekhok_forecast.analysis.schedule import cdf_curve
-        from lekhok_forecast.present import plots
-        from lekhok_forecast.present.text import HtmlTable, scenario_display
-
         t0 = time.perf_counter()
         try:
             result, table, _ = self.model.evaluate(self.settings())
@@ -233,8 +232,10 @@ class ScenarioExplorer:
         self.table.value = HtmlTable(shown)._repr_html_()
         with self.chart:
             self.chart.clear_output(wait=True)
-            fig, _ = plots.scenario_cdfs(
-                {BASELINE: cdf_curve(self.model.baseline), "Your settings": cdf_curve(result)},
+            cdfs = {BASELINE: cdf_curve(self.model.baseline), "Your settings": cdf_curve(result)}
+            fig, _ = scenario_cdfs(
+                cdfs,
+                medians={name: cdf_median(cdf) for name, cdf in cdfs.items()},
                 deadlines=self.model.plan.deadlines,
                 title=None,
             )

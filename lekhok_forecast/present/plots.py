@@ -1,13 +1,10 @@
-"""Figures for the notebooks and the weekly PDF.
+"""Schedule figures for the notebooks and the weekly PDF: finish, phases, drivers, buffer, scenarios, milestones.
 
 Every function takes precomputed numbers (arrays, the analysis tables of
-`lekhok_forecast.analysis.schedule`, `drivers`, `buffers`, `budget`, `scenarios`) and an
-optional matplotlib ``ax``, draws, and returns ``(fig, ax)``. Nothing here runs a
-simulation or an analysis; the most a function does is bin a histogram or pick the
-first rows of a table.
-
-Figures are sized for an A4 page (`FULL_WIDTH` inches wide, the printable width) with
-fonts that stay readable when printed at that size; `use_report_style` sets them.
+`lekhok_forecast.analysis.schedule`, `drivers`, `buffers`) and an optional matplotlib
+``ax``, draws, and returns ``(fig, ax)`` (`lekhok_forecast.present.figures`). Nothing
+here runs a simulation or an analysis; the most a function does is bin a histogram or
+pick the first rows of a table. Cost figures: `lekhok_forecast.present.cost_plots`.
 """
 
 from __future__ import annotations
@@ -15,155 +12,15 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Mapping, Sequence
 
-import matplotlib
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-#: Printable width of an A4 page with the report's margins, in inches.
-FULL_WIDTH = 7.2
-#: Default figure height, in inches.
-HEIGHT = 3.1
-
-# One palette everywhere: the same thing has the same colour in every figure.
-COLORS = {
-    "main": "#2f6690",  # simulated distribution
-    "light": "#9ac1e0",
-    "p50": "#1b7f3b",
-    "p80": "#c2571a",
-    "deadline": "#555555",
-    "budget": "#b3261e",
-    "plan": "#6c4f9c",  # planned buffer / plan values
-    "positive": "#c2571a",  # makes the finish later
-    "negative": "#2f6690",  # makes the finish earlier
-    "capacity": "#7a9a01",
-    "green": "#2e9d4b",
-    "amber": "#e8a317",
-    "red": "#c62828",
-}
-#: Colours for scenario lines, in order.
-SERIES = ("#2f6690", "#c2571a", "#1b7f3b", "#6c4f9c", "#b3261e", "#7a9a01", "#8c6d31", "#3a3a3a")
-
-STYLE = {
-    "figure.figsize": (FULL_WIDTH, HEIGHT),
-    "figure.dpi": 100,
-    "savefig.dpi": 200,
-    "figure.constrained_layout.use": True,
-    "font.size": 10,
-    "axes.titlesize": 11,
-    "axes.titleweight": "bold",
-    "axes.labelsize": 10,
-    "xtick.labelsize": 9,
-    "ytick.labelsize": 9,
-    "legend.fontsize": 9,
-    "legend.frameon": False,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "grid.color": "#e3e3e3",
-    "grid.linewidth": 0.7,
-    "axes.axisbelow": True,
-    "font.family": "DejaVu Sans",
-    "svg.hashsalt": "lekhok",
-}
-
-
-def use_report_style(inline_format: str | None = "retina") -> None:
-    """Set the report's matplotlib style (fonts, sizes, grid) for the current process.
-
-    Parameters
-    ----------
-    inline_format : str or None
-        In a Jupyter kernel, how figures are embedded: ``"retina"`` (PNG at twice the
-        resolution: sharp in a printed PDF) or ``"png"`` (screen resolution, reduced to a
-        64-colour palette: about a third of the bytes, for the notebooks stored in git).
-        None leaves the kernel's setting alone.
-    """
-    matplotlib.rcParams.update(STYLE)
-    if inline_format is None:
-        return
-    try:
-        from IPython import get_ipython
-        from matplotlib_inline.backend_inline import set_matplotlib_formats
-    except ImportError:  # not in IPython
-        return
-    ip = get_ipython()
-    if ip is None:
-        return
-    if inline_format not in ("png", "retina"):
-        raise ValueError(f"inline_format must be 'png' or 'retina', got {inline_format!r}")
-    set_matplotlib_formats(inline_format)
-    if inline_format == "png":
-        from matplotlib.figure import Figure
-
-        ip.display_formatter.formatters["image/png"].for_type(Figure, small_png)
-
-
-def small_png(fig) -> bytes:
-    """`fig` as a compact PNG: screen resolution, 64-colour palette (deterministic bytes)."""
-    import io
-
-    from PIL import Image
-
-    raw = io.BytesIO()
-    fig.canvas.print_figure(raw, format="png", dpi=fig.dpi, bbox_inches="tight", facecolor="white")
-    raw.seek(0)
-    image = Image.open(raw).convert("RGB").quantize(colors=64, method=Image.Quantize.MEDIANCUT)
-    out = io.BytesIO()
-    image.save(out, format="png", optimize=True)
-    return out.getvalue()
-
-
-def _axes(ax, height: float = HEIGHT, width: float = FULL_WIDTH):
-    if ax is not None:
-        return ax.figure, ax
-    fig, ax = plt.subplots(figsize=(width, height))
-    fig._lekhok_own = True  # a figure of its own: the title goes at its left edge
-    return fig, ax
-
-
-def new_axes(height: float = HEIGHT, width: float = FULL_WIDTH):
-    """Axes on a figure of their own, `height` inches tall (e.g. a compact chart for page one).
-
-    Pass the result as ``ax=`` to any plot function.
-    """
-    return _axes(None, height=height, width=width)[1]
-
-
-def _title(fig, ax, title: str | None) -> None:
-    """Title at the figure's left edge (own figure) or above the axes (caller's axes)."""
-    if not title:
-        return
-    if getattr(fig, "_lekhok_own", False) and len(fig.axes) <= 2:
-        fig.suptitle(title, x=0.01, ha="left", fontsize=11, fontweight="bold")
-    else:
-        ax.set_title(title, loc="left")
-
-
-def _pct(p: float) -> str:
-    from lekhok_forecast.present.text import pct  # one way of writing a probability everywhere
-
-    return pct(p)
-
-
-def _money(x: float, currency: str = "$") -> str:
-    return f"{currency}{x:,.0f}"
-
-
-def _money_axis(axis, currency: str) -> None:
-    axis.set_major_formatter(
-        FuncFormatter(lambda v, _: f"{currency}{v / 1000:,.6g}k" if abs(v) >= 1000 else f"{currency}{v:,.0f}")
-    )
-
-
-def _wrap(label: str, width: int = 42) -> str:
-    return "\n".join(textwrap.wrap(str(label), width)) or str(label)
-
-
-def _week(w: float) -> str:
-    return f"{w:g}" if float(w).is_integer() else f"{w:.1f}"
+from lekhok_forecast.analysis.schedule import milestone_reached_on_time
+from lekhok_forecast.present.figures import figure_and_axes, set_title, wrap_label
+from lekhok_forecast.present.format import pct, weeks
+from lekhok_forecast.present.style import COLORS, SERIES
 
 
 def _deadline_lines(ax, deadlines: Sequence[float], label_top: bool = True) -> None:
@@ -174,7 +31,7 @@ def _deadline_lines(ax, deadlines: Sequence[float], label_top: bool = True) -> N
         span = np.diff(ax.get_xlim())[0]
         gap = np.min(np.diff(sorted(deadlines))) if len(deadlines) > 1 else span
         prefix = "wk " if gap / span > 0.07 else ""
-        top.set_xticks(list(deadlines), [f"{prefix}{_week(d)}" for d in deadlines])
+        top.set_xticks(list(deadlines), [f"{prefix}{weeks(d)}" for d in deadlines])
         top.tick_params(length=0, labelsize=8.5, colors=COLORS["deadline"])
         top.spines["top"].set_visible(False)
 
@@ -205,7 +62,7 @@ def finish_histogram(
     bin_weeks : float
         Bin width in weeks.
     """
-    fig, ax = _axes(ax)
+    fig, ax = figure_and_axes(ax)
     f = np.asarray(finish_weeks, dtype=float)
     lo = np.floor(min(f.min(), *deadlines) if len(deadlines) else f.min())
     hi = np.ceil(f.max())
@@ -227,7 +84,7 @@ def finish_histogram(
     ax.set_ylabel("Share of trials")
     if p50_week is not None or p80_week is not None:
         ax.legend(loc="upper right")
-    _title(fig, ax, title)
+    set_title(fig, ax, title)
     return fig, ax
 
 
@@ -250,7 +107,7 @@ def finish_cdf(
     p_by : mapping, optional
         Deadline label ("12") -> P(finish <= deadline), written beside each deadline.
     """
-    fig, ax = _axes(ax)
+    fig, ax = figure_and_axes(ax)
     ax.plot(cdf["week"], cdf["p_finish_by"], color=COLORS["main"], lw=2.2)
     _deadline_lines(ax, deadlines)
     for key, week in (("p50", p50_week), ("p80", p80_week)):
@@ -265,7 +122,7 @@ def finish_cdf(
         span = float(np.diff(ax.get_xlim())[0]) if len(deadlines) else 1.0
         prev, lift = None, 0
         for d in sorted(deadlines):
-            p = p_by.get(_week(d))
+            p = p_by.get(weeks(d))
             if p is None:
                 continue
             ax.plot([d], [p], "s", color=COLORS["deadline"], ms=4.5, zorder=3)
@@ -275,13 +132,13 @@ def finish_cdf(
             lift = lift + 1 if close else 0
             prev = (d, p)
             ax.annotate(
-                f"{_pct(p)} by wk {_week(d)}",
+                f"{pct(p)} by wk {weeks(d)}",
                 (d, p),
                 xytext=(-6, 5 + 13 * lift),
                 ha="right",
                 textcoords="offset points",
                 fontsize=8.5,
-                color="#222222",
+                color=COLORS["ink"],
                 bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85),
                 arrowprops=dict(arrowstyle="-", color="0.5", lw=0.6, shrinkA=0, shrinkB=2) if lift else None,
             )
@@ -291,7 +148,7 @@ def finish_cdf(
     ax.set_ylabel("P(finish by week)")
     if p50_week is not None or p80_week is not None:
         ax.legend(loc="lower right")
-    _title(fig, ax, title)
+    set_title(fig, ax, title)
     return fig, ax
 
 
@@ -305,21 +162,21 @@ def phase_ends(phases: pd.DataFrame, ax=None, title: str | None = "Phase ends: r
         ``realistic_end_week``, ``p50_week``, ``p80_week``).
     """
     n = len(phases)
-    fig, ax = _axes(ax, height=0.55 * n + 1.3)
+    fig, ax = figure_and_axes(ax, height=0.55 * n + 1.3)
     y = np.arange(n)[::-1]
     ax.hlines(y, phases["p50_week"], phases["p80_week"], color=COLORS["light"], lw=9, label="simulated P50 to P80")
     ax.plot(phases["p50_week"], y, "o", color=COLORS["p50"], ms=6, label="simulated P50")
     ax.plot(phases["p80_week"], y, "o", color=COLORS["p80"], ms=6, label="simulated P80")
-    ax.plot(phases["original_end_week"], y, "|", color="#222222", ms=16, mew=2.2, label="original plan")
+    ax.plot(phases["original_end_week"], y, "|", color=COLORS["ink"], ms=16, mew=2.2, label="original plan")
     ax.plot(phases["realistic_end_week"], y, "x", color=COLORS["plan"], ms=8, mew=2, label="report's realistic")
-    ax.set_yticks(y, [_wrap(p, 24) for p in phases.index])
+    ax.set_yticks(y, [wrap_label(p, 24) for p in phases.index])
     ax.set_xlabel("Week the phase ends (weeks from start)")
     ax.grid(axis="y", visible=False)
     ax.set_ylim(-0.7, n - 0.3)
     ax.legend(
         loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=3, fontsize=8.5, handlelength=1.2, columnspacing=1.5
     )
-    _title(fig, ax, title)
+    set_title(fig, ax, title)
     return fig, ax
 
 
@@ -339,7 +196,7 @@ def tornado(drivers: pd.DataFrame, top: int = 10, ax=None, title: str | None = "
         Rows to show.
     """
     d = drivers.head(top)
-    fig, ax = _axes(ax, height=0.32 * len(d) + 1.2)
+    fig, ax = figure_and_axes(ax, height=0.32 * len(d) + 1.2)
     y = np.arange(len(d))[::-1]
     is_cap = d.index.to_series().astype(str).str.startswith("capacity:").to_numpy()
     rho = d["sensitivity"].to_numpy(dtype=float)
@@ -348,7 +205,7 @@ def tornado(drivers: pd.DataFrame, top: int = 10, ax=None, title: str | None = "
     ]
     ax.barh(y, rho, color=colors, height=0.65)
     ax.axvline(0, color="#333333", lw=0.8)
-    ax.set_yticks(y, [_wrap(n, 46) for n in d["name"]], fontsize=8.5)
+    ax.set_yticks(y, [wrap_label(n, 46) for n in d["name"]], fontsize=8.5)
     lim = max(0.1, float(np.nanmax(np.abs(rho))) * 1.25) if len(rho) else 1
     ax.set_xlim(-lim, lim)
     for yi, r in zip(y, rho):
@@ -367,7 +224,7 @@ def tornado(drivers: pd.DataFrame, top: int = 10, ax=None, title: str | None = "
         Patch(color=COLORS["capacity"], label="capacity, hours/week (more: earlier)"),
     ]
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.3, -0.16), ncol=2, fontsize=8.5)
-    _title(fig, ax, title)
+    set_title(fig, ax, title)
     return fig, ax
 
 
@@ -383,7 +240,7 @@ def criticality_bars(
         skipped; the `top` most critical tasks are shown.
     """
     d = drivers.dropna(subset=["criticality"]).sort_values("criticality", ascending=False, kind="stable").head(top)
-    fig, ax = _axes(ax, height=0.2 * len(d) + 1.0)
+    fig, ax = figure_and_axes(ax, height=0.2 * len(d) + 1.0)
     y = np.arange(len(d))[::-1]
     crit = d["criticality"].to_numpy(dtype=float)
     ax.barh(
@@ -393,7 +250,7 @@ def criticality_bars(
         height=0.65,
     )
     for yi, c in zip(y, crit):
-        ax.text(min(c, 1.0) + 0.01, yi, _pct(c), va="center", fontsize=8)
+        ax.text(min(c, 1.0) + 0.01, yi, pct(c), va="center", fontsize=8)
     ax.set_yticks(y, [textwrap.shorten(str(n), 60, placeholder="...") for n in d["name"]], fontsize=8)
     ax.set_ylim(-0.6, len(d) - 0.4)
     ax.set_xlim(0, 1.1)
@@ -401,7 +258,7 @@ def criticality_bars(
     ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0])
     ax.set_xlabel("Criticality index (share of trials on the critical path)")
     ax.grid(axis="y", visible=False)
-    _title(fig, ax, title)
+    set_title(fig, ax, title)
     return fig, ax
 
 
@@ -430,7 +287,7 @@ def buffer_curve(
     needed : mapping, optional
         Confidence level (0.8) -> buffer fraction it needs, drawn as guide lines.
     """
-    fig, ax = _axes(ax)
+    fig, ax = figure_and_axes(ax)
     ax.plot(curve["buffer"], curve["p_within"], color=COLORS["main"], lw=2.2)
     for level, frac in (needed or {}).items():
         color = COLORS["p80"] if level < 0.85 else COLORS["p50"]
@@ -450,7 +307,7 @@ def buffer_curve(
     if planned is not None and planned_confidence is not None:
         ax.plot([planned], [planned_confidence], "D", color=COLORS["plan"], ms=7, zorder=4)
         ax.annotate(
-            f"planned {planned:.0%} ({baseline_weeks * (1 + planned):.1f} wk): {_pct(planned_confidence)}",
+            f"planned {planned:.0%} ({baseline_weeks * (1 + planned):.1f} wk): {pct(planned_confidence)}",
             (planned, planned_confidence),
             xytext=(10, -12),
             textcoords="offset points",
@@ -461,147 +318,12 @@ def buffer_curve(
     ax.set_ylim(0, 1.02)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.set_xlabel(f"Buffer (% of the {_week(baseline_weeks)}-week baseline)")
+    ax.set_xlabel(f"Buffer (% of the {weeks(baseline_weeks)}-week baseline)")
     ax.set_ylabel("P(finish within buffer)")
     top = ax.secondary_xaxis("top", functions=(lambda b: baseline_weeks * (1 + b), lambda w: w / baseline_weeks - 1))
     top.set_xlabel("Baseline + buffer (weeks)", fontsize=9)
     top.tick_params(labelsize=8.5)
-    _title(fig, ax, title)
-    return fig, ax
-
-
-# ----------------------------------------------------------------------- budget
-
-
-def burn_fan(
-    burn: pd.DataFrame,
-    *,
-    budget: float | None = None,
-    currency: str = "$",
-    ax=None,
-    title: str | None = "Cumulative spend by week",
-):
-    """Fan chart of cumulative spend (P10-P90 band, P50 line) against the budget.
-
-    Parameters
-    ----------
-    burn : DataFrame
-        `lekhok_forecast.analysis.budget.burn_percentiles` (index ``week``; ``p10``, ``p50``, ``p90``).
-    """
-    fig, ax = _axes(ax)
-    w = burn.index.to_numpy(dtype=float)
-    ax.fill_between(w, burn["p10"], burn["p90"], color=COLORS["light"], alpha=0.8, lw=0, label="P10 to P90")
-    ax.plot(w, burn["p50"], color=COLORS["main"], lw=2.2, label="P50")
-    if budget is not None:
-        ax.axhline(budget, color=COLORS["budget"], lw=1.6, ls="--", label=f"budget {_money(budget, currency)}")
-    ax.set_xlim(w.min(), w.max())
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_ylim(0, None)
-    _money_axis(ax.yaxis, currency)
-    ax.set_xlabel("Week from start")
-    ax.set_ylabel(f"Spent so far ({currency})")
-    ax.legend(loc="lower right")  # empty there: spending only rises
-    _title(fig, ax, title)
-    return fig, ax
-
-
-def cost_histogram(
-    cost_total: np.ndarray,
-    *,
-    budget: float | None = None,
-    p50: float | None = None,
-    p90: float | None = None,
-    currency: str = "$",
-    bins: int = 60,
-    ax=None,
-    title: str | None = "Total cost at launch",
-):
-    """Histogram of total cost per trial with the budget and the P50/P90 lines."""
-    fig, ax = _axes(ax)
-    c = np.asarray(cost_total, dtype=float)
-    ax.hist(
-        c,
-        bins=bins,
-        weights=np.full(c.size, 1.0 / c.size),
-        color=COLORS["light"],
-        edgecolor=COLORS["main"],
-        linewidth=0.4,
-    )
-    if p50 is not None:
-        ax.axvline(p50, color=COLORS["p50"], lw=2, label=f"P50 {_money(p50, currency)}")
-    if p90 is not None:
-        ax.axvline(p90, color=COLORS["p80"], lw=2, label=f"P90 {_money(p90, currency)}")
-    if budget is not None:
-        ax.axvline(budget, color=COLORS["budget"], lw=1.8, ls="--", label=f"budget {_money(budget, currency)}")
-    _money_axis(ax.xaxis, currency)
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.set_xlabel(f"Total cost ({currency})")
-    ax.set_ylabel("Share of trials")
-    ax.legend(loc="upper right")
-    _title(fig, ax, title)
-    return fig, ax
-
-
-def finish_cost_scatter(
-    finish_weeks: np.ndarray,
-    cost_total: np.ndarray,
-    *,
-    deadline: float,
-    budget: float,
-    quadrants: pd.DataFrame | None = None,
-    currency: str = "$",
-    max_points: int = 4000,
-    ax=None,
-    title: str | None = "Finish week against total cost",
-):
-    """Scatter of finish week against cost with the deadline and budget lines.
-
-    Parameters
-    ----------
-    finish_weeks, cost_total : array
-        One value per trial; the first `max_points` trials are drawn.
-    quadrants : DataFrame, optional
-        `lekhok_forecast.analysis.budget.joint_quadrants` for the same deadline and budget; each
-        quadrant's share of trials is written in its corner.
-    """
-    fig, ax = _axes(ax, height=3.6)
-    f = np.asarray(finish_weeks, dtype=float)[:max_points]
-    c = np.asarray(cost_total, dtype=float)[:max_points]
-    ok = (f <= deadline) & (c <= budget)
-    ax.scatter(f[~ok], c[~ok], s=5, alpha=0.35, color=COLORS["main"], lw=0, rasterized=True)
-    ax.scatter(f[ok], c[ok], s=5, alpha=0.5, color=COLORS["green"], lw=0, rasterized=True)
-    ax.axvline(deadline, color=COLORS["deadline"], ls="--", lw=1.3)
-    ax.axhline(budget, color=COLORS["budget"], ls="--", lw=1.3)
-    xlo, xhi = min(f.min(), deadline), max(f.max(), deadline)
-    ylo, yhi = min(c.min(), budget), max(c.max(), budget)
-    ax.set_xlim(xlo - 0.05 * (xhi - xlo), xhi + 0.05 * (xhi - xlo))
-    ax.set_ylim(ylo - 0.08 * (yhi - ylo), yhi + 0.08 * (yhi - ylo))
-    if quadrants is not None:
-        box = dict(boxstyle="round,pad=0.25", fc="white", ec="#bbbbbb", alpha=0.9)
-        spots = {
-            (0, "within budget"): (0.02, 0.03, "left", "bottom"),
-            (1, "within budget"): (0.98, 0.03, "right", "bottom"),
-            (0, "over budget"): (0.02, 0.97, "left", "top"),
-            (1, "over budget"): (0.98, 0.97, "right", "top"),
-        }
-        for (row, col), (x, y, ha, va) in spots.items():
-            share = float(quadrants.iloc[row][col])
-            when = "on time" if row == 0 else "late"
-            ax.text(
-                x,
-                y,
-                f"{when}, {col}: {_pct(share)}",
-                transform=ax.transAxes,
-                ha=ha,
-                va=va,
-                fontsize=8.5,
-                bbox=box,
-                fontweight="bold" if (row, col) == (0, "within budget") else None,
-            )
-    _money_axis(ax.yaxis, currency)
-    ax.set_xlabel(f"Finish (weeks from start); dashed: week {_week(deadline)}")
-    ax.set_ylabel(f"Total cost ({currency}); dashed: budget")
-    _title(fig, ax, title)
+    set_title(fig, ax, title)
     return fig, ax
 
 
@@ -611,6 +333,7 @@ def finish_cost_scatter(
 def scenario_cdfs(
     cdfs: Mapping[str, pd.DataFrame],
     *,
+    medians: Mapping[str, float],
     deadlines: Sequence[float] = (),
     ax=None,
     far_factor: float = 1.6,
@@ -623,19 +346,18 @@ def scenario_cdfs(
     cdfs : mapping
         Scenario name -> DataFrame with ``week`` and ``p_finish_by``
         (`lekhok_forecast.analysis.schedule.cdf_curve`), in legend order; the first is the reference.
+    medians : mapping
+        Scenario name -> its median finish week read off its curve
+        (`lekhok_forecast.analysis.schedule.cdf_median`).
     far_factor : float
         A scenario whose median is more than `far_factor` times the first one's is not
         drawn to scale (it would squash the others); it is named at the right edge with its
         median instead.
     """
-    fig, ax = _axes(ax, height=3.7)
+    fig, ax = figure_and_axes(ax, height=3.7)
     styles = ("--", "-.", ":", (0, (6, 2, 1, 2)))
-
-    def median(cdf):
-        return float(np.interp(0.5, cdf["p_finish_by"], cdf["week"]))
-
-    ref = median(next(iter(cdfs.values()))) if cdfs else 0.0
-    near = {k: v for k, v in cdfs.items() if median(v) <= far_factor * ref}
+    ref = medians[next(iter(cdfs))] if cdfs else 0.0
+    near = {k: v for k, v in cdfs.items() if medians[k] <= far_factor * ref}
     far = {k: v for k, v in cdfs.items() if k not in near}
     for i, (name, cdf) in enumerate(cdfs.items()):
         if name in far:
@@ -643,7 +365,7 @@ def scenario_cdfs(
         # the reference is a wide pale band, the others dashed lines on top, so identical
         # curves (e.g. a change of buffer only) stay visible
         if i == 0:
-            ax.plot(cdf["week"], cdf["p_finish_by"], color="#9aa7b4", lw=5, solid_capstyle="butt", label=name)
+            ax.plot(cdf["week"], cdf["p_finish_by"], color=COLORS["reference"], lw=5, solid_capstyle="butt", label=name)
         else:
             ax.plot(
                 cdf["week"],
@@ -658,10 +380,10 @@ def scenario_cdfs(
         xmax = max(float(v["week"].max()) for v in near.values())
         xmin, xmax = min([xmin, *deadlines]) - 0.5, max([xmax, *deadlines]) + 0.5
         ax.set_xlim(xmin, xmax)
-    for j, (name, cdf) in enumerate(far.items()):
+    for j, name in enumerate(far):
         i = list(cdfs).index(name)
         ax.annotate(
-            f"{name}: P50 week {median(cdf):.1f} →",
+            f"{name}: P50 week {medians[name]:.1f} →",
             xy=(1.0, 0.08 + 0.09 * j),
             xycoords="axes fraction",
             ha="right",
@@ -676,7 +398,7 @@ def scenario_cdfs(
     ax.set_xlabel("Finish (weeks from start)")
     ax.set_ylabel("P(finish by week)")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, fontsize=8.5, handlelength=2.6)
-    _title(fig, ax, title)
+    set_title(fig, ax, title)
     return fig, ax
 
 
@@ -702,11 +424,11 @@ def milestone_lights(
     """
     reached = reached or {}
     n = len(milestones)
-    fig, ax = _axes(ax, height=0.5 * n + 1.3)
+    fig, ax = figure_and_axes(ax, height=0.5 * n + 1.3)
     y = np.arange(n)[::-1]
     done = np.array([mid in reached for mid in milestones.index])
     statuses = [
-        ("green" if reached[mid] <= t else "red") if mid in reached else s
+        ("green" if milestone_reached_on_time(reached[mid], t) else "red") if mid in reached else s
         for mid, t, s in zip(milestones.index, milestones["target_week"], milestones["status"])
     ]
     colors = [COLORS.get(s, "#888888") for s in statuses]
@@ -730,17 +452,17 @@ def milestone_lights(
             color=[c for c, d in zip(colors, done) if d],
             label="reached (actual week)",
         )
-    ax.plot(milestones["target_week"], y, "|", color="#222222", ms=18, mew=2.4, zorder=4, label="target week")
+    ax.plot(milestones["target_week"], y, "|", color=COLORS["ink"], ms=18, mew=2.4, zorder=4, label="target week")
     labels = []
     for mid, p in zip(milestones.index, milestones["p_on_time"]):
         if mid in reached:
-            on_time = reached[mid] <= milestones.loc[mid, "target_week"]
+            on_time = milestone_reached_on_time(reached[mid], milestones.loc[mid, "target_week"])
             labels.append(f"{mid}  reached {'on time' if on_time else 'late'}")
         else:
-            labels.append(f"{mid}  {_pct(p)} on time")
+            labels.append(f"{mid}  {pct(p)} on time")
     ax.set_yticks(y, labels, fontsize=9)
     for tick, color in zip(ax.get_yticklabels(), colors):
-        tick.set_color(color if color != COLORS["amber"] else "#9a6a00")
+        tick.set_color(color if color != COLORS["amber"] else COLORS["amber_text"])
         tick.set_fontweight("bold")
     ax.set_ylim(-0.7, n - 0.3)
     right = [milestones["target_week"].max()] + [reached[m] for m in milestones.index if m in reached]
@@ -750,20 +472,5 @@ def milestone_lights(
     ax.set_xlabel("Week from start")
     ax.grid(axis="y", visible=False)
     ax.legend(loc="upper right", fontsize=8.5)
-    _title(fig, ax, title)
+    set_title(fig, ax, title)
     return fig, ax
-
-
-def save_figure(fig, output_dir: str | None, name: str) -> None:
-    """Save `fig` as ``<output_dir>/figures/<name>.png`` (200 dpi); do nothing without a folder.
-
-    Returns None on purpose: as the last line of a notebook cell it prints nothing (a
-    returned path would land in the PDF).
-    """
-    if not output_dir:
-        return
-    from pathlib import Path
-
-    folder = Path(output_dir) / "figures"
-    folder.mkdir(parents=True, exist_ok=True)
-    fig.savefig(folder / f"{name}.png", dpi=200, metadata={"Software": None})

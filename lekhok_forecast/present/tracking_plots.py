@@ -11,22 +11,11 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
-from lekhok_forecast.present.plots import FULL_WIDTH
+from lekhok_forecast.present.figures import figure_and_axes
+from lekhok_forecast.present.style import COLORS, FULL_WIDTH, ZONE_COLORS, ZONE_YELLOW_TEXT
 from lekhok_forecast.tracking.fever import ZONE_LINES
-
-ZONE_COLOURS = {"green": "#2e7d32", "yellow": "#f9a825", "red": "#c62828"}
-BAND_COLOUR = "#1f5f8b"
-
-
-def _axes(ax, figsize):
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
-    else:
-        fig = ax.figure
-    return fig, ax
 
 
 def _week_labels(frame: pd.DataFrame) -> list[str]:
@@ -58,13 +47,13 @@ def plot_forecast_cone(
     -------
     (Figure, Axes)
     """
-    fig, ax = _axes(ax, (FULL_WIDTH, 3.0))
+    fig, ax = figure_and_axes(ax, 3.0, FULL_WIDTH, layout="constrained")
     x = cone["as_of_week"].to_numpy(dtype=float)
-    ax.fill_between(x, cone["p10"], cone["p90"], color=BAND_COLOUR, alpha=0.15, lw=0, label="P10-P90")
-    ax.plot(x, cone["p50"], "o-", color=BAND_COLOUR, lw=2, ms=4, label="P50")
-    ax.plot(x, cone["p80"], "s--", color="#b35806", lw=1.6, ms=4, label="P80")
+    ax.fill_between(x, cone["p10"], cone["p90"], color=COLORS["cone"], alpha=0.15, lw=0, label="P10-P90")
+    ax.plot(x, cone["p50"], "o-", color=COLORS["cone"], lw=2, ms=4, label="P50")
+    ax.plot(x, cone["p80"], "s--", color=COLORS["cone_p80"], lw=1.6, ms=4, label="P80")
     if "p50_uncalibrated" in cone and cone["p50_uncalibrated"].notna().any():
-        ax.plot(x, cone["p50_uncalibrated"], ":", color=BAND_COLOUR, lw=1.2, label="P50 without calibration")
+        ax.plot(x, cone["p50_uncalibrated"], ":", color=COLORS["cone"], lw=1.2, label="P50 without calibration")
     for d in deadlines:
         ax.axhline(d, color="0.45", lw=0.8, ls=":", zorder=0)
         ax.annotate(
@@ -89,8 +78,6 @@ def plot_forecast_cone(
     if len(x) and x.max() >= lo - 1.0:  # the as-of week: no forecast can be earlier; shown near the end
         ax.plot(x, x, color="0.6", lw=0.8, ls="-.", label="as-of week")
     ax.set_ylim(max(0.0, lo - 1.0), hi + 1.5)
-    from matplotlib.ticker import MaxNLocator
-
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xticks(x, _week_labels(cone), fontsize=8)
     ax.set_xlabel("as of week (end of ISO week)")
@@ -116,7 +103,7 @@ def plot_fever_chart(
         Columns ``week, as_of_week, chain_complete, buffer_consumed, zone`` as fractions
         (see `lekhok_forecast.tracking.fever.fever_table`); drawn in percent.
     zone_lines : dict, optional
-        ``{"green_yellow": (y0, y1), "yellow_red": (y0, y1)}`` (default `evm.ZONE_LINES`).
+        ``{"green_yellow": (y0, y1), "yellow_red": (y0, y1)}`` (default `lekhok_forecast.tracking.fever.ZONE_LINES`).
     ax : matplotlib Axes, optional
 
     Returns
@@ -124,20 +111,20 @@ def plot_fever_chart(
     (Figure, Axes)
     """
     lines = ZONE_LINES if zone_lines is None else zone_lines
-    fig, ax = _axes(ax, (FULL_WIDTH * 0.75, 3.0))
+    fig, ax = figure_and_axes(ax, 3.0, FULL_WIDTH * 0.75, layout="constrained")
     x = np.array([0.0, 100.0])
     g = 100 * np.asarray(lines["green_yellow"], dtype=float)
     r = 100 * np.asarray(lines["yellow_red"], dtype=float)
     ymax = max(120.0, float(np.nanmax(100 * fever["buffer_consumed"])) + 10 if len(fever) else 120.0)
     # room below the lowest point for its label (labels sit below right of their points)
     ymin = min(-8.0, float(np.nanmin(100 * fever["buffer_consumed"])) - 8 if len(fever) else -8.0)
-    ax.fill_between(x, ymin, g, color=ZONE_COLOURS["green"], alpha=0.18, lw=0)
-    ax.fill_between(x, g, r, color=ZONE_COLOURS["yellow"], alpha=0.25, lw=0)
-    ax.fill_between(x, r, ymax, color=ZONE_COLOURS["red"], alpha=0.18, lw=0)
+    ax.fill_between(x, ymin, g, color=ZONE_COLORS["green"], alpha=0.18, lw=0)
+    ax.fill_between(x, g, r, color=ZONE_COLORS["yellow"], alpha=0.25, lw=0)
+    ax.fill_between(x, r, ymax, color=ZONE_COLORS["red"], alpha=0.18, lw=0)
     cx = 100 * fever["chain_complete"].to_numpy(dtype=float)
     cy = 100 * fever["buffer_consumed"].to_numpy(dtype=float)
     ax.plot(cx, cy, "-", color="0.25", lw=1.2, zorder=3)
-    colours = [ZONE_COLOURS.get(z, "0.3") for z in fever["zone"]]
+    colours = [ZONE_COLORS.get(z, "0.3") for z in fever["zone"]]
     ax.scatter(cx, cy, c=colours, s=42, edgecolors="black", linewidths=0.7, zorder=4)
     for xi, yi, week, as_of in zip(cx, cy, fever["week"], fever["as_of_week"]):
         label = "plan" if week == "plan" else f"wk {as_of:g}"
@@ -156,9 +143,9 @@ def plot_fever_chart(
         ha="right",
         va="center",
         fontsize=8,
-        color=ZONE_COLOURS["green"],
+        color=ZONE_COLORS["green"],
     )
-    ax.text(97, (g[1] + r[1]) / 2, "yellow", ha="right", va="center", fontsize=8, color="#8d6e00")
-    ax.text(97, (r[1] + ymax) / 2, "red", ha="right", va="center", fontsize=8, color=ZONE_COLOURS["red"])
+    ax.text(97, (g[1] + r[1]) / 2, "yellow", ha="right", va="center", fontsize=8, color=ZONE_YELLOW_TEXT)
+    ax.text(97, (r[1] + ymax) / 2, "red", ha="right", va="center", fontsize=8, color=ZONE_COLORS["red"])
     ax.grid(True, alpha=0.3)
     return fig, ax

@@ -40,9 +40,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lekhok_forecast.app.forecast import run_weekly_forecast
 from lekhok_forecast.config import ACTUALS_DIR, DEFAULT_PLAN, NOTEBOOKS_DIR, REPORT_TRIALS, REPORTS_DIR
 from lekhok_forecast.errors import ForecastInputError
-from lekhok_forecast.present.text import run_weekly_forecast
 from lekhok_forecast.report.execute import (
     WORKERS,
     fast_notebook_imports,

@@ -1,0 +1,107 @@
+"""What every figure shares: the report style, a figure of its own or the caller's axes, titles, saving.
+
+Figures are sized for an A4 page (`FULL_WIDTH` inches wide, the printable width) with
+fonts that stay readable when printed at that size; `use_report_style` sets them.
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from pathlib import Path
+
+import matplotlib
+import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from PIL import Image
+
+from lekhok_forecast.present.style import FULL_WIDTH, HEIGHT, STYLE
+
+
+def use_report_style(inline_format: str | None = "retina") -> None:
+    """Set the report's matplotlib style (fonts, sizes, grid) for the current process.
+
+    Parameters
+    ----------
+    inline_format : str or None
+        In a Jupyter kernel, how figures are embedded: ``"retina"`` (PNG at twice the
+        resolution: sharp in a printed PDF) or ``"png"`` (screen resolution, reduced to a
+        64-colour palette: about a third of the bytes, for the notebooks stored in git).
+        None leaves the kernel's setting alone.
+    """
+    matplotlib.rcParams.update(STYLE)
+    if inline_format is None:
+        return
+    try:
+        from IPython import get_ipython
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:  # not in IPython
+        return
+    ip = get_ipython()
+    if ip is None:
+        return
+    if inline_format not in ("png", "retina"):
+        raise ValueError(f"inline_format must be 'png' or 'retina', got {inline_format!r}")
+    set_matplotlib_formats(inline_format)
+    if inline_format == "png":
+        ip.display_formatter.formatters["image/png"].for_type(Figure, small_png)
+
+
+def small_png(fig: Figure) -> bytes:
+    """`fig` as compact PNG bytes: screen resolution, 64-colour palette (deterministic bytes)."""
+    raw = io.BytesIO()
+    fig.canvas.print_figure(raw, format="png", dpi=fig.dpi, bbox_inches="tight", facecolor="white")
+    raw.seek(0)
+    image = Image.open(raw).convert("RGB").quantize(colors=64, method=Image.Quantize.MEDIANCUT)
+    out = io.BytesIO()
+    image.save(out, format="png", optimize=True)
+    return out.getvalue()
+
+
+def figure_and_axes(
+    ax: Axes | None, height: float = HEIGHT, width: float = FULL_WIDTH, *, layout: str | None = None
+) -> tuple[Figure, Axes]:
+    """The ``ax=None -> (fig, ax)`` rule of every plot: the caller's axes and their figure, or
+    new axes on a figure of their own, `width` x `height` inches (`layout`: matplotlib's)."""
+    if ax is not None:
+        return ax.figure, ax
+    fig, ax = plt.subplots(figsize=(width, height), layout=layout)
+    fig._lekhok_own = True  # a figure of its own: the title goes at its left edge
+    return fig, ax
+
+
+def new_axes(height: float = HEIGHT, width: float = FULL_WIDTH) -> Axes:
+    """Axes on a figure of their own, `height` inches tall (e.g. a compact chart for page one).
+
+    Pass the result as ``ax=`` to any plot function.
+    """
+    return figure_and_axes(None, height=height, width=width)[1]
+
+
+def set_title(fig: Figure, ax: Axes, title: str | None) -> None:
+    """Title at the figure's left edge (own figure) or above the axes (caller's axes)."""
+    if not title:
+        return
+    if getattr(fig, "_lekhok_own", False) and len(fig.axes) <= 2:
+        fig.suptitle(title, x=0.01, ha="left", fontsize=11, fontweight="bold")
+    else:
+        ax.set_title(title, loc="left")
+
+
+def wrap_label(label: str, width: int = 42) -> str:
+    """`label` wrapped to lines of at most `width` characters (tick labels)."""
+    return "\n".join(textwrap.wrap(str(label), width)) or str(label)
+
+
+def save_figure(fig: Figure, output_dir: str | None, name: str) -> None:
+    """Save `fig` as ``<output_dir>/figures/<name>.png`` (200 dpi); do nothing without a folder.
+
+    Returns None on purpose: as the last line of a notebook cell it prints nothing (a
+    returned path would land in the PDF).
+    """
+    if not output_dir:
+        return
+    folder = Path(output_dir) / "figures"
+    folder.mkdir(parents=True, exist_ok=True)
+    fig.savefig(folder / f"{name}.png", dpi=200, metadata={"Software": None})
