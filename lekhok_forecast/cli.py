@@ -11,7 +11,7 @@ import json
 import math
 import sys
 
-from lekhok_forecast.config import DEFAULT_PLAN, MAX_TRIALS, REPORT_TRIALS, SIMULATE_TRIALS
+from lekhok_forecast.config import DEFAULT_PLAN, MAX_TRIALS, REPORT_TRIALS, SCENARIOS_DIR, SIMULATE_TRIALS
 from lekhok_forecast.errors import ForecastInputError
 
 EXIT_BAD_INPUT = 2
@@ -129,6 +129,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     actuals.add_argument("--no-actuals", action="store_true", help="ignore actuals: report the plan's own forecast")
     p.add_argument("--notebooks", default=None, metavar="DIR", help="folder of report notebooks (default notebooks/)")
+    p.add_argument(
+        "--scenarios",
+        default=str(SCENARIOS_DIR),
+        metavar="DIR",
+        help="folder of scenario files the scenarios PDF compares, each checked against the plan before any"
+        " notebook runs (default: data/scenarios)",
+    )
 
     p = sub.add_parser("notebooks", help="refresh or check the stored notebooks in notebooks/")
     nsub = p.add_subparsers(dest="notebooks_command", metavar="ACTION", required=True, parser_class=_Parser)

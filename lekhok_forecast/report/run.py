@@ -1,37 +1,33 @@
-"""``lekhok-forecast report``: run the report notebooks and write the week's PDFs.
+"""``lekhok-forecast report``: the week's forecast, computed once, shown by every notebook as a PDF.
 
-For an ISO week (default: the current one) every notebook in ``notebooks/`` is executed
-with papermill (two at a time), converted to an A4 PDF with the code hidden
-(`lekhok_forecast.report.pdf`), and the results land in ``reports/<week>/``:
+For an ISO week (default: the current one) the report
 
-* ``weekly-status.pdf`` (the one a manager reads) and one PDF per other notebook;
-* the executed notebooks (``weekly_status.ipynb`` ...), for anyone who wants the details;
-* ``summary.json``: the headline numbers with the keys of ``simulate --json``, computed
-  with the same plan, actuals, trials and seed as the notebooks, so the numbers agree:
-  the re-forecast from the latest actuals at or before the week when there are any
-  (`lekhok_forecast.tracking.status.weekly_status`), else the plan's own forecast; plus
-  ``as_of_week``, ``actuals_week``, ``actuals_file``, ``weeks_stale``, ``calibrated`` and
-  the plan / uncalibrated / calibrated forecasts side by side (``forecasts``);
-* ``figures/``: the figures as PNG files;
+1. reads every input once, as the user named it: the plan (parsed once), every actuals
+   file up to the week, the forecast history, the scenario files (bad input: one line
+   naming the file, line and field, exit status 2, nothing written);
+2. computes the week's forecast bundle once (`lekhok_forecast.app.bundle`): the plan as
+   written, the re-forecast from the latest actuals at or before the week (else the plan's
+   own forecast), the tracking results and each scenario, each variant simulated once;
+3. checks the output folder (writable, room for a report), takes its lock and removes
+   staging folders left by killed runs (`lekhok_forecast.report.staging`);
+4. writes the bundle into a staging folder and executes every notebook in ``notebooks/``
+   with papermill (two at a time) with ``bundle_path`` pointing at it, so the notebooks only
+   render; each is printed to an A4 PDF with the code hidden (`lekhok_forecast.report.pdf`);
+5. only when every notebook and PDF succeeded, moves into ``<out>/<week>/``:
+   ``weekly-status.pdf`` (the one a manager reads) and one PDF per other notebook, the
+   executed notebooks, ``figures/`` and ``summary.json`` (the keys of ``simulate --json``
+   plus ``as_of_week``, ``actuals_week``, ``actuals_file``, ``weeks_stale``, ``calibrated``
+   and the plan / uncalibrated / calibrated forecasts side by side), then records the
+   week's row (plus any earlier week's missing row) in ``<out>/forecast_history.csv``.
 
-and the week's row (plus any earlier week's missing row) in ``<out>/forecast_history.csv``
-(`lekhok_forecast.sources.history_file`; re-running a week replaces its row, other rows stay as they are).
-
-Everything is first written to a staging folder and moved into place only when every
-notebook and PDF succeeded, so a failure leaves the week's earlier outputs untouched;
-the failed executed notebook is kept as ``<name>.failed.ipynb`` for debugging, and the
-history file is written last, only after a success. The plan, the week and every actuals
-file up to the week are validated before anything runs (bad input: one line, exit status
-2, nothing written).
-
-Where the time goes (2-core build machine; the progress lines give each notebook's
-execution and PDF time): 16-18 s for the whole report at 100,000 trials. Per notebook,
-about 1.3 s of kernel start, 1.3 s of imports and simulation, 0.1-0.8 s per figure, and
-1-2 s for Chromium's print; two notebooks at a time roughly halve the total.
+A failure leaves the week's earlier outputs and the history untouched; a failed notebook's
+executed copy is kept as ``<name>.failed.ipynb`` when it is a whole notebook. Every failure
+ends in one line that names the cause (`OutputError`, `PdfError`, a notebook's cell).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import shutil
@@ -40,8 +36,17 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lekhok_forecast.app.forecast import run_weekly_forecast
-from lekhok_forecast.config import ACTUALS_DIR, DEFAULT_PLAN, NOTEBOOKS_DIR, REPORT_TRIALS, REPORTS_DIR
+from lekhok_forecast.app.bundle import BUNDLE_FOLDER, build_bundle, save_bundle
+from lekhok_forecast.config import (
+    ACTUALS_DIR,
+    DEFAULT_PLAN,
+    NOTEBOOKS_DIR,
+    REPORT_TRIALS,
+    REPORTS_DIR,
+    SCENARIOS_DIR,
+    display_path,
+)
+from lekhok_forecast.core.plan import Plan
 from lekhok_forecast.errors import ForecastInputError
 from lekhok_forecast.report.execute import (
     WORKERS,
@@ -62,10 +67,12 @@ from lekhok_forecast.report.staging import (
     remove_stale_staging,
 )
 from lekhok_forecast.sources.actuals_file import read_weeks
-from lekhok_forecast.sources.history_file import HISTORY_FILE, record_weeks
-from lekhok_forecast.sources.plan_file import load_plan
+from lekhok_forecast.sources.history_file import HISTORY_FILE, read_history, record_weeks
+from lekhok_forecast.sources.plan_file import plan_from_source
+from lekhok_forecast.sources.scenario_file import load_scenario, scenario_paths
 from lekhok_forecast.sources.weeks import check_week, current_week
-from lekhok_forecast.tracking.status import report_week
+from lekhok_forecast.sources.yamlsource import load_yaml
+from lekhok_forecast.tracking.status import ReportWeek, report_week
 
 
 @dataclass
@@ -95,6 +102,7 @@ def run_report(
     actuals_dir: str | Path | None = ACTUALS_DIR,
     workers: int = WORKERS,
     progress=None,
+    scenario_dir: str | Path | None = SCENARIOS_DIR,
 ) -> ReportResult:
     """Execute the report notebooks for `week` and write PDFs, notebooks and summary.json.
 
@@ -114,6 +122,9 @@ def run_report(
         notebooks that declare those parameters.
     workers : int
         Notebooks executed (and printed) at a time.
+    scenario_dir : str or Path or None
+        Folder of scenario files the scenarios notebook compares (None: none); each is
+        checked against the plan before any notebook runs.
     progress : callable, optional
         Called with one line of text per step.
 
@@ -137,22 +148,31 @@ def run_report(
     t0 = time.perf_counter()
     say = progress or (lambda line: None)
     check_week(week)
-    plan = load_plan(plan_path)  # first, so that an error names the plan as the user wrote it
-    validate_actuals(plan, week, actuals_dir)  # likewise: errors name the files as the user wrote them
+    # Every input is read once, as the user named it (so errors name the files as written),
+    # and everything is computed before anything is written: bad input leaves no trace.
+    source = load_yaml(plan_path)
+    plan = plan_from_source(source)
+    report = _report_week(plan, week, actuals_dir)
+    reported = read_weeks(actuals_dir, plan, up_to=report.actuals_week) if report.has_actuals else []
     notebooks = report_notebooks(Path(notebooks_dir).resolve())
     shown_dir = Path(out_dir) / week  # as the user wrote it, for messages
     out = output_folder(out_dir)  # absolute: worker threads must not depend on the cwd
-    plan_file = Path(plan_path).resolve()  # the notebooks' kernels run elsewhere
-    actuals = Path(actuals_dir).resolve() if actuals_dir is not None else None
     history_file = out / HISTORY_FILE
-    # Everything is computed before anything is written: bad input leaves no trace.
-    forecast = run_weekly_forecast(plan_file, trials, seed, week, actuals, history_file, changes=False)
-    check_output_folder(out, REPORT_BYTES)
+    history = read_history(history_file)
+    scenario_files = scenario_paths(scenario_dir) if scenario_dir is not None else []
+    scenarios = [load_scenario(p) for p in scenario_files]
+    if report.actuals_dir is not None:  # the notebooks' kernels run elsewhere: paths they show must be absolute
+        report = dataclasses.replace(report, actuals_dir=Path(report.actuals_dir).resolve())
+    plan_file = Path(plan_path).resolve()
+    parts = build_bundle(source, plan, display_path(plan_file), report, reported, history, scenarios, trials, seed)
+    weekly = parts["weekly"]
+    check_output_folder(out, REPORT_BYTES)  # the bundle checks its own room when it is written
     fast_notebook_imports()
     chromium = find_chromium()
     say(
         f"report {week}: {len(notebooks)} notebook{'s' if len(notebooks) != 1 else ''}, plan"
-        f" {forecast.plan_file}, {_basis_note(forecast.status)}, {trials:,} trials, seed {seed} -> {shown_dir}/"
+        f" {weekly.plan_file}, {_basis_note(weekly.status)}, {len(scenarios)} scenarios, {trials:,} trials,"
+        f" seed {seed} -> {shown_dir}/"
     )
     result = ReportResult(week, out / week, shown_dir=shown_dir)
     with locked(out):
@@ -160,26 +180,29 @@ def run_report(
             say(f"removed {stale.name}/, left behind by a report that was stopped")
         staging = new_staging(out, week)
         try:
+            bundle = save_bundle(staging / BUNDLE_FOLDER, parts)
             parameters = {
+                "bundle_path": str(bundle),
                 "plan_path": str(plan_file),
                 "trials": trials,
                 "seed": seed,
                 "week": week,
                 "output_dir": str(staging),
                 "figure_format": "retina",
-                "actuals_dir": str(actuals) if actuals is not None else "",
+                "actuals_dir": str(report.actuals_dir) if report.actuals_dir is not None else "",
                 "history_path": str(history_file),
+                "scenario_dir": str(Path(scenario_dir).resolve()) if scenario_dir is not None else "",
             }
             result.outcomes = run_notebooks(
                 notebooks, parameters, staging, result.week_dir, shown_dir, chromium, workers, say
             )
-            result.summary = dict(forecast.summary, week=week)
+            result.summary = dict(weekly.summary, week=week)
             if all(o.error is None for o in result.outcomes):
                 (staging / "summary.json").write_text(
                     json.dumps(_finite(result.summary), indent=1) + "\n", encoding="utf-8"
                 )
-                publish(staging, result.week_dir, [nb.name for nb in notebooks])
-                rows = forecast.status.history_rows
+                publish(staging, result.week_dir, [nb.name for nb in notebooks], skip=(BUNDLE_FOLDER,))
+                rows = weekly.status.history_rows
                 if rows:  # last: only a report that succeeded is recorded
                     record_weeks(list(rows), history_file)
                     result.history_file = history_file
@@ -191,23 +214,21 @@ def run_report(
     return result
 
 
-def validate_actuals(plan, week: str, actuals_dir: str | Path | None) -> None:
-    """Check the week against the plan and read every actuals file up to it.
+def _report_week(plan: Plan, week: str, actuals_dir: str | Path | None) -> ReportWeek:
+    """The report's week against the plan and its actuals folder.
 
     Raises
     ------
     ForecastInputError
-        ``--week: ...`` for a week that ends before the plan starts; ``file:line: column:
-        message`` for a bad actuals file (named as given).
+        ``--week: ...`` for a week that ends before the plan starts; ``file: message`` for a
+        bad actuals folder (named as given).
     """
     try:
-        rw = report_week(plan, week, actuals_dir)
+        return report_week(plan, week, actuals_dir)
     except ForecastInputError as exc:
         if exc.file is None:
             raise ForecastInputError(f"--week: {exc.message}") from None
         raise
-    if rw.has_actuals:
-        read_weeks(actuals_dir, plan, up_to=rw.actuals_week)
 
 
 def _finite(value):
@@ -267,6 +288,7 @@ def run_report_cli(args) -> int:
             getattr(args, "notebooks", None) or NOTEBOOKS_DIR,
             actuals,
             progress=say,
+            scenario_dir=getattr(args, "scenarios", SCENARIOS_DIR),
         )
     except (PdfError, OutputError) as exc:
         say(f"lekhok-forecast report: {exc}")

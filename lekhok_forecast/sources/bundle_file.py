@@ -26,9 +26,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import enum
+import errno
 import importlib
 import json
 import os
+import shutil
 from collections.abc import Mapping
 from pathlib import Path, PurePath
 from typing import Any
@@ -193,6 +195,10 @@ def write_bundle(folder: str | os.PathLike[str], parts: Mapping[str, Any]) -> Pa
     arrays: dict[str, np.ndarray] = {}
     encoded = {name: _Encoder(name, arrays).value(value, name) for name, value in parts.items()}
     structure = {"format": FORMAT_VERSION, "parts": encoded}
+    need = sum(a.nbytes for a in arrays.values())
+    free = shutil.disk_usage(folder).free
+    if free < need:  # say so before writing, rather than leave a cut file to clean up
+        raise OSError(errno.ENOSPC, f"the bundle needs {need / 2**20:.0f} MB, {free / 2**20:.0f} MB free", str(folder))
     atomic_write(folder / ARRAYS_FILE, lambda fh: np.savez(fh, **arrays))
     atomic_write_text(folder / STRUCTURE_FILE, json.dumps(structure, separators=(",", ":")))
     return folder

@@ -154,6 +154,7 @@ def reforecast(
     seed: int = 1,
     *,
     calibration: Calibration | tuple[float, ...] | None = None,
+    memo: dict | None = None,
     **simulate_args,
 ) -> SimulationResult:
     """Simulate the plan as of `actuals` (see the module docstring).
@@ -166,6 +167,10 @@ def reforecast(
         None (or nothing started as of week 0): exactly ``simulate(plan, trials, seed)``.
     trials, seed : int
     calibration : Calibration or tuple of float, optional
+    memo : dict, optional
+        Simulations already made, by engine input: a weekly update asks for the same
+        re-forecast more than once (what changed ends where this week's forecast starts),
+        and each is simulated once. Pass the same dict to every call of one update.
     **simulate_args
         Passed to `lekhok_forecast.core.engine.simulate` (``workers``, ``chunk_trials``, ...).
 
@@ -179,7 +184,12 @@ def reforecast(
         simulated cost after week N.
     """
     rplan, as_of = reforecast_plan(plan, actuals, calibration)
-    result = simulate(rplan, trials, seed, as_of=as_of, **simulate_args)
+    key = (rplan, as_of, trials, seed, tuple(sorted(simulate_args.items())))
+    result = memo.get(key) if memo is not None else None
+    if result is None:
+        result = simulate(rplan, trials, seed, as_of=as_of, **simulate_args)
+        if memo is not None:
+            memo[key] = result
     if rplan is plan and as_of.is_empty:
         return result
     finish = actual_finish_week(plan, actuals)

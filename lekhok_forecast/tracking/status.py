@@ -7,22 +7,25 @@ writing the history) or, with no actuals, the plan's own forecast.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from lekhok_forecast.config import ACTUALS_DIR
+from lekhok_forecast.core.actuals import WeeklyActuals
 from lekhok_forecast.core.engine import SimulationResult, simulate
 from lekhok_forecast.core.plan import Plan
 from lekhok_forecast.errors import ForecastInputError
-from lekhok_forecast.sources.actuals_file import actuals_file, list_weeks
+from lekhok_forecast.sources.actuals_file import actuals_file, list_weeks, read_weeks
+from lekhok_forecast.sources.history_file import KEY, read_history
 from lekhok_forecast.sources.weeks import as_of_week, iso_week_monday, week_name
 from lekhok_forecast.tracking.calibration import MIN_DONE_FOR_CALIBRATION
 from lekhok_forecast.tracking.earned_value import earned_value_table
 from lekhok_forecast.tracking.fever import fever_table
 from lekhok_forecast.tracking.history import cone_frame
-from lekhok_forecast.tracking.weekly import WeeklyUpdate, weekly_update
+from lekhok_forecast.tracking.weekly import WeeklyUpdate, weekly_update_from
 from lekhok_forecast.tracking.what_changed import WHAT_CHANGED_COLUMNS
 
 
@@ -257,20 +260,60 @@ def weekly_status(
     WeeklyStatus
     """
     rw = report_week(plan, week, actuals_dir)
-    if not rw.has_actuals:
-        return WeeklyStatus(rw, plan, simulate(plan, trials, seed, **simulate_args), None)
-    update = weekly_update(
+    reported = read_weeks(rw.actuals_dir, plan, up_to=rw.actuals_week) if rw.has_actuals else []
+    history = read_history(history_path) if history_path is not None else pd.DataFrame(columns=[KEY])
+    return weekly_status_from(
         plan,
-        rw.actuals_dir,
-        rw.actuals_week,
+        rw,
+        reported,
+        history,
         trials,
         seed,
-        history_path=history_path,
-        write_history=False,
-        read_history=history_path is not None,
+        changes=changes,
+        calibrate=calibrate,
+        min_done=min_done,
+        **simulate_args,
+    )
+
+
+def weekly_status_from(
+    plan: Plan,
+    report: ReportWeek,
+    reported: Sequence[WeeklyActuals],
+    history: pd.DataFrame,
+    trials: int = 20_000,
+    seed: int = 1,
+    *,
+    changes: bool = True,
+    calibrate: bool = True,
+    min_done: int = MIN_DONE_FOR_CALIBRATION,
+    **simulate_args,
+) -> WeeklyStatus:
+    """The weekly status from loaded inputs (`weekly_status` reads them); reads and writes no file.
+
+    Parameters
+    ----------
+    plan : Plan
+    report : ReportWeek
+        From `report_week`.
+    reported : sequence of WeeklyActuals
+        Every actuals file up to ``report.actuals_week``, in week order (empty without actuals).
+    history : DataFrame
+        The forecast history recorded so far (``sources.history_file.read_history``).
+    trials, seed, changes, calibrate, min_done
+        As in `weekly_status`.
+    """
+    if not report.has_actuals:
+        return WeeklyStatus(report, plan, simulate(plan, trials, seed, **simulate_args), None)
+    update = weekly_update_from(
+        plan,
+        reported,
+        history,
+        trials,
+        seed,
         calibrate=calibrate,
         min_done=min_done,
         changes=changes,
         **simulate_args,
     )
-    return WeeklyStatus(rw, plan, update.baseline, update)
+    return WeeklyStatus(report, plan, update.baseline, update)

@@ -123,12 +123,18 @@ def forecasts_for(
     *,
     calibrate: bool = True,
     min_done: int = MIN_DONE_FOR_CALIBRATION,
+    memo: dict | None = None,
     **simulate_args,
 ):
-    """(headline, uncalibrated, calibrated or None, calibration) for one week's actuals."""
+    """(headline, uncalibrated, calibrated or None, calibration) for one week's actuals.
+
+    `memo` is passed to `reforecast` (simulations shared within one weekly update).
+    """
     cal = calibration_from_actuals(plan, actuals, min_done=min_done, enabled=calibrate)
-    unc = reforecast(plan, actuals, trials, seed, **simulate_args)
-    calibrated = reforecast(plan, actuals, trials, seed, calibration=cal, **simulate_args) if cal.applied else None
+    unc = reforecast(plan, actuals, trials, seed, memo=memo, **simulate_args)
+    calibrated = (
+        reforecast(plan, actuals, trials, seed, calibration=cal, memo=memo, **simulate_args) if cal.applied else None
+    )
     return (calibrated if calibrated is not None else unc), unc, calibrated, cal
 
 
@@ -167,15 +173,16 @@ def weekly_update_from(
     """
     current = reported[-1]
     previous = reported[-2] if len(reported) > 1 else no_actuals()
+    memo: dict = {}  # each re-forecast once: what changed and the backfill ask for some twice
     headline, unc, cal_result, cal = forecasts_for(
-        plan, current, trials, seed, calibrate=calibrate, min_done=min_done, **simulate_args
+        plan, current, trials, seed, calibrate=calibrate, min_done=min_done, memo=memo, **simulate_args
     )
     baseline = simulate(plan, trials, seed, **simulate_args)
     ev = earned_value_table(plan, reported)
     fever = fever_table(plan, reported)
     if changes:
         changed = what_changed(
-            plan, previous, current, trials, seed, calibrate=calibrate, min_done=min_done, **simulate_args
+            plan, previous, current, trials, seed, calibrate=calibrate, min_done=min_done, memo=memo, **simulate_args
         )
     else:
         changed = pd.DataFrame(columns=WHAT_CHANGED_COLUMNS)
@@ -186,7 +193,9 @@ def weekly_update_from(
         for a in reported[:-1]:
             if a.week in have:
                 continue
-            h, u, _, c = forecasts_for(plan, a, trials, seed, calibrate=calibrate, min_done=min_done, **simulate_args)
+            h, u, _, c = forecasts_for(
+                plan, a, trials, seed, calibrate=calibrate, min_done=min_done, memo=memo, **simulate_args
+            )
             rows.append(history_row(plan, a, h, u, c, trials, seed, ev, fever))
     rows.append(history_row(plan, current, headline, unc, cal, trials, seed, ev, fever))
     frame = history_file.merge_rows(history, rows)

@@ -80,6 +80,7 @@ def what_changed(
     *,
     calibrate: bool = True,
     min_done: int = MIN_DONE_FOR_CALIBRATION,
+    memo: dict | None = None,
     **simulate_args,
 ) -> pd.DataFrame:
     """What changed since `previous` and how each change moved the P80 finish (weeks).
@@ -97,6 +98,8 @@ def what_changed(
     calibrate, min_done
         As in `tracking.weekly_update`; the calibration in force last week is kept for the
         task steps and the update to this week's is a step of its own.
+    memo : dict, optional
+        Passed to `reforecast`: simulations shared with the rest of the weekly update.
 
     Returns
     -------
@@ -119,7 +122,7 @@ def what_changed(
         return calibration_from_actuals(plan, state, min_done=min_done, enabled=calibrate)
 
     def p80(state: WeeklyActuals, calibration) -> float:
-        r = reforecast(plan, state, trials, seed, calibration=calibration, **simulate_args)
+        r = reforecast(plan, state, trials, seed, calibration=calibration, memo=memo, **simulate_args)
         return float(np.percentile(r.finish_weeks, 80))
 
     prev_cal = cal(prev)
