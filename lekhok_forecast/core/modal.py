@@ -47,9 +47,9 @@ def deterministic_schedule(plan: Plan, which: str = "mode", as_of: AsOf | None =
     start, finish = np.zeros(T), np.zeros(T)
     for t in order:
         task, state = plan.tasks[t], states[t]
-        if state.done:
-            start[t] = state.done_start_week if state.done_start_week is not None else state.done_finish_week
-            finish[t] = state.done_finish_week
+        done = state.done_weeks
+        if done is not None:
+            start[t], finish[t] = done
             continue
         est = getattr(task.estimate, which)
         if task.workstream is not None:

@@ -208,10 +208,7 @@ def _steps(model: Model) -> tuple[_Step, ...]:
     states = model.states
     for t in model.order:
         task, state = plan.tasks[t], states[t]
-        done: tuple[float, float] | None = None
-        finish = state.done_finish_week
-        if finish is not None:  # state.done; a missing start is taken to be the finish
-            done = (state.done_start_week if state.done_start_week is not None else finish, finish)
+        done = state.done_weeks
         var = model.task_var[t]
         preds = model.preds[t]
         # max(finish, 0) is finish itself when every predecessor is simulated: their
