@@ -11,6 +11,7 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -123,8 +124,8 @@ def forecasts_for(
     *,
     calibrate: bool = True,
     min_done: int = MIN_DONE_FOR_CALIBRATION,
-    **simulate_args,
-):
+    **simulate_args: Any,
+) -> tuple[SimulationResult, SimulationResult, SimulationResult | None, Calibration]:
     """(headline, uncalibrated, calibrated or None, calibration) for one week's actuals."""
     cal = calibration_from_actuals(plan, actuals, min_done=min_done, enabled=calibrate)
     unc = reforecast(plan, actuals, trials, seed, **simulate_args)
@@ -143,7 +144,7 @@ def weekly_update_from(
     calibrate: bool = True,
     min_done: int = MIN_DONE_FOR_CALIBRATION,
     changes: bool = True,
-    **simulate_args,
+    **simulate_args: Any,
 ) -> WeeklyUpdate:
     """The weekly update of the last of `reported`, from loaded inputs; reads and writes no file.
 
@@ -227,7 +228,7 @@ def weekly_update(
     calibrate: bool = True,
     min_done: int = MIN_DONE_FOR_CALIBRATION,
     changes: bool = True,
-    **simulate_args,
+    **simulate_args: Any,
 ) -> WeeklyUpdate:
     """Re-forecast one week from its actuals and record it in the forecast history.
 
