@@ -10,9 +10,14 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NoReturn
 
 from lekhok_forecast.config import DEFAULT_PLAN, MAX_TRIALS, REPORT_TRIALS, SCENARIOS_DIR, SIMULATE_TRIALS
 from lekhok_forecast.errors import ForecastInputError
+
+if TYPE_CHECKING:  # the plan module pulls in NumPy/SciPy: only the commands that need it import it
+    from lekhok_forecast.core.plan import Plan
 
 EXIT_BAD_INPUT = 2
 
@@ -20,11 +25,11 @@ EXIT_BAD_INPUT = 2
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors (no usage dump) and exit status 2."""
 
-    def error(self, message: str):  # noqa: D401 - argparse API
+    def error(self, message: str) -> NoReturn:  # noqa: D401 - argparse API
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def _positive_int(limit: int):
+def _positive_int(limit: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
         try:
             value = int(text.replace("_", ""))
@@ -154,7 +159,7 @@ def _version() -> str:
     return __version__
 
 
-def _load(path: str, scenarios: list[str]):
+def _load(path: str, scenarios: list[str]) -> Plan:
     from lekhok_forecast.sources.plan_file import load_plan
 
     if not scenarios:
@@ -164,7 +169,7 @@ def _load(path: str, scenarios: list[str]):
     return load_plan_with_scenarios(path, scenarios)
 
 
-def _progress_printer(enabled: bool):
+def _progress_printer(enabled: bool) -> Callable[[int, int], None] | None:
     if not enabled:
         return None
     state = {"last": -1}
@@ -231,7 +236,7 @@ def _text_summary(s: dict) -> str:
     return "\n".join(lines)
 
 
-def _cmd_validate(args) -> int:
+def _cmd_validate(args: argparse.Namespace) -> int:
     plan = _load(args.plan, args.scenario)
     n_effort = sum(t.workstream is not None for t in plan.tasks)
     weeks = []
@@ -252,7 +257,7 @@ def _cmd_validate(args) -> int:
     return 0
 
 
-def _cmd_simulate(args) -> int:
+def _cmd_simulate(args: argparse.Namespace) -> int:
     plan = _load(args.plan, args.scenario)
     deadlines = list(plan.deadlines) + [d for d in args.deadline if d not in plan.deadlines]
     from lekhok_forecast.analysis.summary import summary_dict
@@ -269,7 +274,7 @@ def _cmd_simulate(args) -> int:
     return 0
 
 
-def _cmd_notebooks(args) -> int:
+def _cmd_notebooks(args: argparse.Namespace) -> int:
     from lekhok_forecast.report.stored import check_notebook, choose_notebooks, refresh
 
     paths = choose_notebooks(args.names)
@@ -281,7 +286,7 @@ def _cmd_notebooks(args) -> int:
     return 1 if problems else 0
 
 
-def _cmd_report(args) -> int:
+def _cmd_report(args: argparse.Namespace) -> int:
     from lekhok_forecast.report.run import run_report_cli
 
     return run_report_cli(args)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from lekhok_forecast.core.engine import SimulationResult
 from lekhok_forecast.core.plan import week_label
@@ -34,8 +36,8 @@ class CostSummary:
     p90: float
     budget: float | None
     p_within_budget: float | None
-    joint_p_by: dict
-    by_item: dict
+    joint_p_by: dict[str, float]
+    by_item: dict[str, float]
 
     def __str__(self) -> str:
         text = f"cost: mean {self.mean:,.0f}, P50 {self.p50:,.0f}, P90 {self.p90:,.0f}"
@@ -49,7 +51,9 @@ def cost_item_means(result: SimulationResult) -> dict[str, float]:
     return {c.id: float(result.cost_by_item[i].mean()) for i, c in enumerate(result.plan.costs)}
 
 
-def cost_summary(result: SimulationResult, deadlines=None, budget: float | None = None) -> CostSummary:
+def cost_summary(
+    result: SimulationResult, deadlines: Iterable[float] | None = None, budget: float | None = None
+) -> CostSummary:
     """Summarise total cost and, with a budget, the joint confidence per deadline.
 
     `deadlines` default to the plan's, `budget` (plan currency) to the plan's.
@@ -59,8 +63,8 @@ def cost_summary(result: SimulationResult, deadlines=None, budget: float | None 
     budget = plan.budget if budget is None else budget
     total = result.cost_total
     p50, p80, p90 = (float(x) for x in np.percentile(total, [50, 80, 90]))
-    within = joint = None
-    joint = {}
+    within: float | None = None
+    joint: dict[str, float] = {}
     if budget is not None:
         ok = total <= budget
         within = float(ok.mean())
@@ -125,7 +129,9 @@ def burn_matrix(result: SimulationResult, weeks: np.ndarray) -> np.ndarray:
     return out
 
 
-def burn_percentiles(result: SimulationResult, weeks=None, percentiles=(10, 50, 90)) -> pd.DataFrame:
+def burn_percentiles(
+    result: SimulationResult, weeks: ArrayLike | None = None, percentiles: Sequence[int] = (10, 50, 90)
+) -> pd.DataFrame:
     """Percentiles of cumulative spend by week (a fan chart), on the engine's sample.
 
     Parameters

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from lekhok_forecast.analysis.headline import buffered_weeks, p_within_buffer
 from lekhok_forecast.core.engine import SimulationResult
@@ -84,7 +85,7 @@ def buffer_summary(result: SimulationResult) -> BufferSummary:
     )
 
 
-def buffer_curve(result: SimulationResult, fractions=None) -> pd.DataFrame:
+def buffer_curve(result: SimulationResult, fractions: ArrayLike | None = None) -> pd.DataFrame:
     """Probability of finishing within ``baseline * (1 + fraction)`` for a range of buffers."""
     plan = result.plan
     if plan.baseline_weeks is None:

@@ -8,6 +8,8 @@ the plan's start, probabilities as fractions, costs in the plan's currency.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 import numpy as np
 
 from lekhok_forecast.analysis.budget import cost_summary
@@ -44,8 +46,11 @@ def p_within_buffer(result: SimulationResult) -> float:
 
 
 def headline_numbers(
-    result: SimulationResult, deadlines=None, percentiles=HEADLINE_PERCENTILES, budget: float | None = None
-) -> dict:
+    result: SimulationResult,
+    deadlines: Iterable[float] | None = None,
+    percentiles: Sequence[int] = HEADLINE_PERCENTILES,
+    budget: float | None = None,
+) -> dict[str, float]:
     """The headline numbers of `result` as raw floats, keyed for the forecast history.
 
     Parameters

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as _dt
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,7 +26,7 @@ def p_finish_by(result: SimulationResult, week: float) -> float:
     return float(np.mean(result.finish_weeks <= week))
 
 
-def finish_percentiles(result: SimulationResult, percentiles=PERCENTILES) -> dict[int, float]:
+def finish_percentiles(result: SimulationResult, percentiles: Sequence[int] = PERCENTILES) -> dict[int, float]:
     """Exact empirical percentiles (linear interpolation) of the finish week."""
     values = np.percentile(result.finish_weeks, list(percentiles))
     return {int(p): float(v) for p, v in zip(percentiles, values)}
@@ -49,10 +52,10 @@ class FinishSummary:
 
     mean_weeks: float
     std_weeks: float
-    percentiles_weeks: dict
-    percentile_dates: dict
-    p_finish_by: dict
-    p_between: dict
+    percentiles_weeks: dict[int, float]
+    percentile_dates: dict[int, _dt.date | None]
+    p_finish_by: dict[str, float]
+    p_between: dict[str, float]
     trials: int
 
     def __str__(self) -> str:
@@ -61,7 +64,7 @@ class FinishSummary:
         return f"finish: mean {self.mean_weeks:.1f} +/- {self.std_weeks:.1f} weeks; {ps}; {by}"
 
 
-def finish_summary(result: SimulationResult, deadlines=None) -> FinishSummary:
+def finish_summary(result: SimulationResult, deadlines: Iterable[float] | None = None) -> FinishSummary:
     """Summarise the finish distribution.
 
     Parameters
@@ -83,7 +86,7 @@ def finish_summary(result: SimulationResult, deadlines=None) -> FinishSummary:
     )
 
 
-def percentile_table(result: SimulationResult, percentiles=PERCENTILES) -> pd.DataFrame:
+def percentile_table(result: SimulationResult, percentiles: Sequence[int] = PERCENTILES) -> pd.DataFrame:
     """Finish percentiles as a table: week and (with a start date) calendar date."""
     pct = finish_percentiles(result, percentiles)
     rows = []
@@ -95,14 +98,14 @@ def percentile_table(result: SimulationResult, percentiles=PERCENTILES) -> pd.Da
     return pd.DataFrame(rows).set_index("percentile")
 
 
-def deadline_table(result: SimulationResult, deadlines=None) -> pd.DataFrame:
+def deadline_table(result: SimulationResult, deadlines: Iterable[float] | None = None) -> pd.DataFrame:
     """P(finish <= week) for each deadline with its Monte Carlo standard error."""
     plan = result.plan
     deadlines = plan.deadlines if deadlines is None else tuple(deadlines)
     rows = []
     for d in deadlines:
         p = p_finish_by(result, d)
-        row = {"deadline_week": d, "p_finish_by": p, "mc_error": mc_standard_error(p, result.trials)}
+        row: dict[str, Any] = {"deadline_week": d, "p_finish_by": p, "mc_error": mc_standard_error(p, result.trials)}
         if plan.start:
             row["date"] = plan.date_of_week(d)
         rows.append(row)
@@ -134,7 +137,7 @@ def phase_table(result: SimulationResult) -> pd.DataFrame:
     for i, name in enumerate(names):
         ends = result.phase_end_weeks[i]
         ph = declared.get(name)
-        row = {"phase": name}
+        row: dict[str, Any] = {"phase": name}
         for key in ("original_end_week", "realistic_end_week"):
             week = getattr(ph, key) if ph else None
             row[key] = week
@@ -166,7 +169,7 @@ def milestone_table(result: SimulationResult) -> pd.DataFrame:
         w = result.milestone_weeks[i]
         p = float(np.mean(w <= m.target_week))
         p50, p80 = (float(x) for x in np.percentile(w, [50, 80]))
-        row = {
+        row: dict[str, Any] = {
             "milestone": m.id,
             "name": m.name,
             "target_week": m.target_week,

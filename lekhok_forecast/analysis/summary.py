@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from lekhok_forecast.analysis.budget import cost_summary
 from lekhok_forecast.analysis.buffers import buffer_summary
 from lekhok_forecast.analysis.drivers import spearman_sensitivity
@@ -14,7 +17,7 @@ def _r(x: float, digits: int = 6) -> float:
     return float(round(float(x), digits))
 
 
-def summary_dict(result: SimulationResult, deadlines=None) -> dict:
+def summary_dict(result: SimulationResult, deadlines: Iterable[float] | None = None) -> dict[str, Any]:
     """Headline numbers with the keys documented for ``simulate --json``.
 
     Sections the plan has no data for (milestones, buffer, cost) are omitted. Keys of
@@ -24,13 +27,16 @@ def summary_dict(result: SimulationResult, deadlines=None) -> dict:
     deadlines = plan.deadlines if deadlines is None else tuple(deadlines)
     fs = finish_summary(result, deadlines)
     h = headline_numbers(result, deadlines, PERCENTILES)
-    out: dict = {"plan": plan.name, "trials": result.trials, "seed": result.seed}
+    out: dict[str, Any] = {"plan": plan.name, "trials": result.trials, "seed": result.seed}
     fw = {"mean": _r(h["mean"]), "std": _r(fs.std_weeks)}
     fw.update({f"p{p}": _r(h[f"p{p}"]) for p in PERCENTILES})
     out["finish_weeks"] = fw
     if plan.start:
         out["start"] = plan.start.isoformat()
-        out["finish_dates"] = {f"p{p}": d.isoformat() for p, d in fs.percentile_dates.items()}
+        # (a date is None only for a non-finite week, which finite finish weeks never give)
+        out["finish_dates"] = {
+            f"p{p}": d.isoformat() if d is not None else None for p, d in fs.percentile_dates.items()
+        }
     out["p_finish_by"] = {k[len("p_by_") :]: _r(v) for k, v in h.items() if k.startswith("p_by_")}
     if fs.p_between:
         out["p_between"] = {k: _r(v) for k, v in fs.p_between.items()}
@@ -71,7 +77,7 @@ def summary_dict(result: SimulationResult, deadlines=None) -> dict:
             "p80": _r(c.p80, 2),
             "p90": _r(c.p90, 2),
         }
-        if plan.budget is not None:
+        if c.p_within_budget is not None:  # the plan has a budget
             cost.update(
                 {
                     "budget": plan.budget,

@@ -158,10 +158,12 @@ def no_actuals(as_of_week: float = 0.0) -> WeeklyActuals:
 def remaining_range_hours(plan: Plan, remaining: tuple[float, float, float]) -> tuple[float, float, float]:
     """A remaining-effort triple in the plan's units, converted to hours."""
     f = unit_hours(plan.units, plan.hours_per_day)
-    return tuple(x * f for x in remaining)
+    low, mode, high = remaining
+    return (low * f, mode * f, high * f)
 
 
 def remaining_range_weeks(plan: Plan, remaining: tuple[float, float, float]) -> tuple[float, float, float]:
     """A remaining-duration triple in the plan's units, converted to weeks."""
     f = unit_weeks(plan.units, plan.hours_per_day)
-    return tuple(x * f for x in remaining)
+    low, mode, high = remaining
+    return (low * f, mode * f, high * f)

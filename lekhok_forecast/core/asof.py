@@ -45,6 +45,14 @@ class TaskState:
         """True for a finished task (fixed at its actual dates, not sampled)."""
         return self.done_finish_week is not None
 
+    @property
+    def done_weeks(self) -> tuple[float, float] | None:
+        """A done task's (start, finish) weeks, a missing start taken to be the finish; None if not done."""
+        finish = self.done_finish_week
+        if finish is None:
+            return None
+        return (self.done_start_week if self.done_start_week is not None else finish, finish)
+
 
 @dataclass(frozen=True)
 class AsOf:

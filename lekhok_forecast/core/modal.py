@@ -19,7 +19,14 @@ from lekhok_forecast.core.plan import Plan, scheduling_edges
 def modal_capacities(plan: Plan) -> list[float]:
     """Each workstream's most likely hours per week (a share of the team's mode for shares)."""
     team = plan.team_hours_per_week.mode if plan.team_hours_per_week is not None else 0.0
-    return [w.hours_per_week.mode if w.hours_per_week is not None else w.share * team for w in plan.workstreams]
+    caps = []
+    for w in plan.workstreams:
+        if w.hours_per_week is not None:
+            caps.append(w.hours_per_week.mode)
+        else:
+            assert w.share is not None  # a workstream has exactly one of hours_per_week and share
+            caps.append(w.share * team)
+    return caps
 
 
 def deterministic_schedule(plan: Plan, which: str = "mode", as_of: AsOf | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -40,9 +47,9 @@ def deterministic_schedule(plan: Plan, which: str = "mode", as_of: AsOf | None =
     start, finish = np.zeros(T), np.zeros(T)
     for t in order:
         task, state = plan.tasks[t], states[t]
-        if state.done:
-            start[t] = state.done_start_week if state.done_start_week is not None else state.done_finish_week
-            finish[t] = state.done_finish_week
+        done = state.done_weeks
+        if done is not None:
+            start[t], finish[t] = done
             continue
         est = getattr(task.estimate, which)
         if task.workstream is not None:

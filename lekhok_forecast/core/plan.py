@@ -60,7 +60,12 @@ class Task:
     @property
     def estimate(self) -> Range:
         """The effort (hours) or duration (weeks) range of the task."""
-        return self.effort_hours if self.effort_hours is not None else self.duration_weeks
+        if self.effort_hours is not None:
+            return self.effort_hours
+        # the plan parser sets exactly one of the two; a Task built by hand must too
+        if self.duration_weeks is None:
+            raise ValueError(f"task {self.id!r} has neither effort_hours nor duration_weeks")
+        return self.duration_weeks
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,16 @@ class Cost:
     per_hour: Range | None = None
     from_task: str | None = None
     workstreams: tuple[str, ...] | None = None
+
+    @property
+    def rate(self) -> Range:
+        """The cost's one range: `per_month` (currency a month) or `per_hour` (currency an hour)."""
+        if self.per_month is not None:
+            return self.per_month
+        # the plan parser sets exactly one of the two; a Cost built by hand must too
+        if self.per_hour is None:
+            raise ValueError(f"cost {self.id!r} has neither per_month nor per_hour")
+        return self.per_hour
 
 
 @dataclass(frozen=True)

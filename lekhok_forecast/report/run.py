@@ -50,6 +50,7 @@ from lekhok_forecast.core.plan import Plan
 from lekhok_forecast.errors import ForecastInputError
 from lekhok_forecast.report.execute import (
     WORKERS,
+    NotebookOutcome,
     fast_notebook_imports,
     report_notebooks,
     run_notebooks,
@@ -81,8 +82,8 @@ class ReportResult:
 
     week: str
     week_dir: Path
-    outcomes: list = field(default_factory=list)
-    shown_dir: Path | None = None
+    shown_dir: Path  # the week's folder as the user named it, for messages
+    outcomes: list[NotebookOutcome] = field(default_factory=list)
     summary: dict | None = None
     seconds: float = 0.0
     history_file: Path | None = None  # the forecast history written (None: not written)
@@ -153,7 +154,9 @@ def run_report(
     source = load_yaml(plan_path)
     plan = plan_from_source(source)
     report = _report_week(plan, week, actuals_dir)
-    reported = read_weeks(actuals_dir, plan, up_to=report.actuals_week) if report.has_actuals else []
+    reported = []
+    if actuals_dir is not None and report.actuals_week is not None:  # report.has_actuals
+        reported = read_weeks(actuals_dir, plan, up_to=report.actuals_week)
     notebooks = report_notebooks(Path(notebooks_dir).resolve())
     shown_dir = Path(out_dir) / week  # as the user wrote it, for messages
     out = output_folder(out_dir)  # absolute: worker threads must not depend on the cwd
@@ -174,7 +177,7 @@ def run_report(
         f" {weekly.plan_file}, {_basis_note(weekly.status)}, {len(scenarios)} scenarios, {trials:,} trials,"
         f" seed {seed} -> {shown_dir}/"
     )
-    result = ReportResult(week, out / week, shown_dir=shown_dir)
+    result = ReportResult(week, out / week, shown_dir)
     with locked(out):
         for stale in remove_stale_staging(out):
             say(f"removed {stale.name}/, left behind by a report that was stopped")
@@ -302,7 +305,8 @@ def run_report_cli(args) -> int:
             f" earlier outputs in {result.shown_dir}/ were left as they were"
         )
         return 1
-    history = f", {Path(args.out) / result.history_file.name}" if result.history_file is not None else ""
+    written = result.history_file
+    history = f", {Path(args.out) / written.name}" if written is not None else ""
     say(
         f"wrote {result.shown_dir / 'weekly-status.pdf'} (+{len(result.outcomes) - 1} PDFs, executed notebooks,"
         f" summary.json{history}) in {result.seconds:.1f} s"

@@ -134,8 +134,10 @@ class _Table:
         if self.header is None:
             raise ForecastInputError(f"file is empty, expected a header line: {','.join(columns)}", file=path)
 
-    def _check_header(self, cells, line, columns, required) -> list[str]:
-        seen = set()
+    def _check_header(
+        self, cells: list[str], line: int, columns: tuple[str, ...], required: tuple[str, ...]
+    ) -> list[str]:
+        seen: set[str] = set()
         for c in cells:
             if c not in columns:
                 raise self.fail(
@@ -261,10 +263,10 @@ def _task_row(table: _Table, plan: Plan, index: dict, line: int, row: dict, as_o
     given = [v is not None for v in rem]
     remaining = None
     if any(given):
-        if not all(given):
+        lo, mo, hi = rem
+        if lo is None or mo is None or hi is None:
             missing = REMAINING_COLUMNS[given.index(False)]
             raise table.fail(line, missing, "give remaining_low, remaining_mode and remaining_high together")
-        lo, mo, hi = rem
         if mo < lo:
             raise table.fail(
                 line, "remaining_mode", f"must be >= remaining_low ({fmt_number(lo)}), got {fmt_number(mo)}"
@@ -341,7 +343,7 @@ def _check_predecessors(table: _Table, plan: Plan, rows: dict[str, TaskActual]) 
                 raise table.fail(
                     a.line, "status", f"task '{a.task}' is in_progress but its predecessor '{pid}' has not started"
                 )
-            if a.done and p.finish_week is not None and a.finish_week < p.finish_week:
+            if a.done and a.finish_week is not None and p.finish_week is not None and a.finish_week < p.finish_week:
                 raise table.fail(
                     a.line,
                     "finish_week",
@@ -398,6 +400,7 @@ def read_actuals(path: str | Path, plan: Plan, *, as_of: float | None = None) ->
         except ForecastInputError as exc:
             raise ForecastInputError(exc.message, file=str(path)) from None
         if as_of <= 0:
+            assert plan.start is not None  # as_of_week needs it
             raise ForecastInputError(
                 f"week {week} ends before the plan starts ({plan.start.isoformat()});"
                 f" the first week is {week_name(1.0, plan)}",

@@ -199,7 +199,7 @@ def write_bundle(folder: str | os.PathLike[str], parts: Mapping[str, Any]) -> Pa
     free = shutil.disk_usage(folder).free
     if free < need:  # say so before writing, rather than leave a cut file to clean up
         raise OSError(errno.ENOSPC, f"the bundle needs {need / 2**20:.0f} MB, {free / 2**20:.0f} MB free", str(folder))
-    atomic_write(folder / ARRAYS_FILE, lambda fh: np.savez(fh, **arrays))
+    atomic_write(folder / ARRAYS_FILE, lambda fh: np.savez(fh, allow_pickle=False, **arrays))
     atomic_write_text(folder / STRUCTURE_FILE, json.dumps(structure, separators=(",", ":")))
     return folder
 
@@ -267,7 +267,7 @@ class _Decoder:
             return {self.value(k): self.value(v) for k, v in node["$dict"]}
         if "$dc" in node:
             cls = _package_class(node["$dc"], None)
-            obj = object.__new__(cls)  # no __init__/__post_init__: the fields are restored as stored
+            obj: Any = object.__new__(cls)  # no __init__/__post_init__: the fields are restored as stored
             self._register(node, obj)
             names = {f.name for f in dataclasses.fields(cls)}
             for name, value in node["f"].items():

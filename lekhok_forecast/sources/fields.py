@@ -148,7 +148,11 @@ class FieldReader:
         allow_zero: bool = True,
     ) -> Range:
         """Parse a number or ``{low, mode, high, dist, unit}`` into a `Range` in target units."""
-        factor = unit_factor[default_unit] if unit_factor else 1.0
+        factor = 1.0
+        if unit_factor:
+            if default_unit is None:  # a caller's mistake, not the user's
+                raise ValueError("range: unit_factor needs a default_unit")
+            factor = unit_factor[default_unit]
         if not isinstance(value, dict):
             x = self.number(value, field, positive=not allow_zero)
             return Range.fixed(x * factor)
@@ -160,6 +164,7 @@ class FieldReader:
                 raise self.fail(
                     f"{field}.unit", f"expected one of {', '.join(UNITS)}, got {unit!r}{did_you_mean(unit, UNITS)}"
                 )
+            assert unit_factor  # `keys` admits "unit" only with a unit_factor
             factor = unit_factor[unit]
         low = self.number(value["low"], f"{field}.low", positive=not allow_zero)
         high = self.number(value["high"], f"{field}.high", positive=not allow_zero)

@@ -78,6 +78,7 @@ def _read_text_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
         return [], []
     if KEY not in header:
         raise ForecastInputError(f"not a forecast history: no '{KEY}' column in the header", file=str(path), line=1)
+    seen: dict[str, int]  # week -> line it is first on
     rows, seen = [], {}
     for row in reader:
         if None in row:

@@ -65,7 +65,7 @@ def _annotate(src: Source, value: Any = None, path: str = "", _top: bool = True)
     if _top:
         value = src.data
     if isinstance(value, dict):
-        inner = {k: _annotate(src, v, f"{path}.{k}" if path else str(k), False) for k, v in value.items()}
+        inner: Any = {k: _annotate(src, v, f"{path}.{k}" if path else str(k), False) for k, v in value.items()}
     elif isinstance(value, list):
         inner = [_annotate(src, v, f"{path}[{i}]", False) for i, v in enumerate(value)]
     else:
@@ -321,7 +321,7 @@ def _remove(doc: dict, scen: Source, patch: _Node) -> None:
                 if wid not in known:
                     raise src.error(f"{fp}[{i}]", f"no workstream '{wid}' in the plan{did_you_mean(str(wid), known)}")
                 del known[wid]
-            for c in doc.get("costs").value if doc.get("costs") and isinstance(doc["costs"].value, list) else []:
+            for c in doc["costs"].value if doc.get("costs") and isinstance(doc["costs"].value, list) else []:
                 if isinstance(c.value, dict) and "workstreams" in c.value:
                     c.value["workstreams"] = _strip_ids(c.value["workstreams"], set(wanted))
             continue

@@ -112,7 +112,7 @@ def plan_from_source(src: Source) -> Plan:
         else None
     )
 
-    phases = []
+    phases: list[Phase] = []
     for i, p in enumerate(r.sequence(doc.get("phases", []) or [], "phases")):
         f = f"phases[{i}]"
         r.mapping(p, f, PHASE_KEYS, required=("name",))

@@ -24,6 +24,7 @@ by the CLI (``--scenario``), the notebooks and the report.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,7 +151,7 @@ def apply_scenarios(plan_src: Source, scenarios: list[Scenario]) -> OverlaySourc
     return apply_overlays(plan_src, [s.source for s in scenarios])
 
 
-def load_plan_with_scenarios(path: str | Path, scenario_paths: list[str | Path] | tuple = ()) -> Plan:
+def load_plan_with_scenarios(path: str | Path, scenario_paths: Sequence[str | Path] = ()) -> Plan:
     """Read a plan, apply scenario overlays in order, and validate the result.
 
     Parameters

@@ -129,8 +129,8 @@ def calibration_from_actuals(
     rows = actuals.by_task() if actuals is not None else {}
     for t in plan.tasks:
         a = rows.get(t.id)
-        if a is None or not a.done or t.workstream is None:
-            continue
+        if a is None or not a.done or t.workstream is None or t.effort_hours is None:
+            continue  # (an effort task, one with a workstream, always has effort_hours)
         mode = t.effort_hours.mode
         if mode <= 0:
             continue

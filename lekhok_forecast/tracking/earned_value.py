@@ -43,7 +43,8 @@ def baseline_schedule(plan: Plan) -> pd.DataFrame:
             "workstream": [t.workstream for t in plan.tasks],
             "start_week": start,
             "finish_week": finish,
-            "hours": [t.effort_hours.mode if t.workstream is not None else 0.0 for t in plan.tasks],
+            # an effort task's (one with a workstream) estimate is its effort_hours
+            "hours": [t.estimate.mode if t.workstream is not None else 0.0 for t in plan.tasks],
         }
     ).set_index("task")
 
@@ -56,6 +57,7 @@ def share_complete(plan: Plan, a: TaskActual, as_of: float) -> float:
         return 1.0
     if not a.in_progress:
         return 0.0
+    assert a.remaining is not None and a.start_week is not None  # the actuals reader requires both in progress
     task = plan.tasks[plan.task_index()[a.task]]
     if task.workstream is not None:
         done, left = a.hours_to_date, remaining_range_hours(plan, a.remaining)[1]
@@ -178,7 +180,7 @@ def earned_value(plan: Plan, actuals: WeeklyActuals, baseline: pd.DataFrame | No
             bac += rate * sum(total_h[w] for w in streams)
             modeled_actual = rate * sum(ac_h[w] for w in streams)
         else:
-            weekly = cost.per_month.mode * 12.0 / 52.0
+            weekly = cost.rate.mode * 12.0 / 52.0  # per_month: per_hour is None
             since = float(base.loc[cost.from_task, "start_week"]) if cost.from_task else 0.0
             planned = weekly * max(min(n, plan_end) - since, 0.0)
             pv_c += planned
@@ -187,7 +189,9 @@ def earned_value(plan: Plan, actuals: WeeklyActuals, baseline: pd.DataFrame | No
             actual_since = 0.0
             if cost.from_task:
                 a = rows.get(cost.from_task)
-                actual_since = float(a.start_week) if a is not None and a.started else math.inf
+                # a started row always has its start week (the actuals reader requires it)
+                start = a.start_week if a is not None and a.started else None
+                actual_since = float(start) if start is not None else math.inf
             modeled_actual = weekly * max(n - actual_since, 0.0) if math.isfinite(actual_since) else 0.0
         if cost.id in spend:
             ac_c += spend[cost.id]

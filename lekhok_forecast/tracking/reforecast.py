@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -43,7 +45,7 @@ def _range(triple: tuple[float, float, float]) -> Range:
     return Range(Dist.PERT, lo, mo, hi)
 
 
-def is_untouched(plan: Plan, actuals: WeeklyActuals | None, ratios=()) -> bool:
+def is_untouched(plan: Plan, actuals: WeeklyActuals | None, ratios: Sequence[float] = ()) -> bool:
     """True when `actuals` change nothing: the re-forecast is the plan's own forecast."""
     if ratios:
         return False
@@ -86,6 +88,7 @@ def reforecast_plan(
         a = rows.get(t.id)
         effort = t.workstream is not None
         if a is not None and a.done:
+            assert a.start_week is not None and a.finish_week is not None  # the actuals reader requires both
             tasks.append(t)
             states.append(
                 TaskState(
@@ -97,6 +100,7 @@ def reforecast_plan(
             )
             groups.append(0)
         elif a is not None and a.in_progress:
+            assert a.remaining is not None  # the actuals reader requires it in progress
             tasks.append(_fresh_estimate(plan, t, a.remaining))
             states.append(
                 TaskState(
@@ -107,8 +111,9 @@ def reforecast_plan(
             )
             groups.append(1)
         else:
-            re_est = a is not None and a.remaining is not None
-            tasks.append(_fresh_estimate(plan, t, a.remaining) if re_est else t)
+            remaining = a.remaining if a is not None else None
+            re_est = remaining is not None
+            tasks.append(_fresh_estimate(plan, t, remaining) if remaining is not None else t)
             states.append(TaskState(t.id, not_before_week=n, calibrate=bool(ratios) and effort and not re_est))
             groups.append(2)
             open_tasks.add(t.id)
@@ -142,9 +147,9 @@ def all_done(plan: Plan, actuals: WeeklyActuals | None) -> bool:
 
 def actual_finish_week(plan: Plan, actuals: WeeklyActuals | None) -> float | None:
     """The project's actual finish (latest task finish) once every task is done, else None."""
-    if not all_done(plan, actuals):
+    if actuals is None or not all_done(plan, actuals):
         return None
-    return max(float(a.finish_week) for a in actuals.tasks if a.done)
+    return max(float(a.finish_week) for a in actuals.tasks if a.done and a.finish_week is not None)
 
 
 def reforecast(
@@ -155,7 +160,7 @@ def reforecast(
     *,
     calibration: Calibration | tuple[float, ...] | None = None,
     memo: dict | None = None,
-    **simulate_args,
+    **simulate_args: Any,
 ) -> SimulationResult:
     """Simulate the plan as of `actuals` (see the module docstring).
 
@@ -230,8 +235,8 @@ def cost_with_spend(result: SimulationResult, actuals: WeeklyActuals) -> np.ndar
         else:
             since = 0.0
             if cost.from_task is not None:
-                s = states[index[cost.from_task]]
-                since = s.done_start_week if s.done else math.inf
+                done = states[index[cost.from_task]].done_weeks
+                since = done[0] if done is not None else math.inf
             if since >= n:  # accrual starts at or after week N in every trial: all of it is future
                 future = simulated
             else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -58,7 +59,7 @@ class ReportWeek:
 
     @property
     def has_actuals(self) -> bool:
-        return self.actuals_week is not None
+        return self.actuals_dir is not None and self.actuals_week is not None
 
     @property
     def stale(self) -> bool:
@@ -68,7 +69,9 @@ class ReportWeek:
     @property
     def actuals_path(self) -> Path | None:
         """The task file the forecast rests on."""
-        return actuals_file(self.actuals_dir, self.actuals_week) if self.has_actuals else None
+        if self.actuals_dir is None or self.actuals_week is None:  # not `has_actuals`
+            return None
+        return actuals_file(self.actuals_dir, self.actuals_week)
 
 
 def report_week(plan: Plan, week: str, actuals_dir: str | Path | None = ACTUALS_DIR) -> ReportWeek:
@@ -158,11 +161,12 @@ class WeeklyStatus:
         """Milestone id -> the week it was reached (every task of it done), per the actuals."""
         if self.update is None:
             return {}
-        rows = self.update.actuals.by_task()
+        # a done row always has its finish week (the actuals reader requires it)
+        finish = {a.task: a.finish_week for a in self.update.actuals.tasks if a.done and a.finish_week is not None}
         return {
-            m.id: max(float(rows[t].finish_week) for t in m.tasks)
+            m.id: max(float(finish[t]) for t in m.tasks)
             for m in self.plan.milestones
-            if m.tasks and all(t in rows and rows[t].done for t in m.tasks)
+            if m.tasks and all(t in finish for t in m.tasks)
         }
 
     @property
@@ -229,7 +233,7 @@ def weekly_status(
     changes: bool = True,
     calibrate: bool = True,
     min_done: int = MIN_DONE_FOR_CALIBRATION,
-    **simulate_args,
+    **simulate_args: Any,
 ) -> WeeklyStatus:
     """The weekly report's forecast for ISO week `week`; reads, validates, writes nothing.
 
@@ -260,7 +264,9 @@ def weekly_status(
     WeeklyStatus
     """
     rw = report_week(plan, week, actuals_dir)
-    reported = read_weeks(rw.actuals_dir, plan, up_to=rw.actuals_week) if rw.has_actuals else []
+    reported: list[WeeklyActuals] = []
+    if rw.actuals_dir is not None and rw.actuals_week is not None:  # rw.has_actuals
+        reported = read_weeks(rw.actuals_dir, plan, up_to=rw.actuals_week)
     history = read_history(history_path) if history_path is not None else pd.DataFrame(columns=[KEY])
     return weekly_status_from(
         plan,
@@ -287,7 +293,7 @@ def weekly_status_from(
     changes: bool = True,
     calibrate: bool = True,
     min_done: int = MIN_DONE_FOR_CALIBRATION,
-    **simulate_args,
+    **simulate_args: Any,
 ) -> WeeklyStatus:
     """The weekly status from loaded inputs (`weekly_status` reads them); reads and writes no file.
 

@@ -11,6 +11,7 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -124,8 +125,8 @@ def forecasts_for(
     calibrate: bool = True,
     min_done: int = MIN_DONE_FOR_CALIBRATION,
     memo: dict | None = None,
-    **simulate_args,
-):
+    **simulate_args: Any,
+) -> tuple[SimulationResult, SimulationResult, SimulationResult | None, Calibration]:
     """(headline, uncalibrated, calibrated or None, calibration) for one week's actuals.
 
     `memo` is passed to `reforecast` (simulations shared within one weekly update).
@@ -149,7 +150,7 @@ def weekly_update_from(
     calibrate: bool = True,
     min_done: int = MIN_DONE_FOR_CALIBRATION,
     changes: bool = True,
-    **simulate_args,
+    **simulate_args: Any,
 ) -> WeeklyUpdate:
     """The weekly update of the last of `reported`, from loaded inputs; reads and writes no file.
 
@@ -236,7 +237,7 @@ def weekly_update(
     calibrate: bool = True,
     min_done: int = MIN_DONE_FOR_CALIBRATION,
     changes: bool = True,
-    **simulate_args,
+    **simulate_args: Any,
 ) -> WeeklyUpdate:
     """Re-forecast one week from its actuals and record it in the forecast history.
 

@@ -20,41 +20,46 @@ What changed (`what_changed`)
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from lekhok_forecast.core.actuals import TaskActual, WeeklyActuals, no_actuals
 from lekhok_forecast.core.graph import topological_order
-from lekhok_forecast.core.plan import Plan, scheduling_edges, unit_hours, week_label
-from lekhok_forecast.tracking.calibration import MIN_DONE_FOR_CALIBRATION, calibration_from_actuals
+from lekhok_forecast.core.plan import Plan, Task, scheduling_edges, unit_hours, week_label
+from lekhok_forecast.tracking.calibration import MIN_DONE_FOR_CALIBRATION, Calibration, calibration_from_actuals
 from lekhok_forecast.tracking.reforecast import reforecast
 
 #: Columns of the `what_changed` table.
 WHAT_CHANGED_COLUMNS = ("task", "name", "change", "detail", "p80_before", "p80_after", "p80_effect_weeks")
 
 
-def _describe(plan: Plan, task, old: TaskActual, new: TaskActual) -> tuple[str, str]:
+def _describe(plan: Plan, task: Task, old: TaskActual, new: TaskActual) -> tuple[str, str]:
     unit = plan.units
-    f = unit_hours(plan.units, plan.hours_per_day) if task.workstream is not None else None
 
     def rem(a: TaskActual) -> str:
+        assert a.remaining is not None  # asked only of rows in progress or re-estimated
         lo, mo, hi = a.remaining
         return f"{lo:g}/{mo:g}/{hi:g} {unit}"
 
     if new.done:
+        assert new.start_week is not None and new.finish_week is not None  # the actuals reader requires both
         change = "corrected" if old.done else "finished" if old.started else "started and finished"
         if task.workstream is not None:
-            mode_units = task.effort_hours.mode / f
+            f = unit_hours(plan.units, plan.hours_per_day)
+            mode = task.estimate.mode  # an effort task's estimate is its effort_hours
+            mode_units = mode / f
             took = new.hours_to_date / f
             detail = (
                 f"took {took:.2f} {unit} ({new.hours_to_date:g} h) against {mode_units:.2f} most likely"
-                f" (x{new.hours_to_date / task.effort_hours.mode:.2f}); finished week {week_label(new.finish_week)}"
+                f" (x{new.hours_to_date / mode:.2f}); finished week {week_label(new.finish_week)}"
             )
         else:
             detail = f"took weeks {week_label(new.start_week)}-{week_label(new.finish_week)}"
         return change, detail
     if new.in_progress:
+        assert new.start_week is not None  # the actuals reader requires it in progress
         if not old.started:
             return "started", f"started week {week_label(new.start_week)}; remaining {rem(new)}"
         if old.done:
@@ -81,7 +86,7 @@ def what_changed(
     calibrate: bool = True,
     min_done: int = MIN_DONE_FOR_CALIBRATION,
     memo: dict | None = None,
-    **simulate_args,
+    **simulate_args: Any,
 ) -> pd.DataFrame:
     """What changed since `previous` and how each change moved the P80 finish (weeks).
 
@@ -118,10 +123,10 @@ def what_changed(
         if not old.same_facts(new):
             changed.append((t, old, new))
 
-    def cal(state: WeeklyActuals):
+    def cal(state: WeeklyActuals) -> Calibration:
         return calibration_from_actuals(plan, state, min_done=min_done, enabled=calibrate)
 
-    def p80(state: WeeklyActuals, calibration) -> float:
+    def p80(state: WeeklyActuals, calibration: Calibration) -> float:
         r = reforecast(plan, state, trials, seed, calibration=calibration, memo=memo, **simulate_args)
         return float(np.percentile(r.finish_weeks, 80))
 
@@ -135,6 +140,7 @@ def what_changed(
         if new.in_progress:
             # Its remaining effort is as of this week: continue it from this week, or the
             # step would credit a week of work for free and the clock step take it back.
+            assert new.start_week is not None  # the actuals reader requires it in progress
             state_rows[t.id] = dataclasses.replace(new, start_week=max(float(new.start_week), current.as_of_week))
         elif new.started or new.remaining is not None:
             state_rows[t.id] = new

@@ -21,6 +21,7 @@ import mmap
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from lekhok_forecast.core.distributions import TABLE_SIZE
 from lekhok_forecast.core.engine.model import Model, _Step, _steps, _Var
@@ -46,7 +47,7 @@ class _Chunk:
     s_rates: np.ndarray
 
 
-def _buffer(ws: dict | None, name: str, rows: int, width: int, dtype) -> np.ndarray:
+def _buffer(ws: dict | None, name: str, rows: int, width: int, dtype: DTypeLike) -> np.ndarray:
     """A (rows, width) work array, reused from `ws` across the chunks of one simulation
     (fresh pages cost more to fault in than the arithmetic done on them)."""
     if ws is None:
@@ -57,7 +58,7 @@ def _buffer(ws: dict | None, name: str, rows: int, width: int, dtype) -> np.ndar
     return a[:, :width]
 
 
-def _work_array(shape, dtype) -> np.ndarray:
+def _work_array(shape: tuple[int, ...], dtype: DTypeLike) -> np.ndarray:
     """An uninitialised work array. Those of 1 MB or more are mapped privately without
     transparent huge pages (see `run._outputs`) and not inherited by forked processes: worker
     processes have their own, and sharing these copy-on-write would make this process
@@ -75,7 +76,9 @@ def _work_array(shape, dtype) -> np.ndarray:
 _WORK_MAP_BYTES = 1 << 20
 
 
-def _draw(model: Model, seed: int, first_block: int, n_blocks: int, n_trials: int, ws: dict | None = None):
+def _draw(
+    model: Model, seed: int, first_block: int, n_blocks: int, n_trials: int, ws: dict | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Uniform uint16 draws (rows x trials) and risk firings (risks x trials) for whole blocks.
 
     The uint16 draws are the numbers ``rng.integers(0, 65536, (rows, BLOCK_TRIALS),
@@ -159,7 +162,11 @@ def _run_chunk(
     team = _value(model.team_var, model.team_row, u, n) if model.team_var is not None else None
     caps = []
     for w, v in enumerate(model.ws_var):
-        caps.append(_value(v, model.ws_row[w], u, n) if v is not None else team * f32(model.ws_share[w]))
+        if v is not None:
+            caps.append(_value(v, model.ws_row[w], u, n))
+        else:
+            assert team is not None  # a share workstream needs team_hours_per_week (plan parser)
+            caps.append(team * f32(model.ws_share[w]))
     inv_caps = [np.reciprocal(c) for c in caps]
     hours = np.zeros((len(caps), n), dtype=np.float32)
     risk_effort, risk_duration = [], []
@@ -197,7 +204,7 @@ def _run_chunk(
             table = step.table
             if table is None:
                 ft.fill(step.fixed)
-            elif prefetch:
+            elif scratch is not None:  # prefetching
                 multiply(table, step.scale, out=scratch)
                 take(scratch, u[step.row], out=ft, mode="wrap")
             else:

@@ -72,7 +72,7 @@ def _build_tables(plan: Plan, states: tuple[TaskState, ...]) -> None:
     ranges = [plan.team_hours_per_week] + [w.hours_per_week for w in plan.workstreams]
     ranges += [t.estimate for t, s in zip(plan.tasks, states) if not s.done]
     ranges += [r.effort_hours for r in plan.risks] + [r.duration_weeks for r in plan.risks]
-    ranges += [c.per_month if c.per_month is not None else c.per_hour for c in plan.costs]
+    ranges += [c.rate for c in plan.costs]
     keys = {r.affine()[0] for r in ranges if r is not None and r.is_random} - _BUILT_SHAPES
     threads = min(4, os.cpu_count() or 1)
     if len(keys) >= 16 and threads >= 2:  # else built one by one as compile_plan meets them
@@ -108,13 +108,16 @@ def compile_plan(plan: Plan, as_of: AsOf | None = None) -> Model:
     team_var = _var(plan.team_hours_per_week) if plan.team_hours_per_week is not None else None
     team_row = add(team_var) if team_var is not None else -1
     ws_index = plan.workstream_index()
-    ws_var, ws_row, ws_share = [], [], []
+    ws_var: list[_Var | None] = []
+    ws_row: list[int] = []
+    ws_share: list[float] = []
     for w in plan.workstreams:
         if w.share is not None:
             ws_var.append(None)
             ws_row.append(-1)
             ws_share.append(w.share)
         else:
+            assert w.hours_per_week is not None  # a workstream has exactly one of hours_per_week and share
             v = _var(w.hours_per_week)
             ws_var.append(v)
             ws_row.append(add(v))
@@ -138,7 +141,7 @@ def compile_plan(plan: Plan, as_of: AsOf | None = None) -> Model:
                 task_risks[tindex[tid]].append(k)
     cost_var, cost_row = [], []
     for c in plan.costs:
-        v = _var(c.per_month if c.per_month is not None else c.per_hour)
+        v = _var(c.rate)
         cost_var.append(v)
         cost_row.append(add(v))
     ratios = np.asarray(as_of.calibration_ratios if as_of is not None else (), dtype=np.float32)
@@ -205,12 +208,7 @@ def _steps(model: Model) -> tuple[_Step, ...]:
     states = model.states
     for t in model.order:
         task, state = plan.tasks[t], states[t]
-        done = None
-        if state.done:
-            done = (
-                state.done_start_week if state.done_start_week is not None else state.done_finish_week,
-                state.done_finish_week,
-            )
+        done = state.done_weeks
         var = model.task_var[t]
         preds = model.preds[t]
         # max(finish, 0) is finish itself when every predecessor is simulated: their

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from lekhok_forecast.config import MAX_TRIALS
 from lekhok_forecast.core.asof import AsOf
@@ -159,11 +160,14 @@ _WORKER_OUT: _Chunk | None = None
 _WORKER_WS: dict = {}
 
 
-def _worker_run(args):
+def _worker_run(args: tuple[int, ...]) -> tuple[np.ndarray, int]:
     """Run one chunk in a worker process and write its outputs straight into the shared
     output arrays; only the criticality counts travel back."""
-    ch = _WORKER_RUN(*args, ws=_WORKER_WS)
-    _place(_WORKER_OUT, args[4], ch)
+    run, out = _WORKER_RUN, _WORKER_OUT
+    if run is None or out is None:  # bound by `simulate` before the pool forks
+        raise RuntimeError("worker started outside a parallel simulation")
+    ch = run(*args, ws=_WORKER_WS)
+    _place(out, args[4], ch)
     return ch.crit_counts, ch.finish.size
 
 
@@ -178,7 +182,7 @@ def _outputs(plan: Plan, trials: int, sample: int, shared: bool) -> _Chunk:
     outputs of 10^7 trials are ~650 MB, written once, front to back).
     """
 
-    def empty(shape, dtype):
+    def empty(shape: tuple[int, ...], dtype: DTypeLike) -> np.ndarray:
         count = math.prod(shape)
         nbytes = count * np.dtype(dtype).itemsize
         if shared and count:
@@ -305,7 +309,7 @@ def simulate(
         if progress:
             progress(state["done"], trials)
 
-    def collect(job, ch: _Chunk) -> None:
+    def collect(job: tuple[int, ...], ch: _Chunk) -> None:
         _place(out, job[4], ch)
         account(ch.crit_counts, ch.finish.size)
 
@@ -326,6 +330,7 @@ def simulate(
             pool = cf.ProcessPoolExecutor(max_workers=children, mp_context=ctx)
             try:
                 running: dict = {}
+                finished: list[cf.Future] | set[cf.Future]
                 while pending or running:
                     while pending and len(running) < 2 * children:
                         job = pending.popleft()
