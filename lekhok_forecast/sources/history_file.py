@@ -5,6 +5,9 @@ Recording a week replaces that week's row and leaves every other row exactly as 
 written with `lekhok_forecast.sources.atomic.atomic_write_text` (a temporary file beside it,
 moved into place), so a reader never sees half a file and a failure leaves the old file intact.
 The rows themselves are made by `lekhok_forecast.tracking.history.history_row`.
+Reading is strict (`check_history_text`): a truncated line, a merge-conflict marker, a
+row with the wrong number of cells or a cell of the wrong type, or a week twice is one
+`ForecastInputError` naming the file and line, never a row carried forward.
 
 Columns (see ``docs/tracking.md``): ``week`` (ISO week, the key), ``as_of_week``,
 ``as_of_date`` (last day of the week), ``trials``, ``seed``, ``calibrated`` (is the headline calibrated?),
