@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from lekhok_forecast.config import ACTUALS_DIR
-from lekhok_forecast.sources.history_file import record_weeks
+from lekhok_forecast.sources.history_file import column_kind, record_weeks
 from lekhok_forecast.tracking.history import cone_frame
 from lekhok_forecast.tracking.weekly import weekly_update
 
@@ -88,3 +88,5 @@ def test_history_rows_match_the_forecasts(lekhok_plan, tmp_path):
         "p50_uncalibrated",
     ):
         assert col in h.columns
+    # every column the writer writes has a declared type, so the strict reader checks it
+    assert [c for c in h.columns if column_kind(c) == "text"] == ["fever_zone"]

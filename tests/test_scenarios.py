@@ -285,6 +285,140 @@ def test_cli_validate_with_bad_scenario(files, run_cli):
     assert err.strip() == f"{s}:4: set.tasks.a.effort.high: must be >= low (3), got 1"
 
 
+# ------------------------------------------------- errors that show after the merge
+
+
+def _error(plan_path: str, scenarios: list[str]) -> str:
+    with pytest.raises(ForecastInputError) as err:
+        load_plan_with_scenarios(plan_path, scenarios)
+    assert "\n" not in str(err.value)
+    return str(err.value)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "name: x\nremove:\n  workstreams: [ops]\n",
+            ":3: remove.workstreams[0]: workstream 'ops' is still used by task 'c' (tasks[2] in the plan);"
+            " remove those tasks too or keep the workstream",
+        ),
+        (
+            "name: x\nremove:\n  workstreams: [ops, dev]\n",
+            ":3: remove.workstreams[0]: workstream 'ops' is still used by task 'c' (tasks[2] in the plan);"
+            " remove those tasks too or keep the workstream",
+        ),
+        (
+            "name: x\nremove:\n  workstreams:\n    - dev\n",
+            ":4: remove.workstreams[0]: workstream 'dev' is still used by task 'a' (tasks[0] in the plan)"
+            " and 1 more task; remove those tasks too or keep the workstream",
+        ),
+        (  # deleting a workstream with null is a removal too
+            "name: x\nset:\n  workstreams:\n    ops: null\n",
+            ":4: set.workstreams.ops: workstream 'ops' is still used by task 'c' (tasks[2] in the plan);"
+            " remove those tasks too or keep the workstream",
+        ),
+        (
+            "name: x\nremove:\n  tasks: [a, b, c, d]\n",
+            ":3: remove.tasks: removes every task left in the plan; keep at least one task",
+        ),
+    ],
+)
+def test_a_removal_that_breaks_the_plan_names_the_scenario_line(files, text, expected):
+    plan_path, scenario = files
+    s = scenario(text)
+    assert _error(plan_path, [s]) == s + expected
+
+
+def test_a_removed_phase_still_used_names_the_scenario(files, tmp_path):
+    _, scenario = files
+    plan = tmp_path / "phased.yaml"
+    plan.write_text(
+        PLAN.replace("workstreams:\n", "phases:\n  - {name: build}\n  - {name: ship}\nworkstreams:\n", 1).replace(
+            "{id: c, workstream: ops,", "{id: c, phase: ship, workstream: ops,"
+        ),
+        encoding="utf-8",
+    )
+    s = scenario("name: x\nremove:\n  phases: [ship]\n")
+    assert _error(str(plan), [s]) == (
+        f"{s}:3: remove.phases[0]: phase 'ship' is still used by task 'c' (tasks[2] in the plan);"
+        " remove those tasks too, give them another phase, or keep the phase"
+    )
+    # removing the task as well, or giving it another phase, is fine
+    assert load_plan_with_scenarios(str(plan), [scenario("name: x\nremove: {phases: [ship], tasks: [c]}\n")])
+    moved = scenario("name: x\nremove: {phases: [ship]}\nset: {tasks: {c: {phase: build}}}\n")
+    assert _task(load_plan_with_scenarios(str(plan), [moved]), "c").phase == "build"
+
+
+def test_a_removed_workstream_moved_away_or_added_back_is_fine(files):
+    plan_path, scenario = files
+    moved = scenario("name: x\nremove: {workstreams: [ops]}\nset: {tasks: {c: {workstream: dev}}}\n")
+    assert _task(load_plan_with_scenarios(plan_path, [moved]), "c").workstream == "dev"
+    back = scenario("name: x\nremove: {workstreams: [ops]}\nadd: {workstreams: {ops: {share: 0.2}}}\n", "b.yaml")
+    assert _task(load_plan_with_scenarios(plan_path, [back]), "c").workstream == "ops"
+
+
+def test_a_later_reference_to_a_removed_task_names_that_line(files):
+    plan_path, scenario = files
+    for text, where in (
+        (
+            "name: x\nremove:\n  tasks: [b]\nadd:\n  tasks: [{id: e, duration: 1, after: [b]}]\n",
+            "add.tasks[0].after[0]",
+        ),
+        ("name: x\nremove:\n  tasks: [b]\nset:\n  tasks:\n    c: {after: [b]}\n", "set.tasks.c.after[0]"),
+        (
+            "name: x\nremove:\n  tasks: [b]\nadd:\n  risks: [{id: r3, probability: 0.1, tasks: [b], effort: 1}]\n",
+            "add.risks[0].tasks[0]",
+        ),
+    ):
+        s = scenario(text)
+        line = 6 if where.startswith("set") else 5
+        assert _error(plan_path, [s]) == (
+            f"{s}:{line}: {where}: task 'b' is removed by remove.tasks[0] ({s}:3); refer to another task, or keep it"
+        )
+
+
+def test_merge_errors_across_scenarios_name_the_one_that_broke_the_plan(files):
+    plan_path, scenario = files
+    # a cost's only workstream, added by one scenario and removed by the next
+    consultant = scenario(
+        "name: c\nadd:\n  workstreams: {extra: {share: 0.1}}\n  costs: [{id: k, per_hour: 5, workstreams: [extra]}]\n",
+        "consultant.yaml",
+    )
+    drop = scenario("name: d\nremove:\n  workstreams: [extra]\n", "drop.yaml")
+    assert _error(plan_path, [consultant, drop]) == (
+        f"{drop}:3: remove.workstreams[0]: workstream 'extra' is the last workstream of cost 'k'"
+        f" (add.costs[0] in {consultant}); remove the cost too or keep the workstream"
+    )
+    # the last tasks removed by the second scenario
+    first = scenario("name: one\nremove: {tasks: [a, b]}\n", "one.yaml")
+    second = scenario("name: two\nremove:\n  tasks: [c, d]\n", "two.yaml")
+    assert _error(plan_path, [first, second]) == (
+        f"{second}:3: remove.tasks: removes every task left in the plan; keep at least one task"
+    )
+    # a task added by one scenario into a workstream another scenario removes: the removal broke it ...
+    adds = scenario("name: e\nadd:\n  tasks: [{id: e, workstream: extra, effort: 1}]\n", "adds.yaml")
+    assert _error(plan_path, [consultant, adds, drop]) == (
+        f"{drop}:3: remove.workstreams[0]: workstream 'extra' is still used by task 'e' (add.tasks[0] in {adds});"
+        " remove those tasks too or keep the workstream"
+    )
+    # ... and, applied the other way round, the later task does
+    assert _error(plan_path, [consultant, drop, adds]).startswith(
+        f"{adds}:3: add.tasks[0].workstream: workstream 'extra' is removed by remove.workstreams[0] ({drop}:3)"
+    )
+
+
+def test_cli_validate_names_the_scenario_of_a_merge_error(files, run_cli):
+    plan_path, scenario = files
+    s = scenario("name: x\nremove:\n  workstreams: [ops]\n")
+    rc, out, err = run_cli("validate", plan_path, "--scenario", s)
+    assert rc == 2 and out == ""
+    assert err.splitlines() == [
+        f"{s}:3: remove.workstreams[0]: workstream 'ops' is still used by task 'c' (tasks[2] in the plan);"
+        " remove those tasks too or keep the workstream"
+    ]
+
+
 # ---------------------------------------------------------- shipped scenarios
 
 SHIPPED = ["thirty_hours", "devops_consultant", "defer_usage_tracking", "original_12_weeks", "eight_hour_days"]

@@ -5,6 +5,9 @@ Recording a week replaces that week's row and leaves every other row exactly as 
 written with `lekhok_forecast.sources.atomic.atomic_write_text` (a temporary file beside it,
 moved into place), so a reader never sees half a file and a failure leaves the old file intact.
 The rows themselves are made by `lekhok_forecast.tracking.history.history_row`.
+Reading is strict (`check_history_text`): a truncated line, a merge-conflict marker, a
+row with the wrong number of cells or a cell of the wrong type, or a week twice is one
+`ForecastInputError` naming the file and line, never a row carried forward.
 
 Columns (see ``docs/tracking.md``): ``week`` (ISO week, the key), ``as_of_week``,
 ``as_of_date`` (last day of the week), ``trials``, ``seed``, ``calibrated`` (is the headline calibrated?),
@@ -18,8 +21,10 @@ done), ``chain_complete, buffer_consumed, fever_zone`` and ``spi, cpi``.
 from __future__ import annotations
 
 import csv
+import datetime as _dt
 import io
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -28,11 +33,67 @@ import pandas as pd
 from lekhok_forecast.config import REPORTS_DIR
 from lekhok_forecast.errors import ForecastInputError
 from lekhok_forecast.sources.atomic import atomic_write_text
+from lekhok_forecast.sources.weeks import iso_week_monday
 
 HISTORY_FILE = "forecast_history.csv"
 KEY = "week"
+#: The type of each column's cells, as `_cell` writes them (see `column_kind`).
+COLUMN_KINDS = {
+    KEY: "week",
+    "as_of_date": "date",
+    "fever_zone": "text",
+    "trials": "int",
+    "seed": "int",
+    "done_tasks": "int",
+    "calibrated": "bool",
+    **dict.fromkeys(
+        (
+            "as_of_week",
+            "calibration_ratio",
+            "mean",
+            "p_within_buffer",
+            "cost_p50",
+            "cost_p80",
+            "cost_p90",
+            "p_within_budget",
+            "p50_uncalibrated",
+            "p80_uncalibrated",
+            "actual_finish_week",
+            "chain_complete",
+            "buffer_consumed",
+            "spi",
+            "cpi",
+        ),
+        "number",
+    ),
+}
+#: Never empty: the key, and the plan week each row is drawn at. Any other cell may be empty: the
+#: writer writes empty for a value it does not have (no calibration yet, no costs, not finished) and
+#: for the columns a row was recorded without (columns added later).
+REQUIRED_COLUMNS = (KEY, "as_of_week")
+#: Read as text, not typed as numbers, by `read_history`.
+TEXT_COLUMNS = tuple(c for c, kind in COLUMN_KINDS.items() if kind in ("week", "date", "text"))
 #: Digits kept for floats (far below Monte Carlo error; keeps the file readable).
 DIGITS = 6
+
+_NUMBER_COLUMN = re.compile(r"p\d+|p_by_.+")  # headline percentiles and deadline columns
+_KIND_PATTERNS = {
+    "number": re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"),  # no nan, inf, blanks or 1_000
+    "int": re.compile(r"-?\d+"),
+    "bool": re.compile(r"true|false"),
+    "date": re.compile(r"\d{4}-\d{2}-\d{2}"),
+}
+_KIND_WORDS = {
+    "week": "an ISO week like 2025-W07",
+    "date": "a date like 2025-02-09",
+    "int": "a whole number",
+    "bool": "true or false",
+    "number": "a number",
+    "text": "text",
+}
+#: A line git writes around the two sides of a conflict (``<<<<<<< HEAD``, ``=======``, ...).
+_CONFLICT_MARKER = re.compile(r"(<{7}|={7}|>{7}|\|{7})(\s|$)")
+_FIX_ROW = "fix the row, or delete it (the next report recomputes a missing week from its actuals)"
 
 
 def default_history_path() -> Path:
@@ -66,34 +127,139 @@ def _cell_as_read(value) -> str:
 
 
 def _read_text_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    """(header, rows as text cells) of the history file, checked strictly (`check_history_text`)."""
     if not path.exists():
         return [], []
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8-sig")  # -sig: a byte-order mark (Excel) is not part of 'week'
     except (OSError, UnicodeDecodeError) as exc:
         raise ForecastInputError(f"cannot read the forecast history: {exc}", file=str(path)) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = list(reader.fieldnames or [])
-    if not header:
-        return [], []
-    if KEY not in header:
-        raise ForecastInputError(f"not a forecast history: no '{KEY}' column in the header", file=str(path), line=1)
-    seen: dict[str, int]  # week -> line it is first on
-    rows, seen = [], {}
-    for row in reader:
-        if None in row:
-            raise ForecastInputError("row has more cells than the header", file=str(path), line=reader.line_num)
+    return check_history_text(text, str(path))
+
+
+def check_history_text(text: str, file: str) -> tuple[list[str], list[dict[str, str]]]:
+    """Parse the text of a history file strictly into (header, rows of text cells).
+
+    The file must be exactly what `record_weeks` writes (or a careful hand edit of it): a
+    header with a ``week`` column and unique column names; every row with exactly the
+    header's number of cells, each cell of its column's type (`COLUMN_KINDS`; columns this
+    module does not know are text), never empty in `REQUIRED_COLUMNS`; no two rows of the
+    same week; no git merge-conflict markers; no blank lines; and a line break after the
+    last row (the writer always writes one, so a file without it was cut off while being
+    written; its last row may even look complete, with a chopped last number). CRLF line
+    ends are read as LF.
+
+    Raises
+    ------
+    ForecastInputError
+        At the first problem: `file`, its line, what is wrong and what to do.
+    """
+    lines = text.splitlines()
+    for n, line in enumerate(lines, 1):
+        if _CONFLICT_MARKER.match(line):
+            raise ForecastInputError(
+                f"merge-conflict marker '{line.strip()[:40]}': resolve the conflict (keep one row per week) and run again",
+                file=file,
+                line=n,
+            )
+    if not text.strip():
+        raise ForecastInputError(
+            "the file is empty (no header); restore it (e.g. from git) or delete it to start a new history", file=file
+        )
+    if not text.endswith(("\n", "\r")):
+        raise ForecastInputError(
+            "the last line has no line break at its end: the file looks cut off (a truncated line?);"
+            " restore it (e.g. from git) or, if that row is complete, end it with a line break",
+            file=file,
+            line=len(lines),
+        )
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    table: list[tuple[int, list[str]]] = []  # (line of the row's end, cells)
+    try:
+        for cells in reader:
+            table.append((reader.line_num, cells))
+    except csv.Error as exc:  # an unclosed quote (named at the line it opens on), a NUL byte
+        start = table[-1][0] + 1 if table else 1
+        raise ForecastInputError(f"not a CSV row ({exc}); {_FIX_ROW}", file=file, line=start) from None
+    header = table[0][1]
+    _check_header(header, file)
+    rows: list[dict[str, str]] = []
+    seen: dict[str, int] = {}  # week -> line it is first on
+    for n, cells in table[1:]:
+        if not cells:
+            raise ForecastInputError("blank line (the history has none); delete it and run again", file=file, line=n)
+        if len(cells) != len(header):
+            hint = "a truncated line?" if len(cells) < len(header) else "a comma in a value must be quoted"
+            raise ForecastInputError(
+                f"row has {len(cells)} cells, the header has {len(header)} ({hint}); {_FIX_ROW}", file=file, line=n
+            )
+        row = dict(zip(header, cells))
+        for col, value in row.items():
+            problem = _cell_problem(col, value)
+            if problem:
+                raise ForecastInputError(f"{problem}; {_FIX_ROW}", file=file, line=n, field=col)
         week = row[KEY]
         if week in seen:
             raise ForecastInputError(
-                f"week {week} appears twice (first on line {seen[week]})",
-                file=str(path),
-                line=reader.line_num,
+                f"week {week} appears twice (first on line {seen[week]}); keep one row per week",
+                file=file,
+                line=n,
                 field=KEY,
             )
-        seen[week] = reader.line_num
-        rows.append({k: (v if v is not None else "") for k, v in row.items()})
+        seen[week] = n
+        rows.append(row)
     return header, rows
+
+
+def _check_header(header: list[str], file: str) -> None:
+    if KEY not in header:
+        raise ForecastInputError(f"not a forecast history: no '{KEY}' column in the header", file=file, line=1)
+    for i, name in enumerate(header):
+        if not name.strip():
+            raise ForecastInputError(
+                f"header cell {i + 1} is empty (a stray comma?); every column needs a name", file=file, line=1
+            )
+        if name in header[:i]:
+            raise ForecastInputError(
+                f"column '{name}' appears twice in the header (cells {header.index(name) + 1} and {i + 1});"
+                " keep one of them",
+                file=file,
+                line=1,
+            )
+
+
+def column_kind(name: str) -> str:
+    """The type of a history column's cells: one of ``week, date, int, bool, number, text``.
+
+    Columns not in `COLUMN_KINDS` are ``number`` when named like a percentile (``p85``)
+    or a deadline (``p_by_13``), ``text`` otherwise (a column added by hand).
+    """
+    if name in COLUMN_KINDS:
+        return COLUMN_KINDS[name]
+    return "number" if _NUMBER_COLUMN.match(name) else "text"
+
+
+def _cell_problem(col: str, value: str) -> str | None:
+    """What is wrong with one cell of column `col` (None: nothing)."""
+    kind = column_kind(col)
+    if value == "":
+        return f"expected {_KIND_WORDS[kind]}, got an empty cell" if col in REQUIRED_COLUMNS else None
+    if kind == "week":
+        if value != value.strip():
+            return f"expected an ISO week like 2025-W07, got {value!r}"
+        try:
+            iso_week_monday(value)
+        except ForecastInputError as exc:
+            return exc.message
+        return None
+    pattern = _KIND_PATTERNS.get(kind)
+    ok = pattern is None or pattern.fullmatch(value) is not None
+    if ok and kind == "date":
+        try:
+            _dt.date.fromisoformat(value)
+        except ValueError:
+            ok = False
+    return None if ok else f"expected {_KIND_WORDS[kind]}, got {value!r}"
 
 
 def _column(values: list[str]):
@@ -118,7 +284,7 @@ def _frame(header: list[str], rows: list[dict[str, str]]) -> pd.DataFrame:
     data = {}
     for col in header:
         values = [r.get(col, "") or "" for r in rows]
-        data[col] = values if col in (KEY, "as_of_date", "fever_zone") else _column(values)
+        data[col] = values if col in TEXT_COLUMNS else _column(values)
     return pd.DataFrame(data, columns=header)
 
 

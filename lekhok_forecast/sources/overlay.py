@@ -21,6 +21,14 @@ Rules (applied in the order remove, set, add):
   milestone left with no task is removed too, and a risk loses an ``effort`` or
   ``duration`` impact that no remaining task can take), and from ``from_task`` (the cost
   then accrues from week 0). Removing a workstream removes it from cost ``workstreams``.
+
+After every overlay is applied, the merged plan must not refer to anything removed (a
+workstream or phase still used by a task, a cost left with no workstream, a task named by
+an item a later operation added) and must keep a task (`_check_removals`). Such an error
+names the scenario file and the line of the operation that broke the plan: the removal
+(``remove.workstreams[0]``, or ``set.workstreams.<id>: null``) when the reference was there
+before it, else the later reference. Values keep their file and line in
+`lekhok_forecast.sources.located`.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from typing import Any
 
 from lekhok_forecast.errors import ForecastInputError, did_you_mean
 from lekhok_forecast.sources.fields import kind_of
+from lekhok_forecast.sources.located import Node, OverlaySource, annotate, item_key, plain
 from lekhok_forecast.sources.yamlsource import Source
 
 #: List sections of a plan and the key that identifies their items.
@@ -47,89 +56,14 @@ SINGULAR = {
 }
 
 
-# ----------------------------------------------------------------------- located data
-
-
-@dataclass
-class _Node:
-    """A YAML value with the file and line it came from (mappings/lists hold `_Node`s)."""
-
-    value: Any
-    file: str
-    line: int | None
-    path: str = ""  # field path inside its own file
-
-
-def _annotate(src: Source, value: Any = None, path: str = "", _top: bool = True) -> _Node:
-    """Wrap `src.data` (or a part of it at `path`) in `_Node`s that remember file and line."""
-    if _top:
-        value = src.data
-    if isinstance(value, dict):
-        inner: Any = {k: _annotate(src, v, f"{path}.{k}" if path else str(k), False) for k, v in value.items()}
-    elif isinstance(value, list):
-        inner = [_annotate(src, v, f"{path}[{i}]", False) for i, v in enumerate(value)]
-    else:
-        inner = value
-    return _Node(inner, src.path, src.line(path), path)
-
-
-def _plain(node: _Node, path: str, lines: dict, files: dict) -> Any:
-    """Unwrap `_Node`s into plain data, recording each path's line and file."""
-    lines[path] = node.line
-    files[path] = (node.file, node.path)
-    if isinstance(node.value, dict):
-        return {k: _plain(v, f"{path}.{k}" if path else k, lines, files) for k, v in node.value.items()}
-    if isinstance(node.value, list):
-        return [_plain(v, f"{path}[{i}]", lines, files) for i, v in enumerate(node.value)]
-    return node.value
-
-
-@dataclass(frozen=True)
-class OverlaySource(Source):
-    """A `Source` whose values may come from several files (a plan plus scenarios).
-
-    Validation errors name the file and line the offending value came from.
-    """
-
-    files: dict = field(default_factory=dict)
-
-    def _nearest(self, field_path: str, table: dict):
-        while field_path:
-            if table.get(field_path) is not None:
-                return table[field_path]
-            cut = max(field_path.rfind("."), field_path.rfind("["))
-            field_path = field_path[:cut] if cut > 0 else ""
-        return table.get("")
-
-    def line(self, field_path: str) -> int | None:
-        return self._nearest(field_path, self.lines)
-
-    def error(self, field_path: str, message: str) -> ForecastInputError:
-        """An error at `field_path` of the merged plan, located in the file the value came from.
-
-        A value from a scenario is named by its path in the scenario file
-        (``set.tasks.stripe_setup.effort.high``), so the user finds it there.
-        """
-        probe = field_path
-        while probe and probe not in self.files:
-            cut = max(probe.rfind("."), probe.rfind("["))
-            probe = probe[:cut] if cut > 0 else ""
-        file, own_path = self.files.get(probe, (self.path, probe))
-        if file != self.path:
-            field_path = own_path + field_path[len(probe) :]
-        return ForecastInputError(
-            message, file=file, line=self.line(field_path if file == self.path else probe), field=field_path or None
-        )
-
-
 # ------------------------------------------------------------------------ applying
 
 
-def _is_complete_range(node: _Node) -> bool:
+def _is_complete_range(node: Node) -> bool:
     return isinstance(node.value, dict) and "low" in node.value and "high" in node.value
 
 
-def _merge(target: _Node | None, patch: _Node) -> _Node | None:
+def _merge(target: Node | None, patch: Node) -> Node | None:
     """Merge `patch` into `target` (see the module docstring); returns the new node."""
     if patch.value is None:
         return None
@@ -147,19 +81,13 @@ def _merge(target: _Node | None, patch: _Node) -> _Node | None:
             merged.pop(key, None)
         else:
             merged[key] = new
-    return _Node(merged, target.file, target.line, target.path)
-
-
-def _item_key(item: _Node, key: str) -> Any:
-    if isinstance(item.value, dict) and key in item.value:
-        return item.value[key].value
-    return None
+    return Node(merged, target.file, target.line, target.path)
 
 
 def _section_list(doc: dict, section: str, scen: Source, field_path: str) -> list:
     node = doc.get(section)
     if node is None:
-        node = _Node([], scen.path, scen.line(field_path), field_path)
+        node = Node([], scen.path, scen.line(field_path), field_path)
         doc[section] = node
     if not isinstance(node.value, list):
         raise ForecastInputError(
@@ -173,13 +101,13 @@ def _section_list(doc: dict, section: str, scen: Source, field_path: str) -> lis
 
 def _find(items: list, key: str, ident: Any, section: str, src: Source, field_path: str) -> int:
     for i, item in enumerate(items):
-        if _item_key(item, key) == ident:
+        if item_key(item, key) == ident:
             return i
-    known = [str(_item_key(it, key)) for it in items]
+    known = [str(item_key(it, key)) for it in items]
     raise src.error(field_path, f"no {SINGULAR[section]} '{ident}' in the plan{did_you_mean(str(ident), known)}")
 
 
-def _set(doc: dict, scen: Source, patch: _Node) -> None:
+def _set(doc: dict, scen: Source, patch: Node, log: _Log) -> None:
     src = scen
     for key, sub in patch.value.items():
         fp = f"set.{key}"
@@ -203,14 +131,18 @@ def _set(doc: dict, scen: Source, patch: _Node) -> None:
                     )
                 items[i] = _merge(items[i], fields)
         else:
+            before = _keys(doc.get(key)) if key == "workstreams" else set()
             new = _merge(doc.get(key), sub)
             if new is None:
                 doc.pop(key, None)
             else:
                 doc[key] = new
+            for wid in sorted(before - _keys(new), key=str):  # deleted with null: a removal too
+                nulled = isinstance(sub.value, dict) and wid in sub.value
+                log.removed(key, wid, scen, f"{fp}.{wid}" if nulled else fp)
 
 
-def _add(doc: dict, scen: Source, patch: _Node) -> None:
+def _add(doc: dict, scen: Source, patch: Node, log: _Log) -> None:
     src = scen
     for key, sub in patch.value.items():
         fp = f"add.{key}"
@@ -219,7 +151,7 @@ def _add(doc: dict, scen: Source, patch: _Node) -> None:
                 raise src.error(fp, f"expected a mapping of new workstream id -> workstream, got {kind_of(sub.value)}")
             ws = doc.get("workstreams")
             if ws is None or ws.value is None:
-                ws = doc["workstreams"] = _Node({}, scen.path, sub.line, sub.path)
+                ws = doc["workstreams"] = Node({}, scen.path, sub.line, sub.path)
             if not isinstance(ws.value, dict):
                 raise src.error(fp, "the plan's 'workstreams' is not a mapping")
             for wid, w in sub.value.items():
@@ -239,16 +171,16 @@ def _add(doc: dict, scen: Source, patch: _Node) -> None:
             )
 
 
-def _strip_ids(node: _Node | None, gone: set) -> _Node | None:
+def _strip_ids(node: Node | None, gone: set) -> Node | None:
     """A copy of an id-list node without the ids in `gone` (None if `node` is None)."""
-    if node is None or not isinstance(node.value, list):
+    if node is None or not isinstance(node.value, list) or not any(x.value in gone for x in node.value):
         return node
-    return _Node([x for x in node.value if x.value not in gone], node.file, node.line, node.path)
+    return Node([x for x in node.value if x.value not in gone], node.file, node.line, node.path)
 
 
 def _remove_tasks(doc: dict, gone: set) -> None:
     tasks = doc["tasks"].value
-    by_id = {_item_key(t, "id"): t for t in tasks}
+    by_id = {item_key(t, "id"): t for t in tasks}
 
     def bridged(after: list, seen: frozenset) -> list:
         # A removed predecessor hands over its own predecessors, so order is kept.
@@ -264,7 +196,7 @@ def _remove_tasks(doc: dict, gone: set) -> None:
 
     kept = []
     for t in tasks:
-        if _item_key(t, "id") in gone:
+        if item_key(t, "id") in gone:
             continue
         fields = dict(t.value) if isinstance(t.value, dict) else t.value
         if isinstance(fields, dict) and fields.get("after") is not None and isinstance(fields["after"].value, list):
@@ -273,10 +205,10 @@ def _remove_tasks(doc: dict, gone: set) -> None:
                 if a.value not in seen_ids:
                     seen_ids.add(a.value)
                     after.append(a)
-            fields["after"] = _Node(after, fields["after"].file, fields["after"].line, fields["after"].path)
-        kept.append(_Node(fields, t.file, t.line, t.path))
+            fields["after"] = Node(after, fields["after"].file, fields["after"].line, fields["after"].path)
+        kept.append(Node(fields, t.file, t.line, t.path))
     doc["tasks"].value[:] = kept
-    effort_ids = {_item_key(t, "id") for t in kept if isinstance(t.value, dict) and t.value.get("workstream")}
+    effort_ids = {item_key(t, "id") for t in kept if isinstance(t.value, dict) and t.value.get("workstream")}
 
     for section in ("risks", "milestones"):
         if section not in doc or not isinstance(doc[section].value, list):
@@ -294,7 +226,7 @@ def _remove_tasks(doc: dict, gone: set) -> None:
                         fields.pop("effort", None)
                     if all(x in effort_ids for x in listed):
                         fields.pop("duration", None)
-            items.append(_Node(fields, item.file, item.line, item.path))
+            items.append(Node(fields, item.file, item.line, item.path))
         doc[section].value[:] = items
 
     if "costs" in doc and isinstance(doc["costs"].value, list):
@@ -306,10 +238,10 @@ def _remove_tasks(doc: dict, gone: set) -> None:
             ):
                 fields = dict(c.value)
                 del fields["from_task"]
-                doc["costs"].value[i] = _Node(fields, c.file, c.line, c.path)
+                doc["costs"].value[i] = Node(fields, c.file, c.line, c.path)
 
 
-def _remove(doc: dict, scen: Source, patch: _Node) -> None:
+def _remove(doc: dict, scen: Source, patch: Node, log: _Log) -> None:
     src = scen
     for section, ids in patch.value.items():
         fp = f"remove.{section}"
@@ -321,18 +253,145 @@ def _remove(doc: dict, scen: Source, patch: _Node) -> None:
                 if wid not in known:
                     raise src.error(f"{fp}[{i}]", f"no workstream '{wid}' in the plan{did_you_mean(str(wid), known)}")
                 del known[wid]
+                log.removed(section, wid, scen, f"{fp}[{i}]")
             for c in doc["costs"].value if doc.get("costs") and isinstance(doc["costs"].value, list) else []:
                 if isinstance(c.value, dict) and "workstreams" in c.value:
-                    c.value["workstreams"] = _strip_ids(c.value["workstreams"], set(wanted))
+                    old = c.value["workstreams"]
+                    c.value["workstreams"] = _strip_ids(old, set(wanted))
+                    if isinstance(old.value, list) and old.value and not c.value["workstreams"].value:
+                        last = max(wanted.index(x.value) for x in old.value)  # the one that emptied it
+                        log.emptied[id(c.value["workstreams"])] = (log.removals[-len(wanted) :][last], c)
             continue
         id_key = LIST_SECTIONS[section]
         items = _section_list(doc, section, scen, fp)
         for i, ident in enumerate(wanted):
             _find(items, id_key, ident, section, src, f"{fp}[{i}]")
+            if section in _REFERRED:
+                log.removed(section, ident, scen, f"{fp}[{i}]")
         if section == "tasks":
             _remove_tasks(doc, set(wanted))
         else:
-            items[:] = [it for it in items if _item_key(it, id_key) not in set(wanted)]
+            items[:] = [it for it in items if item_key(it, id_key) not in set(wanted)]
+
+
+# ------------------------------------------------------------------- removals
+
+
+#: Sections whose items other items refer to (by id or, for phases, by name).
+_REFERRED = ("tasks", "workstreams", "phases")
+#: (removed section, referring item) -> what to do, for an item the plan had before the removal.
+_FIX = {
+    ("workstreams", "task"): "remove those tasks too or keep the workstream",
+    ("workstreams", "cost"): "remove it from those costs' workstreams too or keep the workstream",
+    ("phases", "task"): "remove those tasks too, give them another phase, or keep the phase",
+}
+
+
+@dataclass(frozen=True)
+class _Removal:
+    """One removed item: its section and id, and the scenario operation that removed it."""
+
+    section: str
+    ident: Any
+    scen: Source
+    field: str  # e.g. remove.workstreams[0], set.workstreams.ops
+    order: int  # position of the scenario among the overlays
+
+
+@dataclass
+class _Log:
+    """What the overlays removed, to check the merged plan against (`_check_removals`)."""
+
+    orders: dict  # file -> position among the overlays (the plan: -1)
+    order: int = 0
+    removals: list = field(default_factory=list)
+    emptied: dict = field(default_factory=dict)  # id(cost workstreams node) -> (_Removal, cost node)
+
+    def removed(self, section: str, ident: Any, scen: Source, field_path: str) -> None:
+        self.removals.append(_Removal(section, ident, scen, field_path, self.order))
+
+
+def _keys(node: Node | None) -> set:
+    return set(node.value) if node is not None and isinstance(node.value, dict) else set()
+
+
+def _items(doc: dict, section: str) -> list:
+    node = doc.get(section)
+    return [x for x in node.value if isinstance(x.value, dict)] if node and isinstance(node.value, list) else []
+
+
+def _references(doc: dict):
+    """(section, id, referring value node, referring item node, item kind) of every reference."""
+    for kind, section, keys in (
+        ("task", "tasks", (("workstream", "workstreams"), ("phase", "phases"), ("after", "tasks"))),
+        ("risk", "risks", (("tasks", "tasks"),)),
+        ("milestone", "milestones", (("tasks", "tasks"),)),
+        ("cost", "costs", (("from_task", "tasks"), ("workstreams", "workstreams"))),
+    ):
+        for item in _items(doc, section):
+            for key, target in keys:
+                ref = item.value.get(key)
+                values = ref.value if ref is not None and isinstance(ref.value, list) else [ref]
+                for v in values:
+                    if v is not None and isinstance(v.value, (str, int)):
+                        yield target, v.value, v, item, kind
+
+
+def _where(node: Node, plan_path: str) -> str:
+    return f"{node.path} in the plan" if node.file == plan_path else f"{node.path} in {node.file}"
+
+
+def _check_removals(doc: dict, log: _Log, plan_path: str) -> None:
+    """Refuse a merged plan that refers to something a scenario removed, or has no task left.
+
+    The error names the operation that broke the plan: the removal when the reference was
+    there before it (in the plan or an earlier scenario), else the later reference.
+    """
+    present = {
+        "tasks": {item_key(t, "id") for t in _items(doc, "tasks")},
+        "phases": {item_key(p, "name") for p in _items(doc, "phases")},
+        "workstreams": _keys(doc.get("workstreams")),
+    }
+    refs = list(_references(doc))
+    for r in log.removals:
+        if r.ident in present[r.section]:
+            continue  # added back
+        word = SINGULAR[r.section]
+        hits = [h for h in refs if h[:2] == (r.section, r.ident)]
+        before = [h for h in hits if log.orders.get(h[2].file, -1) < r.order]
+        if before:
+            _, _, _, item, kind = before[0]
+            more = [h for h in before[1:] if h[4] == kind]
+            also = f" and {len(more)} more {kind}{'s' if len(more) > 1 else ''}" if more else ""
+            fix = _FIX.get((r.section, kind), f"remove it from there too or keep the {word}")
+            raise r.scen.error(
+                r.field,
+                f"{word} '{r.ident}' is still used by {kind} '{item_key(item, 'id')}'"
+                f" ({_where(item, plan_path)}){also}; {fix}",
+            )
+        if hits:
+            ref = hits[0][2]
+            raise ForecastInputError(
+                f"{word} '{r.ident}' is removed by {r.field} ({r.scen.path}:{r.scen.line(r.field)});"
+                f" refer to another {word}, or keep it",
+                file=ref.file,
+                line=ref.line,
+                field=ref.path or None,
+            )
+    for c in _items(doc, "costs"):
+        streams = c.value.get("workstreams")
+        if streams is not None and id(streams) in log.emptied:
+            r, _ = log.emptied[id(streams)]
+            raise r.scen.error(
+                r.field,
+                f"workstream '{r.ident}' is the last workstream of cost '{item_key(c, 'id')}'"
+                f" ({_where(c, plan_path)}); remove the cost too or keep the workstream",
+            )
+    gone = [r for r in log.removals if r.section == "tasks"]
+    if gone and not present["tasks"]:
+        last = gone[-1]
+        listed = last.field[: last.field.rfind("[")]
+        raise last.scen.error(listed, "removes every task left in the plan; keep at least one task")
 
 
 def apply_overlays(plan_src: Source, overlays: list[Source]) -> OverlaySource:
@@ -355,18 +414,23 @@ def apply_overlays(plan_src: Source, overlays: list[Source]) -> OverlaySource:
     Raises
     ------
     ForecastInputError
-        If a scenario names an id the plan does not have, or changes something it cannot.
+        If a scenario names an id the plan does not have, or changes something it cannot;
+        or if the merged plan still refers to something a scenario removed, or has no task
+        left (`_check_removals`): then at the line of the operation that broke it.
     """
-    root = _annotate(plan_src)
+    root = annotate(plan_src)
     if not isinstance(root.value, dict):
         raise plan_src.error("", f"expected a mapping, got {kind_of(plan_src.data)}")
     doc = root.value
-    for scen in overlays:
-        ops = _annotate(scen).value
+    log = _Log({plan_src.path: -1, **{scen.path: k for k, scen in enumerate(overlays)}})
+    for k, scen in enumerate(overlays):
+        log.order = k
+        ops = annotate(scen).value
         for op, fn in (("remove", _remove), ("set", _set), ("add", _add)):
             if ops.get(op) is not None and ops[op].value:
-                fn(doc, scen, ops[op])
+                fn(doc, scen, ops[op], log)
+    _check_removals(doc, log, plan_src.path)
     lines: dict = {}
     files: dict = {}
-    data = _plain(root, "", lines, files)
+    data = plain(root, "", lines, files)
     return OverlaySource(path=plan_src.path, data=copy.deepcopy(data), lines=lines, files=files)

@@ -34,7 +34,8 @@ from lekhok_forecast.config import SCENARIOS_DIR
 from lekhok_forecast.core.plan import Plan
 from lekhok_forecast.errors import did_you_mean
 from lekhok_forecast.sources.fields import kind_of
-from lekhok_forecast.sources.overlay import LIST_SECTIONS, SINGULAR, OverlaySource, apply_overlays
+from lekhok_forecast.sources.located import OverlaySource
+from lekhok_forecast.sources.overlay import LIST_SECTIONS, SINGULAR, apply_overlays
 from lekhok_forecast.sources.plan_file import plan_from_source
 from lekhok_forecast.sources.yamlsource import Source, load_yaml, parse_yaml
 
