@@ -193,7 +193,8 @@ def write_bundle(folder: str | os.PathLike[str], parts: Mapping[str, Any]) -> Pa
     arrays: dict[str, np.ndarray] = {}
     encoded = {name: _Encoder(name, arrays).value(value, name) for name, value in parts.items()}
     structure = {"format": FORMAT_VERSION, "parts": encoded}
-    atomic_write(folder / ARRAYS_FILE, lambda fh: np.savez(fh, **arrays))
+    # numpy's stubs let **kwds fill the bool `allow_pickle`; every key here is an array name
+    atomic_write(folder / ARRAYS_FILE, lambda fh: np.savez(fh, **arrays))  # type: ignore[arg-type]
     atomic_write_text(folder / STRUCTURE_FILE, json.dumps(structure, separators=(",", ":")))
     return folder
 
@@ -261,7 +262,7 @@ class _Decoder:
             return {self.value(k): self.value(v) for k, v in node["$dict"]}
         if "$dc" in node:
             cls = _package_class(node["$dc"], None)
-            obj = object.__new__(cls)  # no __init__/__post_init__: the fields are restored as stored
+            obj: Any = object.__new__(cls)  # no __init__/__post_init__: the fields are restored as stored
             self._register(node, obj)
             names = {f.name for f in dataclasses.fields(cls)}
             for name, value in node["f"].items():
