@@ -32,16 +32,20 @@ about 1.3 s of kernel start, 1.3 s of imports and simulation, 0.1-0.8 s per figu
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lekhok_forecast.app.forecast import run_weekly_forecast
 from lekhok_forecast.config import ACTUALS_DIR, DEFAULT_PLAN, NOTEBOOKS_DIR, REPORT_TRIALS, REPORTS_DIR
+from lekhok_forecast.core.plan import Plan
 from lekhok_forecast.errors import ForecastInputError
 from lekhok_forecast.report.execute import (
     WORKERS,
@@ -65,7 +69,7 @@ from lekhok_forecast.sources.actuals_file import read_weeks
 from lekhok_forecast.sources.history_file import HISTORY_FILE, record_weeks
 from lekhok_forecast.sources.plan_file import load_plan
 from lekhok_forecast.sources.weeks import check_week, current_week
-from lekhok_forecast.tracking.status import report_week
+from lekhok_forecast.tracking.status import WeeklyStatus, report_week
 
 
 @dataclass
@@ -94,7 +98,7 @@ def run_report(
     notebooks_dir: str | Path = NOTEBOOKS_DIR,
     actuals_dir: str | Path | None = ACTUALS_DIR,
     workers: int = WORKERS,
-    progress=None,
+    progress: Callable[[str], None] | None = None,
 ) -> ReportResult:
     """Execute the report notebooks for `week` and write PDFs, notebooks and summary.json.
 
@@ -147,6 +151,7 @@ def run_report(
     history_file = out / HISTORY_FILE
     # Everything is computed before anything is written: bad input leaves no trace.
     forecast = run_weekly_forecast(plan_file, trials, seed, week, actuals, history_file, changes=False)
+    assert forecast.status is not None  # run_weekly_forecast always sets it
     check_output_folder(out, REPORT_BYTES)
     fast_notebook_imports()
     chromium = find_chromium()
@@ -191,7 +196,7 @@ def run_report(
     return result
 
 
-def validate_actuals(plan, week: str, actuals_dir: str | Path | None) -> None:
+def validate_actuals(plan: Plan, week: str, actuals_dir: str | Path | None) -> None:
     """Check the week against the plan and read every actuals file up to it.
 
     Raises
@@ -206,11 +211,11 @@ def validate_actuals(plan, week: str, actuals_dir: str | Path | None) -> None:
         if exc.file is None:
             raise ForecastInputError(f"--week: {exc.message}") from None
         raise
-    if rw.has_actuals:
+    if rw.has_actuals and actuals_dir is not None:  # (no folder, no actuals)
         read_weeks(actuals_dir, plan, up_to=rw.actuals_week)
 
 
-def _finite(value):
+def _finite(value: Any) -> Any:
     """`value` with NaN and infinities as None: summary.json stays strict JSON."""
     if isinstance(value, dict):
         return {k: _finite(v) for k, v in value.items()}
@@ -221,7 +226,7 @@ def _finite(value):
     return value
 
 
-def _basis_note(status) -> str:
+def _basis_note(status: WeeklyStatus) -> str:
     """``actuals 2025-W11``, ``actuals 2025-W11 (89 weeks old)`` or ``no actuals``."""
     r = status.report
     if not r.has_actuals:
@@ -234,14 +239,14 @@ def _basis_note(status) -> str:
 # ------------------------------------------------------------------------- CLI
 
 
-def _same_file(a, b) -> bool:
+def _same_file(a: str | Path, b: str | Path) -> bool:
     try:
         return Path(a).resolve() == Path(b).resolve()
     except OSError:
         return False
 
 
-def run_report_cli(args) -> int:
+def run_report_cli(args: argparse.Namespace) -> int:
     """``lekhok-forecast report``: returns the exit status (0 ok, 1 a notebook/PDF failed).
 
     Bad input (week, plan, notebooks folder) raises `ForecastInputError`, which the CLI
@@ -280,6 +285,7 @@ def run_report_cli(args) -> int:
             f" earlier outputs in {result.shown_dir}/ were left as they were"
         )
         return 1
+    assert result.shown_dir is not None  # run_report always sets it
     history = f", {Path(args.out) / result.history_file.name}" if result.history_file is not None else ""
     say(
         f"wrote {result.shown_dir / 'weekly-status.pdf'} (+{len(result.outcomes) - 1} PDFs, executed notebooks,"
