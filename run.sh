@@ -64,11 +64,18 @@ python_env() {
 
 setup() { system_packages; python_env; }
 
+checks() {
+  # The habits every change keeps (configured in pyproject.toml): lint, format, types.
+  say "ruff check (lint)";        "$VENV/bin/ruff" check --quiet .
+  say "ruff format --check";      "$VENV/bin/ruff" format --check --quiet .
+  say "mypy (types of the package)"; "$VENV/bin/mypy" --no-error-summary
+}
+
 cmd=${1:-help}; shift || true
 case "$cmd" in
   setup)    setup ;;
   report)   setup; exec "$VENV/bin/lekhok-forecast" report "$@" ;;
-  test)     setup; exec "$VENV/bin/python" -m pytest "$@" ;;
+  test)     setup; checks; exec "$VENV/bin/python" -m pytest "$@" ;;
   simulate) setup; exec "$VENV/bin/lekhok-forecast" simulate "${@:-data/plans/lekhok_deployment.yaml}" ;;
   lab)      setup; exec "$VENV/bin/jupyter" lab notebooks/ "$@" ;;
   bench)    setup; exec "$VENV/bin/python" benchmarks/run.py "$@" ;;
@@ -77,7 +84,7 @@ case "$cmd" in
     cat <<'USAGE'
 usage: ./run.sh COMMAND [ARGS...]
   report [--week YYYY-Www ...]   set up, then write reports/<week>/weekly-status.pdf (the main job)
-  test [PYTEST ARGS]             set up, then run every test (pytest, hypothesis, nbval, end-to-end report)
+  test [PYTEST ARGS]             set up, then ruff, mypy and every test (pytest, hypothesis, nbval, end-to-end report)
   simulate [PLAN] [--json ...]   set up, then print a forecast (default: the Lekhok plan)
   lab                            set up, then open the notebooks in JupyterLab
   bench [ARGS]                   set up, then run the benchmark suite (benchmarks/run.py)

@@ -19,6 +19,12 @@ PLAN = """
     """
 
 
+def test_done_weeks_take_a_missing_start_to_be_the_finish():
+    assert TaskState("a").done_weeks is None
+    assert TaskState("a", done_start_week=1.0, done_finish_week=3.0).done_weeks == (1.0, 3.0)
+    assert TaskState("a", done_finish_week=3.0).done_weeks == (3.0, 3.0)
+
+
 def test_empty_as_of_is_the_plan_as_written():
     plan = make_plan(PLAN)
     assert AsOf().is_empty and not AsOf(calibration_ratios=(1.0,)).is_empty

@@ -67,7 +67,9 @@ def _imports(f: Path) -> list[tuple[str, int, bool]]:
                 names = [base]
         for n in names:
             if n == "lekhok_forecast" or n.startswith("lekhok_forecast."):
-                found.append((n.removeprefix("lekhok_forecast").lstrip(".") or "__init__", node.lineno, id(node) in inside))
+                found.append(
+                    (n.removeprefix("lekhok_forecast").lstrip(".") or "__init__", node.lineno, id(node) in inside)
+                )
     return found
 
 
@@ -122,5 +124,7 @@ def test_module_is_small(name):
 
 
 def test_one_command_line():
-    mains = [n for n, f in MODULES.items() if n not in ("cli", "__main__") and '__name__ == "__main__"' in f.read_text()]
+    mains = [
+        n for n, f in MODULES.items() if n not in ("cli", "__main__") and '__name__ == "__main__"' in f.read_text()
+    ]
     assert mains == [], f"second command lines: {mains} (add a subcommand to cli.py instead)"

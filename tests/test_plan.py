@@ -135,6 +135,16 @@ def test_risks_milestones_costs(full):
     assert eng.per_hour == Range.fixed(60) and eng.workstreams == ("infra", "pay")
 
 
+def test_cost_rate_and_task_estimate_are_the_one_range_set(full):
+    cloud, eng = full.costs
+    assert cloud.rate == cloud.per_month and eng.rate == eng.per_hour
+    with pytest.raises(ValueError, match="neither per_month nor per_hour"):
+        _ = dataclasses.replace(cloud, per_month=None).rate
+    t = full.tasks[0]
+    with pytest.raises(ValueError, match="neither effort_hours nor duration_weeks"):
+        _ = dataclasses.replace(t, effort_hours=None, duration_weeks=None).estimate
+
+
 def test_defaults():
     p = make_plan("""
         name: tiny

@@ -13,13 +13,14 @@ from test_actuals import HEADER, MINI
 from lekhok_forecast.analysis.headline import headline_numbers
 from lekhok_forecast.config import ACTUALS_DIR
 from lekhok_forecast.core.actuals import Status, TaskActual, WeeklyActuals, no_actuals
+from lekhok_forecast.core.asof import AsOf, TaskState
 from lekhok_forecast.core.distributions import Range
 from lekhok_forecast.core.engine import simulate
 from lekhok_forecast.core.plan import Plan, Task, Workstream
 from lekhok_forecast.sources.actuals_file import actuals_from_text, read_weeks
 from lekhok_forecast.sources.plan_file import plan_from_text
 from lekhok_forecast.tracking.calibration import Calibration, calibration_from_actuals
-from lekhok_forecast.tracking.reforecast import reforecast, reforecast_plan
+from lekhok_forecast.tracking.reforecast import cost_with_spend, reforecast, reforecast_plan
 
 matplotlib.use("Agg")
 
@@ -168,3 +169,22 @@ def test_same_seed_same_numbers(lekhok_plan):
 
 
 # ----------------------------------------------------------------------------- calibration
+
+
+def test_cost_with_spend_takes_a_done_task_without_a_start_to_have_started_at_its_finish():
+    # A hand-built as-of state may leave a done task's start out (TaskState.done_weeks).
+    plan = plan_from_text(
+        """
+        name: accrual
+        units: weeks
+        tasks:
+          - {id: a, duration: {low: 1, high: 3}}
+          - {id: b, duration: {low: 2, high: 4}, after: [a]}
+        costs:
+          - {id: cloud, per_month: 1000, from_task: a}
+        """
+    )
+    actuals = WeeklyActuals(as_of_week=3.0, spend=(("cloud", 500.0),))
+    without = simulate(plan, 2000, 1, as_of=AsOf((TaskState("a", done_finish_week=2.0),)))
+    with_start = simulate(plan, 2000, 1, as_of=AsOf((TaskState("a", done_start_week=2.0, done_finish_week=2.0),)))
+    np.testing.assert_array_equal(cost_with_spend(without, actuals), cost_with_spend(with_start, actuals))

@@ -205,13 +205,13 @@ class ScenarioExplorer:
         scope_box = w.VBox([w.HTML("<b>In scope at launch</b>"), *self.scope.values()])
         controls = w.HBox([w.VBox([self.hours, self.buffer, self.consultant]), scope_box])
         self.widget = w.VBox([controls, self.status, w.HBox([self.table, self.chart])])
-        self.last_seconds = None
+        self.last_seconds: float | None = None
         self.update()
 
     def settings(self) -> Settings:
         """The current position of the controls."""
         return Settings(
-            tuple(float(x) for x in self.hours.value),
+            (float(self.hours.value[0]), float(self.hours.value[1])),
             self.buffer.value / 100,
             self.consultant.value,
             tuple(label for label, box in self.scope.items() if not box.value),

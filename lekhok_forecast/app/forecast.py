@@ -141,7 +141,7 @@ def weekly_summary(st: WeeklyStatus, plan_file: str) -> dict:
     r = st.report
     s["as_of_week"] = st.as_of_week
     s["actuals_week"] = r.actuals_week
-    s["actuals_file"] = display_path(r.actuals_path) if r.has_actuals else None
+    s["actuals_file"] = display_path(r.actuals_path) if r.actuals_path is not None else None
     s["weeks_stale"] = r.weeks_stale
     s["calibrated"] = st.calibrated
     cal = st.update.calibration if st.update is not None else None

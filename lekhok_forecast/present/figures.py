@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import textwrap
 from pathlib import Path
+from typing import cast
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -30,7 +31,7 @@ def use_report_style(inline_format: str | None = "retina") -> None:
         64-colour palette: about a third of the bytes, for the notebooks stored in git).
         None leaves the kernel's setting alone.
     """
-    matplotlib.rcParams.update(STYLE)
+    matplotlib.rcParams.update(STYLE)  # type: ignore[arg-type]  # the stubs key rcParams by Literal names
     if inline_format is None:
         return
     try:
@@ -65,9 +66,9 @@ def figure_and_axes(
     """The ``ax=None -> (fig, ax)`` rule of every plot: the caller's axes and their figure, or
     new axes on a figure of their own, `width` x `height` inches (`layout`: matplotlib's)."""
     if ax is not None:
-        return ax.figure, ax
+        return cast(Figure, ax.figure), ax  # the plots draw on axes of a figure, never of a subfigure
     fig, ax = plt.subplots(figsize=(width, height), layout=layout)
-    fig._lekhok_own = True  # a figure of its own: the title goes at its left edge
+    fig._lekhok_own = True  # type: ignore[attr-defined]  # a figure of its own: the title goes at its left edge
     return fig, ax
 
 

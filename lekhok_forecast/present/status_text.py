@@ -176,7 +176,7 @@ def status_basis(fc: ForecastLike) -> str:
     state = f"{a.count(Status.DONE)} of {len(plan.tasks)} tasks were done and {a.count(Status.IN_PROGRESS)} in progress"
     if a.spend:
         state += f", with spend reported for {len(a.spend)} of {plural(len(plan.costs), 'cost item')}"
-    file = display_path(r.actuals_path)
+    file = display_path(r.actuals_path) if r.actuals_path is not None else ""
     if r.stale:
         text = (
             f"**No actuals for {r.week}.** The latest are from **{r.actuals_week}** (`{file}`),"

@@ -13,9 +13,11 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lekhok_forecast.config import NOTEBOOKS_DIR
 from lekhok_forecast.errors import ForecastInputError
@@ -40,7 +42,9 @@ def fast_notebook_imports() -> None:
     absent; jsonschema then skips that one checker. Call before importing nbformat.
     """
     if "jsonschema" not in sys.modules:
-        sys.modules.setdefault("rfc3987_syntax", None)
+        # None in sys.modules means "not importable" (the import system's documented
+        # convention); typeshed types the values as modules only.
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------------- notebooks
@@ -157,14 +161,23 @@ def _execute(nb: ReportNotebook, out_path: Path, parameters: dict, cwd: Path) ->
     )
 
 
-def run_notebooks(notebooks, parameters, staging, week_dir, shown_dir, chromium, workers, say) -> list[NotebookOutcome]:
+def run_notebooks(
+    notebooks: list[ReportNotebook],
+    parameters: dict[str, Any],
+    staging: Path,
+    week_dir: Path,
+    shown_dir: Path,
+    chromium: str,
+    workers: int,
+    say: Callable[[str], None],
+) -> list[NotebookOutcome]:
     """Execute and print every notebook into `staging`, `workers` at a time.
 
     A failed notebook's executed copy is kept in `week_dir` (shown as `shown_dir`).
     """
     total = len(notebooks)
 
-    def one(k_nb):
+    def one(k_nb: tuple[int, ReportNotebook]) -> NotebookOutcome:
         k, nb = k_nb
         outcome = NotebookOutcome(nb)
         executed = staging / f"{nb.name}.ipynb"

@@ -27,14 +27,17 @@ ends in one line that names the cause (`OutputError`, `PdfError`, a notebook's c
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 import math
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lekhok_forecast.app.bundle import BUNDLE_FOLDER, build_bundle, save_bundle
 from lekhok_forecast.config import (
@@ -73,7 +76,7 @@ from lekhok_forecast.sources.plan_file import plan_from_source
 from lekhok_forecast.sources.scenario_file import load_scenario, scenario_paths
 from lekhok_forecast.sources.weeks import check_week, current_week
 from lekhok_forecast.sources.yamlsource import load_yaml
-from lekhok_forecast.tracking.status import ReportWeek, report_week
+from lekhok_forecast.tracking.status import ReportWeek, WeeklyStatus, report_week
 
 
 @dataclass
@@ -102,7 +105,7 @@ def run_report(
     notebooks_dir: str | Path = NOTEBOOKS_DIR,
     actuals_dir: str | Path | None = ACTUALS_DIR,
     workers: int = WORKERS,
-    progress=None,
+    progress: Callable[[str], None] | None = None,
     scenario_dir: str | Path | None = SCENARIOS_DIR,
 ) -> ReportResult:
     """Execute the report notebooks for `week` and write PDFs, notebooks and summary.json.
@@ -234,7 +237,7 @@ def _report_week(plan: Plan, week: str, actuals_dir: str | Path | None) -> Repor
         raise
 
 
-def _finite(value):
+def _finite(value: Any) -> Any:
     """`value` with NaN and infinities as None: summary.json stays strict JSON."""
     if isinstance(value, dict):
         return {k: _finite(v) for k, v in value.items()}
@@ -245,7 +248,7 @@ def _finite(value):
     return value
 
 
-def _basis_note(status) -> str:
+def _basis_note(status: WeeklyStatus) -> str:
     """``actuals 2025-W11``, ``actuals 2025-W11 (89 weeks old)`` or ``no actuals``."""
     r = status.report
     if not r.has_actuals:
@@ -258,14 +261,14 @@ def _basis_note(status) -> str:
 # ------------------------------------------------------------------------- CLI
 
 
-def _same_file(a, b) -> bool:
+def _same_file(a: str | Path, b: str | Path) -> bool:
     try:
         return Path(a).resolve() == Path(b).resolve()
     except OSError:
         return False
 
 
-def run_report_cli(args) -> int:
+def run_report_cli(args: argparse.Namespace) -> int:
     """``lekhok-forecast report``: returns the exit status (0 ok, 1 a notebook/PDF failed).
 
     Bad input (week, plan, notebooks folder) raises `ForecastInputError`, which the CLI

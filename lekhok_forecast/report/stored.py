@@ -16,13 +16,18 @@ import ast
 import json
 import re
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from lekhok_forecast.config import NOTEBOOKS_DIR, PROJ_ROOT
 from lekhok_forecast.errors import ForecastInputError
 from lekhok_forecast.report.execute import CELL_TIMEOUT, KERNEL_ARGUMENTS, WORKERS, fast_notebook_imports
 from lekhok_forecast.sources.atomic import atomic_write_text
+
+if TYPE_CHECKING:  # imported when a notebook is refreshed, after `fast_notebook_imports`
+    import nbformat
 
 #: Largest stored notebook, in bytes: stored outputs stay reviewable.
 MAX_STORED_BYTES = 250_000
@@ -34,7 +39,7 @@ def stored_notebooks(folder: str | Path = NOTEBOOKS_DIR) -> list[Path]:
     return sorted(p for p in Path(folder).glob("*.ipynb") if ".failed." not in p.name)
 
 
-def _normalise(nb) -> None:
+def _normalise(nb: nbformat.NotebookNode) -> None:
     """Drop the volatile parts of an executed notebook, so a refresh diffs only real changes."""
     nb.metadata.pop("widgets", None)
     nb.metadata.pop("papermill", None)
@@ -76,10 +81,10 @@ def refresh_notebook(path: str | Path, timeout: int = CELL_TIMEOUT) -> float:
     return time.perf_counter() - t0
 
 
-def refresh(paths: list[Path], workers: int = WORKERS, say=print) -> int:
+def refresh(paths: list[Path], workers: int = WORKERS, say: Callable[[str], None] = print) -> int:
     """Refresh several notebooks, `workers` at a time; return the number that failed."""
 
-    def one(path: Path):
+    def one(path: Path) -> tuple[Path, float | None, str | None]:
         try:
             seconds = refresh_notebook(path)
         except Exception as exc:  # report every failure, keep the others going
@@ -122,7 +127,7 @@ def check_notebook(path: str | Path) -> list[str]:
     problems = []
     cells = nb.get("cells", [])
 
-    def src(cell):
+    def src(cell: dict[str, Any]) -> str:
         s = cell.get("source", "")
         return "".join(s) if isinstance(s, list) else s
 

@@ -26,6 +26,7 @@ import io
 import math
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -101,7 +102,7 @@ def default_history_path() -> Path:
     return REPORTS_DIR / HISTORY_FILE
 
 
-def _cell(value) -> str:
+def _cell(value: Any) -> str:
     """Text of one value: floats rounded to `DIGITS` and written with repr (round-trips)."""
     if value is None:
         return ""
@@ -118,7 +119,7 @@ def _cell(value) -> str:
     return str(value)
 
 
-def _cell_as_read(value) -> str:
+def _cell_as_read(value: Any) -> str:
     """Text of a value read from the file: like `_cell` but floats unrounded (repr round-trips)."""
     if isinstance(value, (float, np.floating)):
         x = float(value)
@@ -262,7 +263,7 @@ def _cell_problem(col: str, value: str) -> str | None:
     return None if ok else f"expected {_KIND_WORDS[kind]}, got {value!r}"
 
 
-def _column(values: list[str]):
+def _column(values: list[str]) -> np.ndarray | list[Any]:
     """Typed column from text cells: bools, ints, floats (exact round trip) or text."""
     filled = [v for v in values if v != ""]
     if filled and all(v in ("true", "false") for v in filled):
@@ -338,7 +339,9 @@ def merge_rows(history: pd.DataFrame, rows: list[dict]) -> pd.DataFrame:
     return _frame(header, merged)
 
 
-def _merge(header: list[str], old: list[dict[str, str]], rows: list[dict]):
+def _merge(
+    header: list[str], old: list[dict[str, str]], rows: list[dict]
+) -> tuple[list[str], list[dict[str, str]], str]:
     """(header, rows sorted by week, CSV text): `old` text rows with `rows` inserted or replacing theirs."""
     header = list(header)
     new = {r[KEY]: {k: _cell(v) for k, v in r.items()} for r in rows}

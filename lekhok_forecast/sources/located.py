@@ -57,7 +57,7 @@ class OverlaySource(Source):
 
     files: dict = field(default_factory=dict)
 
-    def _nearest(self, field_path: str, table: dict):
+    def _nearest(self, field_path: str, table: dict) -> Any:
         while field_path:
             if table.get(field_path) is not None:
                 return table[field_path]

@@ -34,6 +34,7 @@ before it, else the later reference. Values keep their file and line in
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -320,7 +321,7 @@ def _items(doc: dict, section: str) -> list:
     return [x for x in node.value if isinstance(x.value, dict)] if node and isinstance(node.value, list) else []
 
 
-def _references(doc: dict):
+def _references(doc: dict) -> Iterator[tuple[str, Any, Node, Node, str]]:
     """(section, id, referring value node, referring item node, item kind) of every reference."""
     for kind, section, keys in (
         ("task", "tasks", (("workstream", "workstreams"), ("phase", "phases"), ("after", "tasks"))),
