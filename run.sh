@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
 VENV=${LEKHOK_VENV:-$ROOT/.venv}
-APT_PACKAGES=(chromium poppler-utils fonts-dejavu-core fonts-liberation)
+APT_PACKAGES=(chromium poppler-utils fonts-dejavu-core fonts-liberation libcap2-bin)
 
 say() { printf '==> %s\n' "$*" >&2; }
 
@@ -19,6 +19,8 @@ system_packages() {
   command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
   [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
   [ -d /usr/share/fonts/truetype/liberation ] || missing+=(fonts-liberation)
+  # capsh lets the tests drop root's override of folder permissions (the read-only-folder test)
+  command -v capsh >/dev/null 2>&1 || missing+=(libcap2-bin)
   if [ ${#missing[@]} -gt 0 ]; then
     if ! command -v apt-get >/dev/null 2>&1; then
       say "missing system packages: ${missing[*]} (install them with your package manager)"; exit 1
