@@ -128,3 +128,21 @@ def weekly_forecast():
     from lekhok_forecast.app.forecast import run_weekly_forecast
 
     return run_weekly_forecast("data/plans/lekhok_deployment.yaml", 4_096, 2, "2025-W11")
+
+
+def history_row(week: str, as_of: float, p80: float, **extra) -> dict:
+    """A forecast-history row with the columns every row has (others via `extra`)."""
+    r = {
+        "week": week,
+        "as_of_week": as_of,
+        "trials": 100,
+        "seed": 1,
+        "calibrated": False,
+        "p50": p80 - 2.0,
+        "p80": p80,
+        "p10": p80 - 4,
+        "p90": p80 + 1,
+        "actual_finish_week": None,
+    }
+    r.update(extra)
+    return r

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import history_row as row
 
 from lekhok_forecast.config import ACTUALS_DIR
 from lekhok_forecast.sources.history_file import column_kind, record_weeks
@@ -12,23 +13,6 @@ from lekhok_forecast.tracking.history import cone_frame
 from lekhok_forecast.tracking.weekly import weekly_update
 
 TRIALS = 4096
-
-
-def row(week: str, as_of: float, p80: float, **extra) -> dict:
-    r = {
-        "week": week,
-        "as_of_week": as_of,
-        "trials": 100,
-        "seed": 1,
-        "calibrated": False,
-        "p50": p80 - 2.0,
-        "p80": p80,
-        "p10": p80 - 4,
-        "p90": p80 + 1,
-        "actual_finish_week": None,
-    }
-    r.update(extra)
-    return r
 
 
 def lines(path) -> list[str]:

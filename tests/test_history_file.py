@@ -6,6 +6,7 @@ import os
 
 import pandas as pd
 import pytest
+from conftest import history_row as row
 
 from lekhok_forecast.config import REPORTS_DIR
 from lekhok_forecast.errors import ForecastInputError
@@ -14,23 +15,6 @@ from lekhok_forecast.sources import history_file as history
 from lekhok_forecast.sources.history_file import read_history, record_weeks
 
 TRIALS = 4096
-
-
-def row(week: str, as_of: float, p80: float, **extra) -> dict:
-    r = {
-        "week": week,
-        "as_of_week": as_of,
-        "trials": 100,
-        "seed": 1,
-        "calibrated": False,
-        "p50": p80 - 2.0,
-        "p80": p80,
-        "p10": p80 - 4,
-        "p90": p80 + 1,
-        "actual_finish_week": None,
-    }
-    r.update(extra)
-    return r
 
 
 def lines(path) -> list[str]:

@@ -75,6 +75,25 @@ def _progress(start: float, finish: float, week: float) -> float:
 # ----------------------------------------------------------------------------- earned value
 
 
+#: Columns of `earned_value_table`, in order: fields of `EarnedValue`, then its derived indices.
+EARNED_VALUE_COLUMNS = (
+    "week",
+    "as_of_week",
+    "planned_hours",
+    "earned_hours",
+    "actual_hours",
+    "planned_cost",
+    "earned_cost",
+    "actual_cost",
+    "spi",
+    "cpi",
+    "spi_hours",
+    "cpi_hours",
+    "actual_cost_basis",
+    "budget_at_completion",
+)
+
+
 @dataclass(frozen=True)
 class EarnedValue:
     """Earned value as of one week (hours and plan currency).
@@ -111,28 +130,8 @@ class EarnedValue:
         return _ratio(self.earned_cost, self.actual_cost)
 
     def as_dict(self) -> dict:
-        d = {
-            k: getattr(self, k)
-            for k in (
-                "week",
-                "as_of_week",
-                "planned_hours",
-                "earned_hours",
-                "actual_hours",
-                "planned_cost",
-                "earned_cost",
-                "actual_cost",
-            )
-        }
-        d.update(
-            spi=self.spi,
-            cpi=self.cpi,
-            spi_hours=self.spi_hours,
-            cpi_hours=self.cpi_hours,
-            actual_cost_basis=self.actual_cost_basis,
-            budget_at_completion=self.budget_at_completion,
-        )
-        return d
+        """One row of `earned_value_table` (fields and derived indices by `EARNED_VALUE_COLUMNS`)."""
+        return {k: getattr(self, k) for k in EARNED_VALUE_COLUMNS}
 
     def __str__(self) -> str:
         return (
@@ -216,20 +215,4 @@ def earned_value_table(plan: Plan, weeks: Sequence[WeeklyActuals]) -> pd.DataFra
     """
     base = baseline_schedule(plan)
     rows = [earned_value(plan, a, base).as_dict() for a in weeks]
-    cols = [
-        "week",
-        "as_of_week",
-        "planned_hours",
-        "earned_hours",
-        "actual_hours",
-        "planned_cost",
-        "earned_cost",
-        "actual_cost",
-        "spi",
-        "cpi",
-        "spi_hours",
-        "cpi_hours",
-        "actual_cost_basis",
-        "budget_at_completion",
-    ]
-    return pd.DataFrame(rows, columns=cols)
+    return pd.DataFrame(rows, columns=list(EARNED_VALUE_COLUMNS))
