@@ -164,7 +164,7 @@ def run_report(
     shown_dir = Path(out_dir) / week  # as the user wrote it, for messages
     out = output_folder(out_dir)  # absolute: worker threads must not depend on the cwd
     history_file = out / HISTORY_FILE
-    history = read_history(history_file)
+    history = read_history(Path(out_dir) / HISTORY_FILE)  # named as the user wrote it in errors
     scenario_files = scenario_paths(scenario_dir) if scenario_dir is not None else []
     scenarios = [load_scenario(p) for p in scenario_files]
     if report.actuals_dir is not None:  # the notebooks' kernels run elsewhere: paths they show must be absolute
