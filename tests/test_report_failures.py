@@ -267,3 +267,34 @@ def test_written_files_follow_the_umask(tmp_path, notebooks):
         assert mode == (0o755 if p.is_dir() else 0o644), f"{p.name}: {oct(mode)}"
     summary = json.loads((out / WEEK / "summary.json").read_text())
     assert summary["week"] == WEEK
+
+
+def test_a_kernel_killed_mid_notebook_is_one_line_and_changes_nothing(reports, tmp_path):
+    """The kernel dies (SIGKILL from inside a cell): the report names the notebook and keeps last week."""
+    nb = json.loads((NOTEBOOKS_DIR / "weekly_status.ipynb").read_text(encoding="utf-8"))
+    code = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"]
+    nb["cells"].insert(
+        code[1] + 1,
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": "die",
+            "metadata": {},
+            "outputs": [],
+            "source": ["import os, signal\n", "os.kill(os.getpid(), signal.SIGKILL)"],
+        },
+    )
+    folder = tmp_path / "dying"
+    folder.mkdir()
+    (folder / "weekly_status.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+    before = _snapshot(reports)
+    proc = report("--week", WEEK, "--trials", TRIALS, "--out", reports, "--notebooks", folder)
+    assert proc.returncode == 1
+    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("lekhok-forecast report: notebook")]
+    assert len(errors) == 1 and "weekly_status.ipynb failed" in errors[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert _one_line(proc).endswith("were left as they were")
+    after = _snapshot(reports)
+    kept = {k for k in after if k.endswith(".failed.ipynb")}
+    assert {k: v for k, v in after.items() if k not in kept} == before  # last week byte-identical
+    assert not list(reports.glob(".*staging*"))
