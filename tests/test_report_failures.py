@@ -291,7 +291,7 @@ def test_a_kernel_killed_mid_notebook_is_one_line_and_changes_nothing(reports, t
     proc = report("--week", WEEK, "--trials", TRIALS, "--out", reports, "--notebooks", folder)
     assert proc.returncode == 1
     errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("lekhok-forecast report: notebook")]
-    assert len(errors) == 1 and "weekly_status.ipynb failed" in errors[0], proc.stderr
+    assert len(errors) == 1 and "weekly_status.ipynb failed: its kernel died (killed, or out of memory)" in errors[0]
     assert "Traceback" not in proc.stderr
     assert _one_line(proc).endswith("were left as they were")
     after = _snapshot(reports)

@@ -126,6 +126,8 @@ def _describe_failure(exc: BaseException, nb: ReportNotebook, kept: Path | None,
         what = f"{getattr(exc, 'ename', type(exc).__name__)}: {getattr(exc, 'evalue', '')}".strip()
     else:
         what = f"{type(exc).__name__}: {exc}"
+        if type(exc).__name__ == "DeadKernelError":  # nbclient's: the kernel process ended mid-cell
+            what = "its kernel died (killed, or out of memory); run the report again"
     what = " ".join(what.split())
     tail = f"; executed notebook kept at {kept}" if kept else ""
     return f"notebook {nb.path.name} failed{where}: {what}{tail}"
