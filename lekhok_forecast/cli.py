@@ -262,9 +262,11 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     deadlines = list(plan.deadlines) + [d for d in args.deadline if d not in plan.deadlines]
     from lekhok_forecast.analysis.summary import summary_dict
     from lekhok_forecast.core.engine import simulate
+    from lekhok_forecast.sources.table_cache import cached_tables
 
     show = _progress_printer(sys.stderr.isatty() and args.trials >= 1_000_000)
-    result = simulate(plan, args.trials, args.seed, workers=args.workers, progress=show)
+    with cached_tables(plan):  # tables built by earlier runs are read, not built again
+        result = simulate(plan, args.trials, args.seed, workers=args.workers, progress=show)
     summary = summary_dict(result, deadlines)
     summary["plan_file"] = args.plan
     if args.json:

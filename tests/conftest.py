@@ -8,6 +8,7 @@ is wrong (at K_SE = 5 a correct engine fails one assertion in about 1.7 million)
 from __future__ import annotations
 
 import math
+import os
 import textwrap
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 from lekhok_forecast.config import DEFAULT_PLAN
 from lekhok_forecast.core.plan import Plan
 from lekhok_forecast.sources.plan_file import load_plan, plan_from_text
+from lekhok_forecast.sources.table_cache import ENV
 
 #: Standard errors allowed between a Monte Carlo estimate and its known answer.
 K_SE = 5.0
@@ -146,3 +148,15 @@ def history_row(week: str, as_of: float, p80: float, **extra) -> dict:
     }
     r.update(extra)
     return r
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_table_cache(tmp_path_factory):
+    """Every test (and every process it starts) keeps quantile tables in a folder of its own."""
+    old = os.environ.get(ENV)
+    os.environ[ENV] = str(tmp_path_factory.mktemp("table-cache"))
+    yield
+    if old is None:
+        os.environ.pop(ENV, None)
+    else:
+        os.environ[ENV] = old

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from numpy.typing import ArrayLike
 
 from lekhok_forecast.core.engine import SimulationResult
 from lekhok_forecast.core.plan import week_label
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,8 @@ def cost_summary(
 
 def joint_quadrants(result: SimulationResult, deadline: float, budget: float | None = None) -> pd.DataFrame:
     """Shares of trials in the four quadrants of (finish vs deadline) x (cost vs budget)."""
+    import pandas as pd  # only for tables: `simulate --json` does not import pandas
+
     budget = result.plan.budget if budget is None else budget
     if budget is None:
         raise ValueError("no budget: give one or set `budget` in the plan")
@@ -139,6 +144,8 @@ def burn_percentiles(
     weeks : array-like, optional
         Weeks to evaluate (default 0 .. ceil(P99 finish)).
     """
+    import pandas as pd  # only for tables: `simulate --json` does not import pandas
+
     if weeks is None:
         end = int(np.ceil(np.percentile(result.finish_weeks, 99)))
         weeks = np.arange(0, end + 1)

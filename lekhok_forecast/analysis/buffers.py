@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from numpy.typing import ArrayLike
 
 from lekhok_forecast.analysis.headline import buffered_weeks, p_within_buffer
 from lekhok_forecast.core.engine import SimulationResult
 from lekhok_forecast.core.modal import rsem_buffer_weeks
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,8 @@ def buffer_summary(result: SimulationResult) -> BufferSummary:
 
 def buffer_curve(result: SimulationResult, fractions: ArrayLike | None = None) -> pd.DataFrame:
     """Probability of finishing within ``baseline * (1 + fraction)`` for a range of buffers."""
+    import pandas as pd  # only for tables: `simulate --json` does not import pandas
+
     plan = result.plan
     if plan.baseline_weeks is None:
         raise ValueError("the plan has no baseline_weeks, so there is no buffer to size")
@@ -100,6 +105,8 @@ def buffer_curve(result: SimulationResult, fractions: ArrayLike | None = None) -
 
 def buffer_table(result: SimulationResult) -> pd.DataFrame:
     """Side by side: planned buffer, P80/P90 buffers and the RSEM buffer, with confidence."""
+    import pandas as pd  # only for tables: `simulate --json` does not import pandas
+
     s = buffer_summary(result)
     f = result.finish_weeks
     rows = []

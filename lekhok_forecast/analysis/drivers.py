@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from lekhok_forecast.core.asof import AsOf
 from lekhok_forecast.core.engine import SimulationResult
 from lekhok_forecast.core.plan import Plan
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _ranks(x: np.ndarray) -> np.ndarray:
@@ -118,6 +122,8 @@ def _constant_estimates(plan: Plan, as_of: AsOf) -> np.ndarray:
 
 def capacity_sensitivity(result: SimulationResult) -> pd.Series:
     """Spearman rho of each workstream's weekly capacity with the finish (negative: more is faster)."""
+    import pandas as pd  # only for tables: `simulate --json` does not import pandas
+
     plan = result.plan
     n = result.sample_trials
     if n < 3 or not plan.workstreams:
@@ -137,6 +143,8 @@ def driver_table(result: SimulationResult, top: int | None = None, include_capac
     ``sensitivity`` (Spearman rho with the finish), ``mean_weeks``, ``p10_weeks``,
     ``p90_weeks`` (duration in the sample). Sorted by ``|sensitivity|`` then criticality.
     """
+    import pandas as pd  # only for tables: `simulate --json` does not import pandas
+
     plan = result.plan
     d = result.sample_duration_weeks
     df = pd.DataFrame(

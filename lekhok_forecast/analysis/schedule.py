@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from lekhok_forecast.core.engine import SimulationResult
 from lekhok_forecast.core.plan import week_label
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PERCENTILES = (10, 50, 80, 90, 95)
 
@@ -88,6 +90,8 @@ def finish_summary(result: SimulationResult, deadlines: Iterable[float] | None =
 
 def percentile_table(result: SimulationResult, percentiles: Sequence[int] = PERCENTILES) -> pd.DataFrame:
     """Finish percentiles as a table: week and (with a start date) calendar date."""
+    import pandas as pd  # only for tables: `simulate --json` does not import pandas
+
     pct = finish_percentiles(result, percentiles)
     rows = []
     for p, w in pct.items():
@@ -100,6 +104,8 @@ def percentile_table(result: SimulationResult, percentiles: Sequence[int] = PERC
 
 def deadline_table(result: SimulationResult, deadlines: Iterable[float] | None = None) -> pd.DataFrame:
     """P(finish <= week) for each deadline with its Monte Carlo standard error."""
+    import pandas as pd  # only for tables: `simulate --json` does not import pandas
+
     plan = result.plan
     deadlines = plan.deadlines if deadlines is None else tuple(deadlines)
     rows = []
@@ -114,6 +120,8 @@ def deadline_table(result: SimulationResult, deadlines: Iterable[float] | None =
 
 def cdf_curve(result: SimulationResult, points: int = 200) -> pd.DataFrame:
     """The empirical CDF of the finish week on an even grid (for plots)."""
+    import pandas as pd  # only for tables: `simulate --json` does not import pandas
+
     f = np.sort(result.finish_weeks)
     grid = np.linspace(f[0], f[-1], points)
     return pd.DataFrame({"week": grid, "p_finish_by": np.searchsorted(f, grid, side="right") / f.size})
@@ -130,6 +138,8 @@ def phase_table(result: SimulationResult) -> pd.DataFrame:
     Columns: ``original_end_week``, ``p_by_original`` (confidence of that end),
     ``realistic_end_week``, ``p_by_realistic``, ``p50_week``, ``p80_week``.
     """
+    import pandas as pd  # only for tables: `simulate --json` does not import pandas
+
     plan = result.plan
     names = plan.phase_names()
     declared = {p.name: p for p in plan.phases}
@@ -161,8 +171,9 @@ def traffic_light(p: float) -> str:
     return "green" if p >= 0.8 else "amber" if p >= 0.5 else "red"
 
 
-def milestone_table(result: SimulationResult) -> pd.DataFrame:
-    """Milestone odds: P(on time) against the target week, P50/P80 week and a traffic light."""
+def milestone_rows(result: SimulationResult) -> list[dict[str, Any]]:
+    """Milestone odds, one dict per milestone: ``milestone, name, target_week, p_on_time,
+    p50_week, p80_week, status`` (a traffic light) and, with a start date, ``p80_date``."""
     plan = result.plan
     rows = []
     for i, m in enumerate(plan.milestones):
@@ -181,6 +192,14 @@ def milestone_table(result: SimulationResult) -> pd.DataFrame:
         if plan.start:
             row["p80_date"] = plan.date_of_week(row["p80_week"])
         rows.append(row)
+    return rows
+
+
+def milestone_table(result: SimulationResult) -> pd.DataFrame:
+    """Milestone odds (`milestone_rows`) as a table indexed by milestone id."""
+    import pandas as pd  # only for tables: `simulate --json` does not import pandas
+
+    rows = milestone_rows(result)
     return pd.DataFrame(rows).set_index("milestone") if rows else pd.DataFrame()
 
 

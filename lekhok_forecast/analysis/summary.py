@@ -9,7 +9,7 @@ from lekhok_forecast.analysis.budget import cost_summary
 from lekhok_forecast.analysis.buffers import buffer_summary
 from lekhok_forecast.analysis.drivers import spearman_sensitivity
 from lekhok_forecast.analysis.headline import headline_numbers
-from lekhok_forecast.analysis.schedule import PERCENTILES, finish_summary, milestone_table
+from lekhok_forecast.analysis.schedule import PERCENTILES, finish_summary, milestone_rows
 from lekhok_forecast.core.engine import SimulationResult
 
 
@@ -41,16 +41,15 @@ def summary_dict(result: SimulationResult, deadlines: Iterable[float] | None = N
     if fs.p_between:
         out["p_between"] = {k: _r(v) for k, v in fs.p_between.items()}
     if plan.milestones:
-        mt = milestone_table(result)
         out["milestones"] = {
-            mid: {
-                "target_week": plan.milestones[i].target_week,
-                "p_on_time": _r(row.p_on_time),
-                "p50_week": _r(row.p50_week),
-                "p80_week": _r(row.p80_week),
-                "status": row.status,
+            row["milestone"]: {
+                "target_week": row["target_week"],
+                "p_on_time": _r(row["p_on_time"]),
+                "p50_week": _r(row["p50_week"]),
+                "p80_week": _r(row["p80_week"]),
+                "status": row["status"],
             }
-            for i, (mid, row) in enumerate(mt.iterrows())
+            for row in milestone_rows(result)
         }
     sens = spearman_sensitivity(result)
     out["tasks"] = {

@@ -15,6 +15,7 @@ from __future__ import annotations
 import enum
 import functools
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -149,8 +150,36 @@ def cell_midpoints() -> np.ndarray:
     return (np.arange(TABLE_SIZE, dtype=float) + 0.5) / TABLE_SIZE
 
 
-@functools.lru_cache(maxsize=4096)
+#: Changes whenever the tables' algorithm or size changes: stored tables of another
+#: format are never used (see `lekhok_forecast.sources.table_cache`).
+TABLE_FORMAT = f"q{TABLE_BITS}-g{_GRID}-v1"
+
+#: Tables handed in by `preload_tables` (e.g. read from a cache), by shape key.
+_PRELOADED: dict[tuple, np.ndarray] = {}
+
+
+def preload_tables(tables: Mapping[tuple, np.ndarray]) -> None:
+    """Use these tables for their shape keys instead of building them.
+
+    Each must be what `quantile_table` builds for its key (a float32 array of
+    `TABLE_SIZE` values, e.g. one it returned earlier and that was stored); arrays of
+    another shape or type are ignored.
+    """
+    for key, table in tables.items():
+        if table.shape == (TABLE_SIZE,) and table.dtype == np.float32:
+            table = np.ascontiguousarray(table)
+            table.setflags(write=False)
+            _PRELOADED[key] = table
+
+
 def quantile_table(key: tuple) -> np.ndarray:
+    """Standardised quantile table (float32, read-only) for a shape key (built once, or preloaded)."""
+    table = _PRELOADED.get(key)
+    return table if table is not None else _built_table(key)
+
+
+@functools.lru_cache(maxsize=4096)
+def _built_table(key: tuple) -> np.ndarray:
     """Standardised quantile table (float32, read-only) for a shape key.
 
     Uniform, triangular and lognormal use closed-form quantiles. PERT-beta inverts the

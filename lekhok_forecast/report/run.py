@@ -74,6 +74,7 @@ from lekhok_forecast.sources.actuals_file import read_weeks
 from lekhok_forecast.sources.history_file import HISTORY_FILE, read_history, record_weeks
 from lekhok_forecast.sources.plan_file import plan_from_source
 from lekhok_forecast.sources.scenario_file import load_scenario, scenario_paths
+from lekhok_forecast.sources.table_cache import cached_tables
 from lekhok_forecast.sources.weeks import check_week, current_week
 from lekhok_forecast.sources.yamlsource import load_yaml
 from lekhok_forecast.tracking.status import ReportWeek, WeeklyStatus, report_week
@@ -170,7 +171,8 @@ def run_report(
     if report.actuals_dir is not None:  # the notebooks' kernels run elsewhere: paths they show must be absolute
         report = dataclasses.replace(report, actuals_dir=Path(report.actuals_dir).resolve())
     plan_file = Path(plan_path).resolve()
-    parts = build_bundle(source, plan, display_path(plan_file), report, reported, history, scenarios, trials, seed)
+    with cached_tables(plan):
+        parts = build_bundle(source, plan, display_path(plan_file), report, reported, history, scenarios, trials, seed)
     weekly = parts["weekly"]
     check_output_folder(out, REPORT_BYTES)  # the bundle checks its own room when it is written
     fast_notebook_imports()

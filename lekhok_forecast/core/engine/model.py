@@ -65,15 +65,21 @@ class Model:
     steps: tuple = ()  # the forward pass, resolved (see `_steps`)
 
 
-def _build_tables(plan: Plan, states: tuple[TaskState, ...]) -> None:
-    """Build the quantile tables of every shape in `plan` (cached by shape), on several
-    threads when there are many: SciPy's betainc releases the GIL, and at ~2 ms a shape
-    a 1,000-task plan with hundreds of distinct shapes compiles twice as fast on 2 cores."""
+def shape_keys(plan: Plan, as_of: AsOf | None = None) -> set[tuple]:
+    """The shape keys of every quantile table simulating `plan` as of `as_of` uses."""
+    states = (as_of or AsOf()).states(plan)
     ranges = [plan.team_hours_per_week] + [w.hours_per_week for w in plan.workstreams]
     ranges += [t.estimate for t, s in zip(plan.tasks, states) if not s.done]
     ranges += [r.effort_hours for r in plan.risks] + [r.duration_weeks for r in plan.risks]
     ranges += [c.rate for c in plan.costs]
-    keys = {r.affine()[0] for r in ranges if r is not None and r.is_random} - _BUILT_SHAPES
+    return {r.affine()[0] for r in ranges if r is not None and r.is_random}
+
+
+def _build_tables(plan: Plan, as_of: AsOf | None) -> None:
+    """Build the quantile tables of every shape in `plan` (cached by shape), on several
+    threads when there are many: SciPy's betainc releases the GIL, and at ~2 ms a shape
+    a 1,000-task plan with hundreds of distinct shapes compiles twice as fast on 2 cores."""
+    keys = shape_keys(plan, as_of) - _BUILT_SHAPES
     threads = min(4, os.cpu_count() or 1)
     if len(keys) >= 16 and threads >= 2:  # else built one by one as compile_plan meets them
         from concurrent.futures import ThreadPoolExecutor
@@ -90,7 +96,7 @@ def compile_plan(plan: Plan, as_of: AsOf | None = None) -> Model:
     """Compile a validated `Plan`, as of `as_of` (None: as written), into the arrays the
     engine works on."""
     states = (as_of or AsOf()).states(plan)
-    _build_tables(plan, states)
+    _build_tables(plan, as_of)
     preds = scheduling_edges(plan.tasks)
     order = topological_order(preds)
     succs: list[list[int]] = [[] for _ in plan.tasks]
