@@ -61,7 +61,7 @@ Method = Callable[[np.ndarray, np.ndarray, np.ndarray, int, np.random.Generator]
 
 def _ratios(est: np.ndarray, act: np.ndarray) -> np.ndarray:
     """The calibration rule's ratios (float32, as the engine holds them); empty when not applied."""
-    cal = calibration_from_evidence([""] * len(est), est, act, min_done=MIN_DONE_FOR_CALIBRATION)
+    cal = calibration_from_evidence([""] * len(est), est.tolist(), act.tolist(), min_done=MIN_DONE_FOR_CALIBRATION)
     return np.asarray(cal.engine_ratios, dtype=np.float32)
 
 
