@@ -79,7 +79,10 @@ case "$cmd" in
   report)   setup; exec "$VENV/bin/lekhok-forecast" report "$@" ;;
   test)     setup; checks; exec "$VENV/bin/python" -m pytest "$@" ;;
   simulate) setup; exec "$VENV/bin/lekhok-forecast" simulate "${@:-data/plans/lekhok_deployment.yaml}" ;;
-  lab)      setup; exec "$VENV/bin/jupyter" lab notebooks/ "$@" ;;
+  lab)      setup
+            # Jupyter refuses to run as root (containers, CI) unless told to
+            root=(); [ "$(id -u)" -eq 0 ] && root=(--allow-root)
+            exec "$VENV/bin/jupyter" lab notebooks/ ${root[@]+"${root[@]}"} "$@" ;;
   bench)    setup; exec "$VENV/bin/python" benchmarks/run.py "$@" ;;
   refresh-notebooks) setup; exec "$VENV/bin/lekhok-forecast" notebooks refresh "$@" ;;
   help|-h|--help)

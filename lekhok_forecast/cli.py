@@ -113,6 +113,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
 
+    p = sub.add_parser("backtest", help="replay a history of finished tasks and score the calibrated forecasts")
+    p.add_argument("history_file", metavar="HISTORY.csv", help="finished tasks: estimate,actual[,finish][,labels...]")
+    p.add_argument("--by", default=None, metavar="COLUMN", help="replay each value of this label column separately")
+    p.add_argument(
+        "--history", type=_positive_int(100_000), default=10, metavar="K", help="done tasks per forecast (default 10)"
+    )
+    p.add_argument("--horizon", type=_positive_int(100_000), default=5, metavar="M", help="tasks forecast (default 5)")
+    p.add_argument("--method", default="resample", metavar="NAME", help="calibration method (default resample)")
+    p.add_argument(
+        "--trials", type=_positive_int(100_000), default=2000, help="Monte Carlo trials per window (default 2000)"
+    )
+    p.add_argument("--seed", type=_seed, default=1, help="random seed (default 1)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+
     p = sub.add_parser("report", help="run the report notebooks and write the weekly PDFs")
     p.add_argument("--week", default=None, metavar="YYYY-Www", help="ISO week (default: the current week)")
     p.add_argument("--plan", default=str(DEFAULT_PLAN), help="plan YAML file (default: the Lekhok plan in data/plans/)")
@@ -276,6 +290,37 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_backtest(args: argparse.Namespace) -> int:
+    from lekhok_forecast.errors import did_you_mean
+    from lekhok_forecast.present.backtest_text import backtest_text
+    from lekhok_forecast.sources.task_history_file import read_task_history
+    from lekhok_forecast.tracking.backtest import METHODS, backtest
+
+    if args.method not in METHODS:
+        raise ForecastInputError(
+            f"unknown method {args.method!r}{did_you_mean(args.method, METHODS)}; one of {', '.join(METHODS)}",
+            field="--method",
+        )
+    hist = read_task_history(args.history_file, by=args.by)
+    result = backtest(
+        hist.estimates,
+        hist.actuals,
+        labels=hist.labels[args.by] if args.by else None,
+        order=hist.order(),
+        history=args.history,
+        horizon=args.horizon,
+        method=args.method,
+        trials=args.trials,
+        seed=args.seed,
+        by=args.by,
+    )
+    if args.json:
+        print(json.dumps({"history_file": args.history_file, **result.as_dict()}, indent=1))
+    else:
+        print(backtest_text(result, args.history_file))
+    return 0
+
+
 def _cmd_notebooks(args: argparse.Namespace) -> int:
     from lekhok_forecast.report.stored import check_notebook, choose_notebooks, refresh
 
@@ -304,6 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {
         "validate": _cmd_validate,
         "simulate": _cmd_simulate,
+        "backtest": _cmd_backtest,
         "report": _cmd_report,
         "notebooks": _cmd_notebooks,
     }

@@ -46,7 +46,7 @@ def test_rerunning_a_week_is_idempotent_and_leaves_other_rows(lekhok_plan, tmp_p
     again = lines(path)
     changed = [i for i, (a, b) in enumerate(zip(rows, again)) if a != b]
     assert len(again) == len(rows) and changed == [3]
-    assert again[3].startswith(f"2025-W08,3.0,2025-02-23,{2 * TRIALS},5,")
+    assert again[3].startswith(f"2025-W08,3.0,2025-02-21,{2 * TRIALS},5,")
 
 
 def test_history_rows_match_the_forecasts(lekhok_plan, tmp_path):
@@ -57,7 +57,7 @@ def test_history_rows_match_the_forecasts(lekhok_plan, tmp_path):
     assert h.loc["2025-W07", "calibrated"] == True  # noqa: E712
     assert h.loc["2025-W07", "p80"] == pytest.approx(np.percentile(u.forecast.finish_weeks, 80), abs=1e-6)
     assert h.loc["2025-W07", "p_by_16"] == pytest.approx(np.mean(u.forecast.finish_weeks <= 16), abs=1e-6)
-    assert h.loc["2025-W07", "as_of_date"] == "2025-02-16"  # Sunday ending ISO week 7
+    assert h.loc["2025-W07", "as_of_date"] == "2025-02-14"  # the last working day (Friday) of ISO week 7
     for col in (
         "p_by_12",
         "p_by_14",

@@ -194,8 +194,8 @@ def test_phase_names_and_dates(full):
     no_phases = full.with_changes(phases=())
     assert no_phases.phase_names() == ("Build", "Ship")  # from the tasks, in file order
     assert full.date_of_week(0) == dt.date(2025, 2, 3)
-    assert full.date_of_week(2) == dt.date(2025, 2, 17)
-    assert full.date_of_week(1 / 7) == dt.date(2025, 2, 4)  # whole days
+    assert full.date_of_week(2) == dt.date(2025, 2, 14)  # the second week's last working day (Friday)
+    assert full.date_of_week(0.3) == dt.date(2025, 2, 4)  # 1.5 working days: on the second day
     assert full.with_changes(start=None).date_of_week(3) is None
     assert full.date_of_week(float("nan")) is None
 
@@ -247,3 +247,119 @@ def test_integer_too_large_for_a_float_is_a_clean_error():
             """
             % ("1" + "0" * 400)
         )
+
+
+SMALL = """\
+name: small
+start: 2025-02-03
+baseline_weeks: 12
+buffer: 0.2
+calendar:
+  holidays: [2025-02-05]
+workstreams:
+  a: {hours_per_week: 20}
+tasks:
+  - id: t
+    workstream: a
+    effort: {low: 1, high: 2}
+risks:
+  - {id: r, probability: 0.5, tasks: [t], effort: 1}
+"""
+
+
+def _error(text: str) -> str:
+    with pytest.raises(ForecastInputError) as info:
+        plan_from_text(text, "p.yaml")
+    return str(info.value)
+
+
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        (
+            "buffer: 0.2",
+            "buffer: 20",
+            "p.yaml:4: buffer: must be a fraction of at most 1, got 20; write 20% as 0.2 (or as 20%)",
+        ),
+        (
+            "buffer: 0.2",
+            "buffer: 5",
+            "p.yaml:4: buffer: must be a fraction of at most 1, got 5; write 5% as 0.05 (or as 5%)",
+        ),
+        (
+            "buffer: 0.2",
+            "buffer: 250",
+            "p.yaml:4: buffer: must be a fraction of at most 1, got 250; write 20% as 0.2 (or as 20%)",
+        ),
+        ("buffer: 0.2", "buffer: 120%", "p.yaml:4: buffer: must be between 0% and 100%, got 120%"),
+        (
+            "buffer: 0.2",
+            "buffer: lots",
+            "p.yaml:4: buffer: expected a fraction like 0.2 or a percentage like 20%, got text 'lots'",
+        ),
+        (
+            "probability: 0.5",
+            "probability: 50",
+            "p.yaml:14: risks[0].probability: must be a fraction of at most 1, got 50; write 50% as 0.5 (or as 50%)",
+        ),
+        (
+            "effort: {low: 1, high: 2}",
+            'effort: "3-5 days"',
+            "p.yaml:12: tasks[0].effort: a range is a mapping, not text: write '3-5 days' as {low: 3, high: 5}",
+        ),
+        (
+            "effort: {low: 1, high: 2}",
+            "effort: 3 to 5 hours",
+            "p.yaml:12: tasks[0].effort: a range is a mapping, not text:"
+            " write '3 to 5 hours' as {low: 3, high: 5, unit: hours}",
+        ),
+        (
+            "start: 2025-02-03",
+            "start: 2025-02-08",
+            "p.yaml:2: start: Saturday 2025-02-08 is not a working day of the calendar;"
+            " start on a working day, e.g. Monday 2025-02-10",
+        ),
+        (
+            "start: 2025-02-03",
+            "start: 2025-02-05",
+            "p.yaml:2: start: Wednesday 2025-02-05 is not a working day of the calendar;"
+            " start on a working day, e.g. Thursday 2025-02-06",
+        ),
+        (
+            "calendar:\n",
+            "calendar:\n  workdays: [mon, tue, wedn]\n",
+            "p.yaml:6: calendar.workdays[2]: expected a weekday like mon, got 'wedn' (did you mean 'wed'?)",
+        ),
+        (
+            "calendar:\n",
+            "calendar:\n  workdays: [mon, mon]\n",
+            "p.yaml:6: calendar.workdays[1]: 'mon' is listed twice",
+        ),
+        (
+            "calendar:\n",
+            "calendar:\n  workdays: []\n",
+            "p.yaml:6: calendar.workdays: expected at least one working day, e.g. [mon, tue, wed, thu, fri]",
+        ),
+        (
+            "[2025-02-05]",
+            "[2025-02-05, 2025-02-05]",
+            "p.yaml:6: calendar.holidays[1]: 2025-02-05 is listed twice",
+        ),
+        ("[2025-02-05]", "[soon]", "p.yaml:6: calendar.holidays[0]: expected an ISO date like 2025-02-03, got 'soon'"),
+        (
+            "  holidays:",
+            "  holiday:",
+            "p.yaml:6: calendar.holiday: unknown key 'holiday' (did you mean 'holidays'?);"
+            " expected one of: workdays, holidays",
+        ),
+    ],
+)
+def test_input_mistakes_get_the_right_form(old, new, message):
+    assert old in SMALL
+    assert _error(SMALL.replace(old, new)) == message
+
+
+def test_buffer_and_probability_as_percentages():
+    p = plan_from_text(SMALL.replace("buffer: 0.2", "buffer: 20%").replace("probability: 0.5", "probability: '50%'"))
+    assert p.buffer == 0.2 and p.risks[0].probability == 0.5
+    assert plan_from_text(SMALL).calendar.holidays == {dt.date(2025, 2, 5)}

@@ -29,7 +29,7 @@ def test_headline_table(plan_forecast):
     table = headline_table(fc)
     values = dict(zip(table.frame.index, table.frame["value"]))
     s = fc.summary
-    assert values["P(launch by week 12), 2025-04-28"] == pct(s["p_finish_by"]["12"])
+    assert values["P(launch by week 12), 2025-04-25"] == pct(s["p_finish_by"]["12"])
     assert values["P80 launch"] == f"week {weeks(s['finish_weeks']['p80'])} ({s['finish_dates']['p80']})"
     html = table._repr_html_()
     assert html.count("<tr") == len(table.frame) + 1  # one header row
@@ -53,7 +53,7 @@ def test_weekly_headline_states_basis_and_movement(weekly_forecast):
     text = headline(weekly, "2025-W11").text
     assert (
         "**Basis.** Re-forecast from this week's actuals (`data/actuals/2025-W11.csv`) as of the end of plan"
-        " week 6 (Sun 2025-03-16)" in text
+        " week 6 (Fri 2025-03-14)" in text
     )
     assert weekly.status.update.calibration.message in text
     assert "**illustrative demo data**" in text

@@ -46,8 +46,8 @@ def test_error_carries_file_line_field():
     "text, line, words",
     [
         ("name: x\ntasks: [a, b\n", 3, "YAML syntax error"),
-        ("name: x\ntasks: [a, b\nrisks: []\n", 3, "(while parsing a flow sequence started on line 2)"),
-        ("name: 'x\ntasks: []\n", 3, "(while scanning a quoted scalar started on line 1)"),
+        ("name: x\ntasks: [a, b\nrisks: []\n", 3, "the list '[' opened on line 2 is not closed: add ']'"),
+        ("name: 'x\ntasks: []\n", 3, "the quoted text opened on line 1 is not closed: add its closing quote"),
         ("name: x\n  bad: : indent\n", 2, "YAML syntax error"),
         ("name: x\n\ttasks: []\n", 2, "YAML syntax error"),
         ("a: 1\na: 2\n", 2, "duplicate key 'a'"),
@@ -63,6 +63,47 @@ def test_bad_yaml_is_one_located_error(text, line, words):
     assert msg.startswith(f"p.yaml:{line}: "), msg
     assert words in msg
     assert "\n" not in msg
+
+
+PLAIN = {
+    "indented less": (
+        "name: x\ntasks:\n  - id: a\n    name: b\n   effort: 3\n",
+        "p.yaml:5: YAML syntax error: this line does not line up with the block started on line 3: the keys of"
+        " one mapping, and the '- ' items of one list, must start in the same column (indent with spaces)",
+    ),
+    "key after a list item": (  # PyYAML: "expected <block end>, but found '?'"
+        "name: x\ntasks:\n  - id: a\n  name: b\n",
+        "p.yaml:4: YAML syntax error: this line does not line up with the block started on line 3: the keys of"
+        " one mapping, and the '- ' items of one list, must start in the same column (indent with spaces)",
+    ),
+    "indented more": (
+        "name: x\nunits: days\n  start: 2025-02-03\n",
+        "p.yaml:3: YAML syntax error: unexpected ':' on this line: it is indented deeper than the key above it"
+        " (line up the keys of one mapping), or a value contains ': ' (put that value in quotes)",
+    ),
+    "tab": (
+        "name: x\ntasks:\n\t- id: a\n",
+        "p.yaml:3: YAML syntax error: a tab character: YAML indents with spaces only; replace the tab with spaces",
+    ),
+    "no colon": (
+        "name: x\nunits\nstart: 2025-01-01\n",
+        "p.yaml:2: YAML syntax error: this line is neither 'key: value' nor a '- ' list item;"
+        " add the ':' after the key",
+    ),
+    "unclosed brace": (
+        "name: x\neffort: {low: 1, high: 2\nunits: days\n",
+        "p.yaml:3: YAML syntax error: the mapping '{' opened on line 2 is not closed: add '}'"
+        " (or the ',' between two items)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", PLAIN)
+def test_yaml_structure_errors_in_plain_words(case):
+    text, message = PLAIN[case]
+    with pytest.raises(ForecastInputError) as info:
+        parse_yaml(text, "p.yaml")
+    assert str(info.value) == message
 
 
 @pytest.mark.parametrize("text", ["", "# only a comment\n", "\n\n"])

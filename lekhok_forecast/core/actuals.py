@@ -157,13 +157,13 @@ def no_actuals(as_of_week: float = 0.0) -> WeeklyActuals:
 
 def remaining_range_hours(plan: Plan, remaining: tuple[float, float, float]) -> tuple[float, float, float]:
     """A remaining-effort triple in the plan's units, converted to hours."""
-    f = unit_hours(plan.units, plan.hours_per_day)
+    f = unit_hours(plan.units, plan.hours_per_day, plan.calendar.days_per_week)
     low, mode, high = remaining
     return (low * f, mode * f, high * f)
 
 
 def remaining_range_weeks(plan: Plan, remaining: tuple[float, float, float]) -> tuple[float, float, float]:
     """A remaining-duration triple in the plan's units, converted to weeks."""
-    f = unit_weeks(plan.units, plan.hours_per_day)
+    f = unit_weeks(plan.units, plan.hours_per_day, plan.calendar.days_per_week)
     low, mode, high = remaining
     return (low * f, mode * f, high * f)

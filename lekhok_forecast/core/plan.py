@@ -13,9 +13,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from lekhok_forecast.core.distributions import Range
+from lekhok_forecast.core.workdays import DEFAULT_CALENDAR, WorkCalendar
 
 UNITS = ("hours", "days", "weeks")
-WORKDAYS_PER_WEEK = 5
 
 
 @dataclass(frozen=True)
@@ -133,6 +133,7 @@ class Plan:
     risks: tuple[Risk, ...] = ()
     milestones: tuple[Milestone, ...] = ()
     costs: tuple[Cost, ...] = ()
+    calendar: WorkCalendar = DEFAULT_CALENDAR
 
     def task_index(self) -> dict[str, int]:
         """Task id -> position in `tasks`."""
@@ -153,10 +154,20 @@ class Plan:
         return tuple(seen)
 
     def date_of_week(self, week: float) -> _dt.date | None:
-        """Calendar date `week` weeks after `start` (None without a start date)."""
+        """The working day on which plan week `week` falls (None without a start date).
+
+        Goes through the plan's `calendar`: week 1.0 of a Monday start is that Friday,
+        week 3.5 the Wednesday of the fourth week (see `lekhok_forecast.core.workdays`).
+        """
         if self.start is None or not math.isfinite(week):
             return None
-        return self.start + _dt.timedelta(days=round(float(week) * 7))
+        return self.calendar.date_of_week(self.start, week)
+
+    def week_of_date(self, day: _dt.date) -> float | None:
+        """Plan weeks from `start` to the end of `day`, in working days (None without a start)."""
+        if self.start is None:
+            return None
+        return self.calendar.week_of_date(self.start, day)
 
     def with_changes(self, **changes: Any) -> Plan:
         """A copy with some fields replaced (plans are immutable)."""
@@ -169,14 +180,14 @@ def week_label(week: float) -> str:
     return str(int(w)) if w.is_integer() else repr(w)
 
 
-def unit_hours(unit: str, hours_per_day: float) -> float:
-    """Hours in one `unit` of effort."""
-    return {"hours": 1.0, "days": hours_per_day, "weeks": hours_per_day * WORKDAYS_PER_WEEK}[unit]
+def unit_hours(unit: str, hours_per_day: float, days_per_week: int = 5) -> float:
+    """Hours in one `unit` of effort (a week of effort is `days_per_week` working days)."""
+    return {"hours": 1.0, "days": hours_per_day, "weeks": hours_per_day * days_per_week}[unit]
 
 
-def unit_weeks(unit: str, hours_per_day: float) -> float:
-    """Weeks in one `unit` of calendar duration (5 working days a week)."""
-    return {"hours": 1.0 / (hours_per_day * WORKDAYS_PER_WEEK), "days": 1.0 / WORKDAYS_PER_WEEK, "weeks": 1.0}[unit]
+def unit_weeks(unit: str, hours_per_day: float, days_per_week: int = 5) -> float:
+    """Plan weeks in one `unit` of duration (a plan week is `days_per_week` working days)."""
+    return {"hours": 1.0 / (hours_per_day * days_per_week), "days": 1.0 / days_per_week, "weeks": 1.0}[unit]
 
 
 def scheduling_edges(tasks: tuple[Task, ...] | list[Task]) -> list[tuple[int, ...]]:

@@ -73,9 +73,12 @@ def week_and_date(plan: Plan, w: float) -> str:
 
 
 def last_day(plan: Plan, as_of: float) -> str:
-    """``Sun 2025-03-16``: the last day of the week that ends `as_of` weeks after the start (empty without a start)."""
+    """``Fri 2025-03-14``: the last working day of the week that ends `as_of` weeks after the start.
+
+    Empty without a start date. A working day, never the Sunday the as-of week ends on.
+    """
     end = plan.date_of_week(as_of)
-    return "" if end is None else f"{end - _dt.timedelta(days=1):%a %Y-%m-%d}"
+    return "" if end is None else f"{end:%a %Y-%m-%d}"
 
 
 def index_text(x: float | None) -> str:

@@ -19,6 +19,10 @@ from lekhok_forecast.sources.yamlsource import Source, is_date
 
 #: Ids of tasks, workstreams, risks and costs.
 ID_PATTERN = re.compile(r"^[a-z0-9_]+$")
+#: A range written as text: ``3-5``, ``3 - 5 days``, ``3 to 5 hours``, ``3–5``.
+RANGE_TEXT = re.compile(
+    r"^\s*(\d+(?:\.\d+)?)\s*(?:-|–|to|\.\.)\s*(\d+(?:\.\d+)?)\s*(hours?|days?|weeks?|h|d|w)?\s*$", re.IGNORECASE
+)
 #: Keys of a range mapping (``unit`` only where a unit applies).
 RANGE_KEYS = ("low", "mode", "high", "dist", "unit")
 
@@ -108,6 +112,33 @@ class FieldReader:
             raise self.fail(field, f"must be <= {fmt_number(maximum)}, got {fmt_number(x)}")
         return x
 
+    def fraction(self, value: Any, field: str) -> float:
+        """`value` as a fraction in [0, 1]: a number (``0.2``) or a percentage as text (``20%``).
+
+        A number above 1 is refused with the fraction it probably meant (``write 20% as 0.2``).
+        """
+        if isinstance(value, str) and value.strip().endswith("%"):
+            try:
+                x = float(value.strip()[:-1]) / 100
+            except ValueError:
+                raise self.fail(
+                    field, f"expected a fraction like 0.2 or a percentage like 20%, got {value!r}"
+                ) from None
+            if not 0 <= x <= 1:
+                raise self.fail(field, f"must be between 0% and 100%, got {value.strip()}")
+            return x
+        if isinstance(value, str):
+            raise self.fail(field, f"expected a fraction like 0.2 or a percentage like 20%, got {kind_of(value)}")
+        x = self.number(value, field)
+        if x > 1:
+            p = x if x <= 100 else 20.0  # the percentage it probably meant, else an example
+            raise self.fail(
+                field,
+                f"must be a fraction of at most 1, got {fmt_number(x)};"
+                f" write {fmt_number(p)}% as {fmt_number(p / 100)} (or as {fmt_number(p)}%)",
+            )
+        return x
+
     def sequence(self, value: Any, field: str) -> list:
         """`value` if it is a list."""
         if not isinstance(value, list):
@@ -154,6 +185,8 @@ class FieldReader:
                 raise ValueError("range: unit_factor needs a default_unit")
             factor = unit_factor[default_unit]
         if not isinstance(value, dict):
+            if isinstance(value, str):
+                self._range_text(value, field, default_unit if unit_factor else None)
             x = self.number(value, field, positive=not allow_zero)
             return Range.fixed(x * factor)
         keys = RANGE_KEYS if unit_factor else RANGE_KEYS[:4]
@@ -199,6 +232,18 @@ class FieldReader:
                 raise self.fail(f"{field}.low", f"must be > 0 for a lognormal, got {fmt_number(low)}")
             mode = math.sqrt(low * high)
         return Range(dist, low * factor, mode * factor, high * factor)
+
+    def _range_text(self, value: str, field: str, default_unit: str | None) -> None:
+        """Refuse a range written as text (``3-5 days``), showing the mapping it should be."""
+        m = RANGE_TEXT.match(value)
+        if not m:
+            return
+        low, high, unit = m.group(1), m.group(2), (m.group(3) or "").lower()
+        unit = {"h": "hours", "d": "days", "w": "weeks"}[unit[0]] if unit else ""
+        form = f"low: {low}, high: {high}"
+        if unit and default_unit is not None and unit in UNITS and unit != default_unit:
+            form += f", unit: {unit}"
+        raise self.fail(field, f"a range is a mapping, not text: write {value.strip()!r} as {{{form}}}")
 
     def date(self, value: Any, field: str) -> _dt.date:
         """`value` as a date (a YAML date or ISO text)."""

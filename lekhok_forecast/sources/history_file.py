@@ -10,7 +10,7 @@ row with the wrong number of cells or a cell of the wrong type, or a week twice 
 `ForecastInputError` naming the file and line, never a row carried forward.
 
 Columns (see ``docs/tracking.md``): ``week`` (ISO week, the key), ``as_of_week``,
-``as_of_date`` (last day of the week), ``trials``, ``seed``, ``calibrated`` (is the headline calibrated?),
+``as_of_date`` (last working day of the week), ``trials``, ``seed``, ``calibrated`` (is the headline calibrated?),
 ``done_tasks``, ``calibration_ratio`` (mean actual/estimate of done tasks), the headline
 ``mean, p10, p50, p80, p90`` (finish, weeks since start), ``p_by_<deadline>`` for each plan
 deadline, ``p_within_buffer``, ``cost_p50, cost_p80, cost_p90, p_within_budget``,

@@ -7,6 +7,7 @@ one line: file, line, field path and what was expected (`ForecastInputError`).
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from lekhok_forecast.core.plan import (
     unit_weeks,
     week_label,
 )
+from lekhok_forecast.core.workdays import DEFAULT_CALENDAR, WEEKDAYS, WorkCalendar
 from lekhok_forecast.errors import did_you_mean
 from lekhok_forecast.sources.fields import ID_PATTERN, FieldReader, kind_of
 from lekhok_forecast.sources.yamlsource import Source, load_yaml, parse_yaml
@@ -49,8 +51,12 @@ TOP_KEYS = (
     "risks",
     "milestones",
     "costs",
+    "calendar",
     "description",
 )
+CALENDAR_KEYS = ("workdays", "holidays")
+#: Weekdays written out (``monday``) are accepted beside `WEEKDAYS` (``mon``).
+WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 PHASE_KEYS = ("name", "original_end_week", "realistic_end_week", "description")
 WORKSTREAM_KEYS = ("name", "hours_per_week", "share", "description")
 TASK_KEYS = ("id", "name", "phase", "workstream", "effort", "duration", "after", "notes")
@@ -86,6 +92,14 @@ def plan_from_source(src: Source) -> Plan:
     doc = r.mapping(src.data, "", TOP_KEYS, required=("name", "tasks"))
     name = r.text(doc["name"], "name")
     start = r.date(doc["start"], "start") if doc.get("start") is not None else None
+    calendar = _calendar(r, doc.get("calendar"))
+    if start is not None and not calendar.is_workday(start):
+        first = calendar.next_workday(start)
+        raise r.fail(
+            "start",
+            f"{start:%A %Y-%m-%d} is not a working day of the calendar;"
+            f" start on a working day, e.g. {first:%A %Y-%m-%d}",
+        )
     units = doc.get("units", "days")
     if units not in UNITS:
         raise r.fail("units", f"expected one of {', '.join(UNITS)}, got {units!r}{did_you_mean(str(units), UNITS)}")
@@ -102,7 +116,7 @@ def plan_from_source(src: Source) -> Plan:
         if doc.get("baseline_weeks") is not None
         else None
     )
-    buffer = r.number(doc.get("buffer", 0.0), "buffer", maximum=10)
+    buffer = r.fraction(doc.get("buffer", 0.0), "buffer")
     if "buffer" in doc and baseline is None:
         raise r.fail("buffer", "needs baseline_weeks (the buffer is a fraction of it)")
     budget = r.number(doc["budget"], "budget", positive=True) if doc.get("budget") is not None else None
@@ -146,8 +160,8 @@ def plan_from_source(src: Source) -> Plan:
             workstreams.append(Workstream(wid, r.text(w.get("name", wid), f"{f}.name"), hours_per_week=cap))
     ws_ids = {w.id: i for i, w in enumerate(workstreams)}
 
-    hours = {u: unit_hours(u, hours_per_day) for u in UNITS}
-    weeks = {u: unit_weeks(u, hours_per_day) for u in UNITS}
+    hours = {u: unit_hours(u, hours_per_day, calendar.days_per_week) for u in UNITS}
+    weeks = {u: unit_weeks(u, hours_per_day, calendar.days_per_week) for u in UNITS}
     raw_tasks = r.sequence(doc["tasks"], "tasks")
     if not raw_tasks:
         raise r.fail("tasks", "expected at least one task")
@@ -193,9 +207,7 @@ def plan_from_source(src: Source) -> Plan:
     for i, k in enumerate(raw_risks):
         f = f"risks[{i}]"
         r.mapping(k, f, RISK_KEYS, required=("id", "probability", "tasks"))
-        prob = k["probability"]
-        if isinstance(prob, bool) or not isinstance(prob, (int, float)) or not (0 <= float(prob) <= 1):
-            raise r.fail(f"{f}.probability", f"expected a probability in [0, 1], got {prob!r}")
+        prob = r.fraction(k["probability"], f"{f}.probability")
         listed = r.id_list(k["tasks"], f"{f}.tasks", task_ids, "task")
         if not listed:
             raise r.fail(f"{f}.tasks", "expected at least one task")
@@ -276,7 +288,37 @@ def plan_from_source(src: Source) -> Plan:
         risks=tuple(risks),
         milestones=tuple(milestones),
         costs=tuple(costs),
+        calendar=calendar,
     )
+
+
+def _calendar(r: FieldReader, value: object) -> WorkCalendar:
+    """The `calendar:` section: working weekdays (names) and holidays (dates); default Monday to Friday."""
+    if value is None:
+        return DEFAULT_CALENDAR
+    doc = r.mapping(value, "calendar", CALENDAR_KEYS)
+    workdays = DEFAULT_CALENDAR.workdays
+    if doc.get("workdays") is not None:
+        days: list[int] = []
+        for i, d in enumerate(r.sequence(doc["workdays"], "calendar.workdays")):
+            f = f"calendar.workdays[{i}]"
+            name = str(d).strip().lower() if isinstance(d, str) else ""
+            name = WEEKDAYS[WEEKDAY_NAMES.index(name)] if name in WEEKDAY_NAMES else name
+            if name not in WEEKDAYS:
+                raise r.fail(f, f"expected a weekday like mon, got {d!r}{did_you_mean(str(d), WEEKDAYS)}")
+            if WEEKDAYS.index(name) in days:
+                raise r.fail(f, f"'{name}' is listed twice")
+            days.append(WEEKDAYS.index(name))
+        if not days:
+            raise r.fail("calendar.workdays", "expected at least one working day, e.g. [mon, tue, wed, thu, fri]")
+        workdays = tuple(sorted(days))
+    holidays: set[_dt.date] = set()
+    for i, h in enumerate(r.sequence(doc.get("holidays", []) or [], "calendar.holidays")):
+        day = r.date(h, f"calendar.holidays[{i}]")
+        if day in holidays:
+            raise r.fail(f"calendar.holidays[{i}]", f"{day.isoformat()} is listed twice")
+        holidays.add(day)
+    return WorkCalendar(workdays, frozenset(holidays))
 
 
 def _check_graph(r: FieldReader, tasks: list[Task]) -> None:

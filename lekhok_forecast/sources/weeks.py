@@ -1,9 +1,11 @@
 """ISO weeks ``YYYY-Www``: the one parser of week names, and their mapping to plan weeks.
 
 A file or report named after ISO week ``YYYY-Www`` is *as of the end of that week*
-(Sunday night): its as-of week is ``(Monday of YYYY-Www + 7 days - plan.start) / 7 days``
-weeks since the plan's start. For a plan starting Monday 2025-02-03 (ISO week 2025-W06)
-``2025-W06`` is as of week 1, ``2025-W07`` as of week 2, and so on.
+(Sunday night): its as-of week is the working days from the plan's start through that
+Sunday, divided by the working days of a plan week (`lekhok_forecast.core.workdays`).
+For a plan starting Monday 2025-02-03 (ISO week 2025-W06) with the default calendar
+``2025-W06`` is as of week 1, ``2025-W07`` as of week 2, and so on; a holiday in a week
+makes that week 0.8 of a plan week.
 """
 
 from __future__ import annotations
@@ -85,12 +87,16 @@ def as_of_week(week: str, plan: Plan) -> float:
             "the plan has no `start` date, so ISO week names cannot be mapped to plan weeks; add `start:` to the plan",
             file=plan.source,
         )
-    end = iso_week_monday(week) + _dt.timedelta(days=7)
-    return (end - plan.start).days / 7.0
+    sunday = iso_week_monday(week) + _dt.timedelta(days=6)
+    return plan.calendar.week_of_date(plan.start, sunday)
 
 
 def week_name(as_of: float, plan: Plan) -> str:
-    """The ISO week whose end is `as_of` weeks after the plan's start (inverse of `as_of_week`)."""
+    """The ISO week whose end is `as_of` weeks after the plan's start (inverse of `as_of_week`).
+
+    The week holding the working day on which plan week `as_of` falls; a week without
+    working days (all holidays) has the as-of week of the week before it, which wins.
+    """
     if plan.start is None:
         raise ForecastInputError("the plan has no `start` date", file=plan.source)
-    return week_of(plan.start + _dt.timedelta(days=round(as_of * 7) - 1))
+    return week_of(plan.calendar.date_of_week(plan.start, as_of))

@@ -105,6 +105,49 @@ def _convert(node: yaml.Node, loader: yaml.SafeLoader, path: str, lines: dict, f
         ) from None
 
 
+#: Opening brackets and quotes of PyYAML's contexts, for "not closed" messages.
+_OPENERS = {"flow sequence": "list '['", "flow mapping": "mapping '{'", "quoted scalar": "quoted text"}
+_CLOSERS = {"flow sequence": "']'", "flow mapping": "'}'", "quoted scalar": "its closing quote"}
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError) -> tuple[int | None, str]:
+    """(line, plain words) for a PyYAML syntax error: what is wrong and how to write it instead.
+
+    PyYAML names parser states ("expected <block end>, but found '?'"); a plan's author
+    needs the cause, which is nearly always the indentation, a tab, or an unclosed bracket.
+    """
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else None
+    problem = exc.problem or exc.context or "invalid YAML"
+    start = exc.context_mark
+    started = start.line + 1 if start else None
+    context = exc.context or ""
+    if problem.startswith("expected <block end>"):
+        where = f"the block started on line {started}" if started and started != line else "the lines above it"
+        return line, (
+            f"this line does not line up with {where}: the keys of one mapping, and the '- ' items of one list,"
+            " must start in the same column (indent with spaces)"
+        )
+    if problem.startswith("mapping values are not allowed"):
+        return line, (
+            "unexpected ':' on this line: it is indented deeper than the key above it (line up the keys of one"
+            " mapping), or a value contains ': ' (put that value in quotes)"
+        )
+    if "'\\t'" in problem:  # PyYAML: found character '\t' that cannot start any token
+        return line, "a tab character: YAML indents with spaces only; replace the tab with spaces"
+    if problem.startswith("could not find expected ':'") and started:
+        return started, "this line is neither 'key: value' nor a '- ' list item; add the ':' after the key"
+    for kind, opener in _OPENERS.items():
+        if context.endswith(kind) and started and mark and started != line:
+            return line, (
+                f"the {opener} opened on line {started} is not closed: add {_CLOSERS[kind]}"
+                + (" (or the ',' between two items)" if kind != "quoted scalar" else "")
+            )
+    if exc.problem and exc.context and start and mark and start.line != mark.line:
+        problem += f" ({exc.context} started on line {start.line + 1})"
+    return line, problem
+
+
 def parse_yaml(text: str, path: str) -> Source:
     """Parse YAML text with the safe loader, keeping field lines.
 
@@ -118,13 +161,7 @@ def parse_yaml(text: str, path: str) -> Source:
         try:
             node = loader.get_single_node()
         except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line = mark.line + 1 if mark else None
-            problem = exc.problem or exc.context or "invalid YAML"
-            start = exc.context_mark
-            if exc.problem and exc.context and start and mark and start.line != mark.line:
-                # an unclosed bracket or quote: say where it was opened, not only where it broke
-                problem += f" ({exc.context} started on line {start.line + 1})"
+            line, problem = _syntax_problem(exc)
             raise ForecastInputError(f"YAML syntax error: {problem}", file=path, line=line) from None
         except yaml.YAMLError as exc:
             raise ForecastInputError(f"YAML error: {exc}", file=path) from None

@@ -1,6 +1,6 @@
 """Calibration from the evidence of done tasks.
 
-Calibration (`calibration_from_actuals`)
+Calibration (`calibration_from_actuals`, the rule itself in `calibration_from_evidence`)
     The ratio actual hours / the plan's most likely hours of every *done effort task*
     (evidence-based scheduling). With at least `MIN_DONE_FOR_CALIBRATION` such tasks, each
     trial scales every not-started, not re-estimated effort task by a ratio drawn
@@ -15,6 +15,7 @@ Calibration (`calibration_from_actuals`)
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -125,17 +126,49 @@ def calibration_from_actuals(
     enabled : bool
         False: report the evidence but never apply it.
     """
-    tasks, est, act, ratios = [], [], [], []
+    tasks, est, act = [], [], []
     rows = actuals.by_task() if actuals is not None else {}
     for t in plan.tasks:
         a = rows.get(t.id)
         if a is None or not a.done or t.workstream is None or t.effort_hours is None:
             continue  # (an effort task, one with a workstream, always has effort_hours)
-        mode = t.effort_hours.mode
-        if mode <= 0:
-            continue
         tasks.append(t.id)
-        est.append(float(mode))
+        est.append(float(t.effort_hours.mode))
         act.append(float(a.hours_to_date))
-        ratios.append(float(a.hours_to_date) / float(mode))
-    return Calibration(tuple(tasks), tuple(est), tuple(act), tuple(ratios), int(min_done), bool(enabled))
+    return calibration_from_evidence(tasks, est, act, min_done=min_done, enabled=enabled)
+
+
+def calibration_from_evidence(
+    tasks: Sequence[str],
+    estimated_hours: Sequence[float],
+    actual_hours: Sequence[float],
+    *,
+    min_done: int = MIN_DONE_FOR_CALIBRATION,
+    enabled: bool = True,
+) -> Calibration:
+    """The calibration rule on finished work: ``ratio = actual / estimated`` per task.
+
+    The one home of the rule, called by `calibration_from_actuals` (the weekly re-forecast)
+    and by the backtest (`lekhok_forecast.tracking.backtest`). A task estimated at zero hours
+    or less gives no ratio and is left out.
+
+    Parameters
+    ----------
+    tasks : sequence of str
+        Task ids (labels only).
+    estimated_hours, actual_hours : sequence of float
+        Most likely estimate and actual effort of each done task (hours, or any one unit).
+    min_done : int
+        Ratios needed before the forecast is calibrated.
+    enabled : bool
+        False: report the evidence but never apply it.
+    """
+    keep = [(t, float(e), float(a)) for t, e, a in zip(tasks, estimated_hours, actual_hours, strict=True) if e > 0]
+    return Calibration(
+        tuple(t for t, _, _ in keep),
+        tuple(e for _, e, _ in keep),
+        tuple(a for _, _, a in keep),
+        tuple(a / e for _, e, a in keep),
+        int(min_done),
+        bool(enabled),
+    )

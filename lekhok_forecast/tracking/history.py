@@ -7,8 +7,6 @@ data of the forecast cone chart.
 
 from __future__ import annotations
 
-import datetime as _dt
-
 import numpy as np
 import pandas as pd
 
@@ -47,8 +45,7 @@ def history_row(
     """
     nums = headline_numbers(headline)
     unc = headline_numbers(uncalibrated)
-    end = plan.date_of_week(actuals.as_of_week)  # the Monday after: the as-of date is the day before
-    as_of_date = end - _dt.timedelta(days=1) if end is not None else None
+    as_of_date = plan.date_of_week(actuals.as_of_week)  # the as-of week's last working day
     row: dict = {
         KEY: actuals.week,
         "as_of_week": actuals.as_of_week,

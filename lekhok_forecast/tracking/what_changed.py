@@ -47,7 +47,7 @@ def _describe(plan: Plan, task: Task, old: TaskActual, new: TaskActual) -> tuple
         assert new.start_week is not None and new.finish_week is not None  # the actuals reader requires both
         change = "corrected" if old.done else "finished" if old.started else "started and finished"
         if task.workstream is not None:
-            f = unit_hours(plan.units, plan.hours_per_day)
+            f = unit_hours(plan.units, plan.hours_per_day, plan.calendar.days_per_week)
             mode = task.estimate.mode  # an effort task's estimate is its effort_hours
             mode_units = mode / f
             took = new.hours_to_date / f

@@ -25,6 +25,7 @@ from numpy.typing import DTypeLike
 
 from lekhok_forecast.core.distributions import TABLE_SIZE
 from lekhok_forecast.core.engine.model import Model, _Step, _steps, _Var
+from lekhok_forecast.core.ratios import resampled_ratios
 
 #: Trials per random-number block. Part of the definition of a seed's numbers: changing
 #: it changes every result, so it is a constant, not an option.
@@ -213,8 +214,7 @@ def _run_chunk(
             if step.offset is not None and table is not None:
                 ft += step.offset
             if step.calib_row >= 0:
-                pick = (u[step.calib_row].astype(np.uint32) * np.uint32(ratios.size)) >> np.uint32(16)
-                ft *= ratios[pick]
+                ft *= resampled_ratios(ratios, u[step.calib_row])
             w = step.ws
             for k in step.risks:
                 ft += risk_effort[k] if w >= 0 else risk_duration[k]

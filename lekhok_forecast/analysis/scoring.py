@@ -1,0 +1,229 @@
+"""Scores of probabilistic forecasts against what happened: coverage, PIT, pinball loss.
+
+Pure functions of arrays. A set of *windows* is scored: window ``i`` has forecast samples
+``samples[i]`` (any unit, e.g. hours) and one outcome ``outcomes[i]`` in the same unit.
+
+* **Coverage** of ``P_p``: the share of windows whose outcome is at or below the forecast's
+  ``p`` quantile. An honest forecast covers ``p`` of them; with ``n`` windows the share
+  lands in ``binom.ppf([0.025, 0.975], n, p) / n`` 95% of the time (`nominal_interval`).
+* **PIT** (probability integral transform): the forecast's probability of an outcome at or
+  below the one observed, ``P(X < y) + P(X = y) / 2``. Honest forecasts give a flat PIT
+  histogram; its chi-square against flat (10 bins, 9 degrees of freedom) has a 5% critical
+  value of 16.92 (`PIT_CRITICAL`).
+* **Pinball loss** averaged over the quantiles 0.1 .. 0.9, on the scale of each window's
+  plain sum of estimates (outcome and quantiles divided by it), so large windows do not
+  dominate. The reference forecast is that sum itself, the same number at every quantile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+#: Quantile levels whose coverage is reported.
+COVERAGE_LEVELS = (0.5, 0.8, 0.9)
+#: Quantile levels the pinball loss averages over.
+PINBALL_LEVELS = tuple(round(0.1 * k, 1) for k in range(1, 10))
+#: Quantile levels `summarize` keeps of each window's samples.
+SUMMARY_LEVELS = tuple(sorted(set(COVERAGE_LEVELS) | set(PINBALL_LEVELS)))
+PIT_BINS = 10
+#: 5% critical value of chi-square with PIT_BINS - 1 degrees of freedom.
+PIT_CRITICAL = float(stats.chi2.ppf(0.95, PIT_BINS - 1))
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Coverage of one quantile level over ``n`` windows.
+
+    Attributes
+    ----------
+    level : float
+        The quantile level ``p`` (0.8 for P80).
+    covered : float
+        Share of windows with outcome <= the forecast's ``p`` quantile.
+    interval : (float, float)
+        Clopper-Pearson 95% interval of `covered`.
+    nominal_interval : (float, float)
+        Where an honest forecast's share lands 95% of the time with ``n`` windows.
+    """
+
+    level: float
+    covered: float
+    interval: tuple[float, float]
+    nominal_interval: tuple[float, float]
+
+    @property
+    def honest(self) -> bool:
+        """True when `covered` is inside `nominal_interval`."""
+        return self.nominal_interval[0] <= self.covered <= self.nominal_interval[1]
+
+
+def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Exact binomial interval of the share ``k / n`` (``(nan, nan)`` for ``n = 0``)."""
+    if n == 0:
+        return (float("nan"), float("nan"))
+    a = (1.0 - confidence) / 2.0
+    lo = float(stats.beta.ppf(a, k, n - k + 1)) if k > 0 else 0.0
+    hi = float(stats.beta.ppf(1.0 - a, k + 1, n - k)) if k < n else 1.0
+    return (lo, hi)
+
+
+def nominal_interval(p: float, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Central interval of ``Binomial(n, p) / n``: an honest forecast's coverage range."""
+    if n == 0:
+        return (float("nan"), float("nan"))
+    a = (1.0 - confidence) / 2.0
+    return (float(stats.binom.ppf(a, n, p)) / n, float(stats.binom.ppf(1.0 - a, n, p)) / n)
+
+
+def coverage(quantiles: np.ndarray, outcomes: np.ndarray, level: float) -> Coverage:
+    """Coverage of the ``level`` quantiles (shape (n,)) by the outcomes (shape (n,))."""
+    hits = np.asarray(outcomes) <= np.asarray(quantiles)
+    n, k = int(hits.size), int(hits.sum())
+    share = k / n if n else float("nan")
+    return Coverage(float(level), share, clopper_pearson(k, n), nominal_interval(level, n))
+
+
+def pit_values(samples: np.ndarray, outcomes: np.ndarray) -> np.ndarray:
+    """PIT of each outcome under its window's samples (shapes (n, trials) and (n,)), in [0, 1]."""
+    s = np.asarray(samples)
+    y = np.asarray(outcomes)[:, None]
+    below = (s < y).mean(axis=1)
+    equal = (s == y).mean(axis=1)
+    return below + 0.5 * equal
+
+
+def pit_histogram(pit: np.ndarray, bins: int = PIT_BINS) -> np.ndarray:
+    """Counts of PIT values in `bins` equal bins of [0, 1] (1.0 falls in the last)."""
+    idx = np.minimum((np.asarray(pit) * bins).astype(int), bins - 1)
+    return np.bincount(idx, minlength=bins)
+
+
+def chi_square_flat(counts: np.ndarray) -> float:
+    """Pearson chi-square of histogram counts against equal expected counts (nan if empty)."""
+    c = np.asarray(counts, dtype=float)
+    total = c.sum()
+    if total == 0:
+        return float("nan")
+    expected = total / c.size
+    return float(((c - expected) ** 2 / expected).sum())
+
+
+def pinball(quantiles: np.ndarray, outcomes: np.ndarray, levels: tuple[float, ...] = PINBALL_LEVELS) -> float:
+    """Mean pinball loss over windows and `levels`; `quantiles` has shape (n, len(levels))."""
+    q = np.asarray(quantiles, dtype=float)
+    y = np.asarray(outcomes, dtype=float)[:, None]
+    tau = np.asarray(levels, dtype=float)[None, :]
+    diff = y - q
+    return float(np.mean(np.maximum(tau * diff, (tau - 1.0) * diff)))
+
+
+@dataclass(frozen=True)
+class Scores:
+    """All scores of a set of windows (see the module docstring).
+
+    Attributes
+    ----------
+    windows : int
+    coverage : tuple of Coverage
+        One per `COVERAGE_LEVELS`.
+    pit_counts : tuple of int
+        PIT histogram, `PIT_BINS` bins.
+    pit_chi_square : float
+    pinball : float
+        Mean pinball loss of the forecasts, on the sum-of-estimates scale.
+    pinball_estimates : float
+        The same for the plain sum of estimates (the reference).
+    """
+
+    windows: int
+    coverage: tuple[Coverage, ...]
+    pit_counts: tuple[int, ...]
+    pit_chi_square: float
+    pinball: float
+    pinball_estimates: float
+
+    @property
+    def pinball_skill(self) -> float:
+        """``1 - pinball / pinball_estimates``: above 0 beats the sum of estimates."""
+        return 1.0 - self.pinball / self.pinball_estimates if self.pinball_estimates > 0 else float("nan")
+
+    def as_dict(self) -> dict:
+        """JSON-ready form (plain floats and lists)."""
+        return {
+            "windows": self.windows,
+            "coverage": {
+                f"p{round(c.level * 100)}": {
+                    "covered": c.covered,
+                    "interval": list(c.interval),
+                    "nominal_interval": list(c.nominal_interval),
+                    "honest": c.honest,
+                }
+                for c in self.coverage
+            },
+            "pit_counts": list(self.pit_counts),
+            "pit_chi_square": self.pit_chi_square,
+            "pit_critical": PIT_CRITICAL,
+            "pinball": self.pinball,
+            "pinball_sum_of_estimates": self.pinball_estimates,
+            "pinball_skill": self.pinball_skill,
+        }
+
+
+def summarize(samples: np.ndarray, outcomes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What scoring needs of each window's samples: its quantiles and the outcome's PIT.
+
+    Parameters
+    ----------
+    samples : ndarray, shape (n, trials)
+    outcomes : ndarray, shape (n,)
+
+    Returns
+    -------
+    (quantiles, pit)
+        ``quantiles`` of shape (n, len(SUMMARY_LEVELS)), ``pit`` of shape (n,).
+    """
+    s = np.asarray(samples, dtype=float)
+    return np.quantile(s, SUMMARY_LEVELS, axis=1).T, pit_values(s, outcomes)
+
+
+def score_summaries(quantiles: np.ndarray, pit: np.ndarray, outcomes: np.ndarray, estimates: np.ndarray) -> Scores:
+    """Score windows from their `summarize` output (see `score_windows`)."""
+    y = np.asarray(outcomes, dtype=float)
+    e = np.asarray(estimates, dtype=float)
+    n = int(y.size)
+    if n == 0:
+        nan = float("nan")
+        empty = np.empty(0)
+        return Scores(0, tuple(coverage(empty, empty, p) for p in COVERAGE_LEVELS), (0,) * PIT_BINS, nan, nan, nan)
+    q = np.asarray(quantiles, dtype=float).reshape(n, len(SUMMARY_LEVELS))
+    col = {p: i for i, p in enumerate(SUMMARY_LEVELS)}
+    cov = tuple(coverage(q[:, col[p]], y, p) for p in COVERAGE_LEVELS)
+    counts = pit_histogram(pit)
+    scaled_y = y / e
+    return Scores(
+        n,
+        cov,
+        tuple(int(c) for c in counts),
+        chi_square_flat(counts),
+        pinball(q[:, [col[p] for p in PINBALL_LEVELS]] / e[:, None], scaled_y),
+        pinball(np.ones((n, len(PINBALL_LEVELS))), scaled_y),
+    )
+
+
+def score_windows(samples: np.ndarray, outcomes: np.ndarray, estimates: np.ndarray) -> Scores:
+    """Score forecasts of `outcomes` against their samples and the plain sums of estimates.
+
+    Parameters
+    ----------
+    samples : ndarray, shape (n, trials)
+        Forecast samples per window.
+    outcomes : ndarray, shape (n,)
+        What happened, the unit of `samples`.
+    estimates : ndarray, shape (n,)
+        The plain sum of estimates per window (> 0), the reference forecast and the scale.
+    """
+    q, pit = summarize(samples, outcomes)
+    return score_summaries(q, pit, outcomes, estimates)
