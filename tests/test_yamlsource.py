@@ -151,3 +151,19 @@ def test_nested_aliases_are_refused_quickly():
 def test_scalar_alias_is_fine():
     src = parse_yaml("a: &x 3\nb: *x\n", "ok.yaml")
     assert src.data == {"a": 3, "b": 3}
+
+
+def test_libyaml_and_pure_python_give_the_same_source():
+    """The fast composer keeps every field's line: both loaders give the same data and lines."""
+    import yaml
+
+    from lekhok_forecast.config import DEFAULT_PLAN, SCENARIOS_DIR
+    from lekhok_forecast.sources import yamlsource
+
+    if yamlsource.FAST_LOADER is yaml.SafeLoader:
+        pytest.skip("PyYAML here was built without libyaml")
+    for path in [DEFAULT_PLAN, *sorted(SCENARIOS_DIR.glob("*.yaml"))]:
+        text = path.read_text(encoding="utf-8")
+        fast = yamlsource._parse(text, path.name, yamlsource.FAST_LOADER)
+        slow = yamlsource._parse(text, path.name, yaml.SafeLoader)
+        assert fast.data == slow.data and fast.lines == slow.lines, path.name

@@ -76,7 +76,7 @@ def _reject_shared_nodes(root: yaml.Node, file: str) -> None:
             stack.extend(node.value)
 
 
-def _convert(node: yaml.Node, loader: yaml.SafeLoader, path: str, lines: dict, file: str) -> Any:
+def _convert(node: yaml.Node, loader: Any, path: str, lines: dict, file: str) -> Any:
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict = {}
@@ -148,15 +148,32 @@ def _syntax_problem(exc: yaml.MarkedYAMLError) -> tuple[int | None, str]:
     return line, problem
 
 
+#: libyaml's C composer where PyYAML was built with it (several times faster on large
+#: plans; its nodes carry the same line marks); else PyYAML's pure-Python one.
+FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_yaml(text: str, path: str) -> Source:
     """Parse YAML text with the safe loader, keeping field lines.
+
+    The document is composed by libyaml when available; a document it refuses is composed
+    again by the pure-Python loader, whose error texts the messages below are written for.
 
     Raises
     ------
     ForecastInputError
         On a syntax error or an empty document.
     """
-    loader = yaml.SafeLoader(text)
+    try:
+        return _parse(text, path, FAST_LOADER)
+    except (yaml.YAMLError, ForecastInputError):
+        if FAST_LOADER is yaml.SafeLoader:
+            raise
+    return _parse(text, path, yaml.SafeLoader)  # the same document: the same error, in PyYAML's words
+
+
+def _parse(text: str, path: str, loader_class: Any) -> Source:
+    loader = loader_class(text)
     try:
         try:
             node = loader.get_single_node()
