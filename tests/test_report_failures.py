@@ -298,3 +298,41 @@ def test_a_kernel_killed_mid_notebook_is_one_line_and_changes_nothing(reports, t
     kept = {k for k in after if k.endswith(".failed.ipynb")}
     assert {k: v for k, v in after.items() if k not in kept} == before  # last week byte-identical
     assert not list(reports.glob(".*staging*"))
+
+
+def test_notebooks_sharing_a_kernel_do_not_see_each_others_variables(tmp_path):
+    """One warm kernel runs both notebooks (one worker); the second must not find the first's `plan`."""
+    from lekhok_forecast.report.run import run_report
+
+    folder = tmp_path / "nb"
+    folder.mkdir()
+    shutil.copy(NOTEBOOKS_DIR / "weekly_status.ipynb", folder)
+    leak = {
+        "cells": [
+            {"cell_type": "markdown", "id": "t", "metadata": {}, "source": ["# Leak check"]},
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "id": "p",
+                "metadata": {"tags": ["parameters"]},
+                "outputs": [],
+                "source": ['week: str = "2025-W10"  # ISO week'],
+            },
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "id": "x",
+                "metadata": {},
+                "outputs": [],
+                "source": ["print(plan.name)"],
+            },
+        ],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    (folder / "zz_leak.ipynb").write_text(json.dumps(leak), encoding="utf-8")
+    result = run_report(WEEK, trials=int(TRIALS), out_dir=tmp_path / "out", notebooks_dir=folder, workers=1)
+    errors = {o.notebook.name: o.error for o in result.outcomes}
+    assert errors["weekly_status"] is None
+    assert errors["zz_leak"] is not None and "NameError" in errors["zz_leak"], errors

@@ -7,22 +7,29 @@ cell and the cause (a full disk is named as such).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
+import queue
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from jupyter_core.utils import run_sync
 
 from lekhok_forecast.config import NOTEBOOKS_DIR
 from lekhok_forecast.errors import ForecastInputError
 from lekhok_forecast.report.pdf import notebook_to_pdf
 from lekhok_forecast.report.staging import is_disk_full
+
+if TYPE_CHECKING:
+    from jupyter_client.manager import AsyncKernelManager
 
 #: The notebook whose PDF is the weekly status report; it runs first.
 
@@ -144,8 +151,72 @@ def _declared_parameters(path: Path) -> set:
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 
 
-def _execute(nb: ReportNotebook, out_path: Path, parameters: dict, cwd: Path) -> None:
-    import papermill
+class KernelPool:
+    """Kernels kept warm across the report's notebooks.
+
+    Each worker runs its notebooks one after another in one kernel, so the kernel start and
+    the imports (about 2.5 s a notebook) are paid once per worker, not once per notebook.
+    Before each notebook the kernel's namespace is cleared (``%reset -f``), so no notebook
+    sees another's variables; the stored notebooks also run alone under nbval, so a
+    notebook that relied on another's state would fail there. A kernel that died or whose
+    notebook failed is shut down and replaced by a fresh one for the next notebook.
+    """
+
+    def __init__(self, size: int, cwd: Path):
+        self.cwd = cwd
+        self._free: queue.Queue[AsyncKernelManager | None] = queue.Queue()
+        self._all: list[AsyncKernelManager] = []
+        for _ in range(max(1, size)):
+            self._free.put(None)
+
+    def _start(self) -> AsyncKernelManager:
+        # nbclient's own kind of manager: its clients poll without blocking, so a kernel that
+        # dies mid-cell is noticed (a blocking client would wait for its reply for ever)
+        from jupyter_client.manager import AsyncKernelManager  # late, as papermill
+
+        km = AsyncKernelManager(kernel_name="python3")
+        run_sync(km.start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=str(self.cwd))
+        self._all.append(km)
+        return km
+
+    @staticmethod
+    def _clear(km: AsyncKernelManager) -> None:
+        kc = km.client()
+        kc.start_channels()
+        try:
+            run_sync(kc.wait_for_ready)(timeout=60)
+            run_sync(kc.execute_interactive)("%reset -f", timeout=60, output_hook=lambda msg: None)
+        finally:
+            kc.stop_channels()
+
+    @contextlib.contextmanager
+    def kernel(self) -> Iterator[AsyncKernelManager]:
+        """A warm kernel with an empty namespace, for one notebook."""
+        km = self._free.get()
+        healthy = False
+        try:
+            if km is None:
+                km = self._start()
+            else:
+                self._clear(km)
+            yield km
+            healthy = bool(run_sync(km.is_alive)())
+        finally:
+            if not healthy and km is not None:
+                with contextlib.suppress(Exception):  # already dead, or dying: do not wait on it
+                    run_sync(km.shutdown_kernel)(now=True)
+                km = None
+            self._free.put(km)
+
+    def close(self) -> None:
+        for km in self._all:
+            if km.has_kernel:
+                with contextlib.suppress(Exception):
+                    run_sync(km.shutdown_kernel)(now=True)
+
+
+def _execute(nb: ReportNotebook, out_path: Path, parameters: dict, km: AsyncKernelManager, cwd: Path) -> None:
+    import papermill  # late: fast_notebook_imports() must run first
 
     declared = _declared_parameters(nb.path)
     # The kernel's folder goes in `resources`: papermill's own `cwd` option calls
@@ -158,8 +229,8 @@ def _execute(nb: ReportNotebook, out_path: Path, parameters: dict, cwd: Path) ->
         progress_bar=False,
         log_output=False,
         execution_timeout=CELL_TIMEOUT,
-        extra_arguments=KERNEL_ARGUMENTS,
         resources={"metadata": {"path": str(cwd)}},
+        km=km,  # the pool's warm kernel: papermill neither starts nor stops it
     )
 
 
@@ -185,7 +256,8 @@ def run_notebooks(
         executed = staging / f"{nb.name}.ipynb"
         t = time.perf_counter()
         try:
-            _execute(nb, executed, parameters, nb.path.parent)
+            with pool.kernel() as km:
+                _execute(nb, executed, parameters, km, pool.cwd)
         except Exception as exc:  # a failing cell, a dead kernel: report it, keep going
             outcome.execute_seconds = time.perf_counter() - t
             kept = _keep_failed(executed, week_dir / f"{nb.name}.failed.ipynb")
@@ -205,8 +277,12 @@ def run_notebooks(
         say(f"[{k}/{total}] {nb.name}: executed in {outcome.execute_seconds:.1f} s, PDF in {outcome.pdf_seconds:.1f} s")
         return outcome
 
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        return list(pool.map(one, enumerate(notebooks, 1)))
+    pool = KernelPool(min(workers, len(notebooks)), notebooks[0].path.parent if notebooks else Path("."))
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as threads:
+            return list(threads.map(one, enumerate(notebooks, 1)))
+    finally:
+        pool.close()
 
 
 def _keep_failed(executed: Path, target: Path) -> Path | None:
