@@ -59,7 +59,7 @@ CALENDAR_KEYS = ("workdays", "holidays")
 WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 PHASE_KEYS = ("name", "original_end_week", "realistic_end_week", "description")
 WORKSTREAM_KEYS = ("name", "hours_per_week", "share", "description")
-TASK_KEYS = ("id", "name", "phase", "workstream", "effort", "duration", "after", "notes")
+TASK_KEYS = ("id", "name", "phase", "workstream", "effort", "duration", "after", "notes", "optional")
 RISK_KEYS = ("id", "name", "probability", "tasks", "effort", "duration", "notes")
 MILESTONE_KEYS = ("id", "name", "tasks", "target_week")
 COST_KEYS = ("id", "name", "per_month", "per_hour", "from_task", "workstreams", "notes")
@@ -198,7 +198,9 @@ def plan_from_source(src: Source) -> Plan:
             r.range(t["duration"], f"{f}.duration", unit_factor=weeks, default_unit=units) if "duration" in t else None
         )
         notes = r.text(t["notes"], f"{f}.notes") if t.get("notes") is not None else ""
-        tasks.append(Task(tid, r.text(t.get("name", tid), f"{f}.name"), phase, ws, effort, duration, after, notes))
+        optional = r.boolean(t["optional"], f"{f}.optional") if t.get("optional") is not None else False
+        task_name = r.text(t.get("name", tid), f"{f}.name")
+        tasks.append(Task(tid, task_name, phase, ws, effort, duration, after, notes, optional))
     _check_graph(r, tasks)
 
     risks = []
