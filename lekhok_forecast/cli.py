@@ -382,19 +382,19 @@ def _cmd_solve(args: argparse.Namespace) -> int:
             raise ForecastInputError(
                 "--by-week does not apply to --vary buffer: the buffer is sized on the plan's baseline_weeks"
             )
-        if plan.baseline_weeks is None:
-            raise ForecastInputError("the plan has no baseline_weeks, so there is no buffer to size", file=args.plan)
     elif by_week is None:
         if not plan.deadlines:
             raise ForecastInputError("the plan has no deadlines; give the week with --by-week W", file=args.plan)
         by_week = max(plan.deadlines)
-    from lekhok_forecast.analysis.solve import solve_buffer, solve_capacity, solve_scope
+    from lekhok_forecast.analysis.solve import solve_capacity, solve_scope
     from lekhok_forecast.present.solve_text import solve_sentence
 
     try:
         if args.vary == "capacity":
             solution = solve_capacity(plan, by_week, args.confidence, args.trials, args.seed)
         elif args.vary == "buffer":
+            from lekhok_forecast.analysis.solve_buffer import solve_buffer  # loads pandas: only here
+
             solution = solve_buffer(plan, args.confidence, args.trials, args.seed)
         else:
             solution = solve_scope(plan, by_week, args.confidence, args.trials, args.seed)

@@ -14,7 +14,8 @@ import pytest
 from conftest import make_plan
 
 from lekhok_forecast.analysis.buffers import buffer_summary
-from lekhok_forecast.analysis.solve import solve_buffer, solve_capacity, solve_scope
+from lekhok_forecast.analysis.solve import solve_capacity, solve_scope
+from lekhok_forecast.analysis.solve_buffer import solve_buffer
 from lekhok_forecast.core.engine import simulate
 from lekhok_forecast.core.plan import with_capacity_scaled, without_tasks
 from lekhok_forecast.errors import ForecastInputError

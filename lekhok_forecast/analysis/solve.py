@@ -5,8 +5,9 @@ a change to the engine:
 
 * ``capacity`` (`solve_capacity`): the smallest multiplier of every workstream's and the
   team's hours per week, on the 0.01 grid, for which P(finish <= week) >= confidence.
-* ``buffer`` (`solve_buffer`): the smallest buffer fraction of the baseline, on the 0.01
-  grid, whose buffered weeks carry the confidence (`lekhok_forecast.analysis.buffers.buffer_curve`).
+* ``buffer`` (`lekhok_forecast.analysis.solve_buffer.solve_buffer`, apart because it
+  needs the buffer analysis and pandas, which the other two do not load): the smallest
+  buffer fraction of the baseline, on the 0.01 grid, whose buffered weeks carry the confidence.
 * ``scope`` (`solve_scope`): the fewest of the plan's optional tasks to defer (remove,
   with every reference: `lekhok_forecast.core.plan.without_tasks`) to reach the confidence.
 
@@ -23,8 +24,6 @@ from typing import Any
 
 import numpy as np
 
-from lekhok_forecast.analysis.buffers import buffer_curve
-from lekhok_forecast.analysis.headline import buffered_weeks, p_within_buffer
 from lekhok_forecast.core.engine import SimulationResult, simulate
 from lekhok_forecast.core.plan import Plan, with_capacity_scaled, without_tasks
 
@@ -32,7 +31,7 @@ from lekhok_forecast.core.plan import Plan, with_capacity_scaled, without_tasks
 MAX_CAPACITY_FACTOR = 10.0
 #: Optional tasks up to which `solve_scope` searches every subset (greedy beyond).
 EXACT_SCOPE_TASKS = 8
-_GRID = 100  # steps per unit: multipliers and fractions to two decimals
+GRID = 100  # steps per unit: multipliers and fractions to two decimals
 
 
 @dataclass(frozen=True)
@@ -117,16 +116,17 @@ def workstream_hours(plan: Plan, wid: str) -> tuple[float, float]:
     return w.share * team.low, w.share * team.high
 
 
-def _finish(plan: Plan, trials: int, seed: int) -> SimulationResult:
-    # Only the finish weeks are used: skip criticality and the sampled schedules.
+def finish_result(plan: Plan, trials: int, seed: int) -> SimulationResult:
+    """One evaluation: `simulate` without criticality and sampled schedules (only the finish weeks are used)."""
     return simulate(plan, trials, seed, criticality=False, sample_trials=0)
 
 
 def _p_by(plan: Plan, week: float, trials: int, seed: int) -> float:
-    return float(np.mean(_finish(plan, trials, seed).finish_weeks <= week))
+    return float(np.mean(finish_result(plan, trials, seed).finish_weeks <= week))
 
 
-def _check_target(by_week: float, confidence: float) -> None:
+def check_target(by_week: float, confidence: float) -> None:
+    """Raise ValueError unless ``0 < confidence < 1`` and `by_week` is a finite number of weeks > 0."""
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be a fraction between 0 and 1 (exclusive), got {confidence}")
     if not math.isfinite(by_week) or by_week <= 0:
@@ -174,18 +174,18 @@ def solve_capacity(
     ValueError
         On a bad target, or a plan whose finish does not depend on capacity (no effort task).
     """
-    _check_target(by_week, confidence)
+    check_target(by_week, confidence)
     if not any(t.workstream is not None for t in plan.tasks):
         raise ValueError("the plan has no effort task, so its finish does not depend on capacity")
-    top = int(round(max_factor * _GRID))
+    top = int(round(max_factor * GRID))
     seen: dict[int, float] = {}
 
     def p_at(k: int) -> float:
         if k not in seen:
-            seen[k] = _p_by(with_capacity_scaled(plan, k / _GRID), by_week, trials, seed)
+            seen[k] = _p_by(with_capacity_scaled(plan, k / GRID), by_week, trials, seed)
         return seen[k]
 
-    lo, hi = 0, _GRID  # invariant once bracketed: p_at(lo) < confidence <= p_at(hi); lo 0 = never evaluated
+    lo, hi = 0, GRID  # invariant once bracketed: p_at(lo) < confidence <= p_at(hi); lo 0 = never evaluated
     if p_at(hi) >= confidence:
         k = hi
         while k > 1:
@@ -225,7 +225,7 @@ def _capacity_solution(
     trials: int,
     seed: int,
 ) -> Solution:
-    m = k / _GRID
+    m = k / GRID
     return Solution(
         "capacity",
         m,
@@ -237,49 +237,7 @@ def _capacity_solution(
         trials,
         seed,
         with_capacity_scaled(plan, m),
-        seen[_GRID] if _GRID in seen else _p_by(plan, by_week, trials, seed),
-    )
-
-
-def solve_buffer(plan: Plan, confidence: float, trials: int = 50_000, seed: int = 1) -> Solution:
-    """The smallest buffer fraction (two decimals) whose buffered weeks carry `confidence`.
-
-    One simulation of the plan; the probability of finishing within ``baseline x (1 +
-    fraction)`` for every fraction of the 0.01 grid between the earliest and the latest
-    finish is `lekhok_forecast.analysis.buffers.buffer_curve`. The fraction may be
-    negative (the baseline alone is more than enough). The solution's `by_week` is the
-    buffered weeks and its `plan` the plan with that buffer; `p_today` is the planned
-    buffer's confidence.
-
-    Raises
-    ------
-    ValueError
-        On a bad confidence, or a plan without ``baseline_weeks``.
-    """
-    _check_target(1.0, confidence)
-    if plan.baseline_weeks is None:
-        raise ValueError("the plan has no baseline_weeks, so there is no buffer to size")
-    result = _finish(plan, trials, seed)
-    base = plan.baseline_weeks
-    f = result.finish_weeks
-    lo = math.floor((f.min() / base - 1) * _GRID) - 1
-    hi = math.ceil((f.max() / base - 1) * _GRID) + 1
-    curve = buffer_curve(result, np.arange(lo, hi + 1) / _GRID)
-    row = curve[curve["p_within"] >= confidence].iloc[0]  # the last fraction reaches 1
-    frac = float(row["buffer"])
-    buffered = plan.with_changes(buffer=frac)
-    return Solution(
-        "buffer",
-        frac,
-        float(row["p_within"]),
-        True,
-        1,
-        buffered_weeks(buffered),
-        confidence,
-        trials,
-        seed,
-        buffered,
-        p_within_buffer(result),
+        seen[GRID] if GRID in seen else _p_by(plan, by_week, trials, seed),
     )
 
 
@@ -310,7 +268,7 @@ def solve_scope(
     ValueError
         On a bad target, or a plan with no ``optional: true`` task.
     """
-    _check_target(by_week, confidence)
+    check_target(by_week, confidence)
     optional = [t.id for t in plan.tasks if t.optional]
     if not optional:
         raise ValueError("the plan marks no task 'optional: true', so there is no scope to defer")
