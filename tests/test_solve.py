@@ -238,7 +238,7 @@ def test_cli_default_week_is_the_latest_deadline(run_cli, lekhok_path):
 
 def test_cli_buffer_and_scope(run_cli, lekhok_path):
     rc, out, _ = run_cli("solve", lekhok_path, "--vary", "buffer", "--confidence", "0.8", "--trials", str(TRIALS))
-    assert rc == 0 and out.startswith("80% needs a ") and "-week baseline" in out
+    assert rc == 0 and out.startswith("80% needs a buffer of ") and "-week baseline" in out
     rc, out, _ = run_cli("solve", lekhok_path, "--vary", "buffer", "--confidence", "0.8", "--json")
     s = json.loads(out)
     assert s["knob"] == "buffer" and s["buffered_weeks"] == pytest.approx(12 * (1 + s["value"]))

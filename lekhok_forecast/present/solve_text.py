@@ -38,10 +38,7 @@ def solve_sentence(s: Solution) -> str:
     goal = f"{target_text(s.confidence)} by week {weeks(s.by_week)}"
     if s.knob == "capacity":
         if not s.reached:
-            return (
-                f"{goal} is out of reach even at {s.value:g}x today's hours (P = {pct(s.p)}):"
-                " capacity is not what limits it."
-            )
+            return f"{goal} is out of reach even at {s.value:g}x today's hours (P = {pct(s.p)} there)."
         return (
             f"{goal} needs {s.value:.2f}x today's hours: {capacity_hours_text(s)}"
             f" (P = {pct(s.p)}; today {pct(s.p_today)})."
@@ -49,7 +46,7 @@ def solve_sentence(s: Solution) -> str:
     if s.knob == "buffer":
         base = s.plan.baseline_weeks
         return (
-            f"{target_text(s.confidence)} needs a {100 * s.value:.0f}% buffer: {weeks(s.by_week)} weeks"
+            f"{target_text(s.confidence)} needs a buffer of {100 * s.value:.0f}%: {weeks(s.by_week)} weeks"
             f" from the {weeks(base or 0)}-week baseline (P = {pct(s.p)};"
             f" the planned buffer gives {pct(s.p_today)})."
         )
