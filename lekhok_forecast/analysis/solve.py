@@ -77,10 +77,11 @@ class Solution:
     deferred: tuple[str, ...] = field(default=())
 
     def as_dict(self) -> dict[str, Any]:
-        """The JSON form: knob, value, p, reached, evaluations, target, trials, seed, p_today,
-        plus the knob's own keys (capacity: ``team_hours_per_week`` and
-        ``workstream_hours_per_week`` as ``[low, high]``; buffer: ``buffered_weeks``,
-        ``baseline_weeks``, ``planned_buffer``; scope: ``deferred``)."""
+        """The JSON form: knob, value, p, reached, evaluations, by_week, confidence, trials,
+        seed, p_today, plus the knob's own keys (capacity: ``team_hours_per_week`` and
+        ``workstream_hours_per_week`` as ``[low, high]`` hours a week; buffer:
+        ``buffered_weeks`` and ``baseline_weeks``, with ``p_today`` the planned buffer's
+        confidence; scope: ``deferred``, task ids)."""
         out: dict[str, Any] = {
             "knob": self.knob,
             "value": self.value,
