@@ -260,3 +260,18 @@ def test_a_plan_without_buffer_and_with_fixed_estimates_says_so(tmp_path):
     rows = history_rows(out)
     assert [r["week"] for r in rows] == ["2025-W07", "2025-W08"]  # weeks with actuals
     assert all(not r.get("fever_zone") for r in rows)  # no fever point is recorded
+
+
+def test_a_plan_without_milestones_or_buffer_runs(tmp_path):
+    plan = tmp_path / "bare.yaml"
+    plan.write_text(FIXED_NO_BUFFER.split("milestones:")[0], encoding="utf-8")
+    notebooks, scenarios, out = (tmp_path / d for d in ("nb", "scenarios", "out"))
+    for d in (notebooks, scenarios):
+        d.mkdir()
+    shutil.copy(NOTEBOOKS_DIR / "weekly_status.ipynb", notebooks)
+    proc = run_report(
+        "--plan", plan, "--notebooks", notebooks, "--scenarios", scenarios, "--out", out, "--week", "2025-W10"
+    )
+    assert proc.returncode == 0, proc.stderr
+    text = pdf_text(out / "2025-W10" / "weekly-status.pdf")
+    assert "the plan has no milestones" in text and "No buffer fever chart" in text
