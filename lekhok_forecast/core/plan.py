@@ -32,12 +32,15 @@ class Workstream:
     """A sequential stream of work with uncertain weekly capacity (hours per week).
 
     Exactly one of `hours_per_week` and `share` (of the plan's team capacity) is set.
+    `unavailable`: plan week numbers (week 5 = weeks 4.0-5.0) in which it does no work;
+    its effort tasks pause there (`lekhok_forecast.core.availability`).
     """
 
     id: str
     name: str
     hours_per_week: Range | None = None
     share: float | None = None
+    unavailable: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
