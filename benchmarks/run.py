@@ -569,13 +569,34 @@ def cli_times(reps: int = 7) -> dict:
         "python -c pass": [sys.executable, "-c", "pass"],
         "python -c 'import numpy'": [sys.executable, "-c", "import numpy"],
     }
+    # `solve` at its default 50,000 trials per evaluation; the label gets its evaluations.
+    for vary, target in (
+        ("capacity", ["--by-week", "14"]),
+        ("buffer", []),
+        ("scope", ["--by-week", "16"]),
+    ):
+        commands[f"lekhok-forecast solve --vary {vary}"] = [
+            *cli,
+            "solve",
+            plan,
+            "--vary",
+            vary,
+            *target,
+            "--confidence",
+            "0.8",
+            "--json",
+        ]
     out = {}
     for label, cmd in commands.items():
         times = []
         for _ in range(reps):
             t = now()
-            subprocess.run(cmd, check=True, capture_output=True)
+            proc = subprocess.run(cmd, check=True, capture_output=True, text=True)
             times.append(now() - t)
+        if " solve " in label:
+            solved = json.loads(proc.stdout)
+            n = solved["evaluations"]
+            label = f"{label} {' '.join(cmd[cmd.index('--vary') + 2 : -1])} ({n} evaluation{'s' if n != 1 else ''})"
         out[label] = (min(times), statistics.median(times))
     return out
 
@@ -647,7 +668,8 @@ def targets(rows, workers, explorer, cli) -> list[str]:
         L.append("| 10^7 trials of the 1,000-task network < 1 GB | not run (use --max-trials 1e7) | - |")
     for label, (_best, med) in (cli or {}).items():
         if label.startswith("lekhok"):
-            L.append(f"| `{label}` < 0.5 s | {fmt_s(med)} (median) | {'yes' if med < 0.5 else 'no'} |")
+            limit = 3.0 if " solve " in label else 0.5  # solve: the Lekhok plan at 50,000 trials
+            L.append(f"| `{label}` < {limit:g} s | {fmt_s(med)} (median) | {'yes' if med < limit else 'no'} |")
     if explorer:
         L.append(
             f"| explorer: simulate 10^4 trials of the Lekhok plan well under 100 ms | "

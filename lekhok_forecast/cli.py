@@ -13,7 +13,14 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NoReturn
 
-from lekhok_forecast.config import DEFAULT_PLAN, MAX_TRIALS, REPORT_TRIALS, SCENARIOS_DIR, SIMULATE_TRIALS
+from lekhok_forecast.config import (
+    DEFAULT_PLAN,
+    MAX_TRIALS,
+    REPORT_TRIALS,
+    SCENARIOS_DIR,
+    SIMULATE_TRIALS,
+    SOLVE_TRIALS,
+)
 from lekhok_forecast.errors import ForecastInputError
 
 if TYPE_CHECKING:  # the plan module pulls in NumPy/SciPy: only the commands that need it import it
@@ -59,6 +66,16 @@ def _week(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number of weeks, got {text!r}") from None
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"must be a finite number of weeks > 0, got {text}")
+    return value
+
+
+def _confidence(text: str) -> float:
+    try:
+        value = float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a fraction such as 0.8 (or 80%), got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (exclusive), got {text}")
     return value
 
 
@@ -126,6 +143,41 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=_seed, default=1, help="random seed (default 1)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+
+    p = sub.add_parser("solve", help="find the smallest change that reaches a confidence by a week")
+    p.add_argument("plan", help="plan YAML file")
+    p.add_argument(
+        "--vary",
+        required=True,
+        choices=("capacity", "buffer", "scope"),
+        help="capacity: multiplier of every workstream's hours per week; buffer: fraction of the"
+        " baseline; scope: which optional tasks to defer",
+    )
+    p.add_argument(
+        "--by-week",
+        type=_week,
+        default=None,
+        metavar="W",
+        help="the week to finish by (default: the plan's latest deadline; not with --vary buffer)",
+    )
+    p.add_argument(
+        "--confidence", type=_confidence, required=True, metavar="C", help="P(finish <= W) to reach, e.g. 0.8"
+    )
+    p.add_argument(
+        "--trials",
+        type=_positive_int(MAX_TRIALS),
+        default=SOLVE_TRIALS,
+        help=f"Monte Carlo trials of every evaluation (default {SOLVE_TRIALS})",
+    )
+    p.add_argument("--seed", type=_seed, default=1, help="random seed of every evaluation (default 1)")
+    p.add_argument(
+        "--scenario",
+        action="append",
+        default=[],
+        metavar="YAML",
+        help="apply a scenario overlay first (repeatable, in order)",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a sentence")
 
     p = sub.add_parser("report", help="run the report notebooks and write the weekly PDFs")
     p.add_argument("--week", default=None, metavar="YYYY-Www", help="ISO week (default: the current week)")
@@ -321,6 +373,42 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_solve(args: argparse.Namespace) -> int:
+    """Exit 0 when the target is reached, 1 when it is not (the output says the best found)."""
+    plan = _load(args.plan, args.scenario)
+    by_week = args.by_week
+    if args.vary == "buffer":
+        if by_week is not None:
+            raise ForecastInputError(
+                "--by-week does not apply to --vary buffer: the buffer is sized on the plan's baseline_weeks"
+            )
+    elif by_week is None:
+        if not plan.deadlines:
+            raise ForecastInputError("the plan has no deadlines; give the week with --by-week W", file=args.plan)
+        by_week = max(plan.deadlines)
+    from lekhok_forecast.analysis.solve import solve_capacity, solve_scope
+    from lekhok_forecast.present.solve_text import solve_sentence
+
+    try:
+        if args.vary == "capacity":
+            solution = solve_capacity(plan, by_week, args.confidence, args.trials, args.seed)
+        elif args.vary == "buffer":
+            from lekhok_forecast.analysis.solve_buffer import solve_buffer  # loads pandas: only here
+
+            solution = solve_buffer(plan, args.confidence, args.trials, args.seed)
+        else:
+            solution = solve_scope(plan, by_week, args.confidence, args.trials, args.seed)
+    except ValueError as exc:  # the plan cannot answer this question (no effort task, no optional task)
+        raise ForecastInputError(str(exc), file=args.plan) from None
+    if args.json:
+        out = solution.as_dict()
+        out["plan_file"] = args.plan
+        print(json.dumps(out, indent=1))
+    else:
+        print(solve_sentence(solution))
+    return 0 if solution.reached else 1
+
+
 def _cmd_notebooks(args: argparse.Namespace) -> int:
     from lekhok_forecast.report.stored import check_notebook, choose_notebooks, refresh
 
@@ -350,6 +438,7 @@ def main(argv: list[str] | None = None) -> int:
         "validate": _cmd_validate,
         "simulate": _cmd_simulate,
         "backtest": _cmd_backtest,
+        "solve": _cmd_solve,
         "report": _cmd_report,
         "notebooks": _cmd_notebooks,
     }

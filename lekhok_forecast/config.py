@@ -18,6 +18,8 @@ MAX_TRIALS = 100_000_000
 #: Trials of ``lekhok-forecast simulate`` and of the weekly report (the same, so they agree).
 SIMULATE_TRIALS = 100_000
 REPORT_TRIALS = SIMULATE_TRIALS
+#: Trials of every evaluation of ``lekhok-forecast solve`` (a solve runs about ten).
+SOLVE_TRIALS = 50_000
 
 
 def resolve_path(path: str | Path) -> Path:

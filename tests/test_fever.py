@@ -68,3 +68,17 @@ def test_fever_table_demo(lekhok_plan, demo):
 
 
 # ----------------------------------------------------------------------------- what changed
+
+
+def test_no_buffer_and_fixed_estimates_give_an_empty_fever_table():
+    plan = plan_from_text(
+        "name: f\nunits: days\nworkstreams:\n  dev: {hours_per_week: 40}\ntasks:\n"
+        "  - {id: a, workstream: dev, effort: 3}\n  - {id: b, workstream: dev, effort: 2, after: [a]}\n",
+        "f.yaml",
+    )
+    cb = chain_buffer(plan)
+    assert cb.buffer_weeks == 0 and not cb.has_buffer and cb.chain == ("a", "b")
+    table = fever_table(plan, [])
+    assert len(table) == 0 and "buffer_consumed" in table.columns
+    with pytest.raises(ValueError, match="0 weeks"):
+        fever_point(plan, no_actuals(), cb)

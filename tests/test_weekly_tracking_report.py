@@ -223,3 +223,55 @@ def test_another_plan_does_not_pick_up_the_lekhok_actuals(status_only, tmp_path)
     assert proc.returncode == 0, proc.stderr
     s = json.loads((tmp_path / "out" / "2025-W11" / "summary.json").read_text(encoding="utf-8"))
     assert s["as_of_week"] == 0.0 and s["actuals_week"] is None and s["calibrated"] is False
+
+
+FIXED_NO_BUFFER = """\
+name: fixed
+units: days
+start: 2025-02-03
+workstreams:
+  dev: {hours_per_week: 40}
+tasks:
+  - {id: a, workstream: dev, effort: 3}
+  - {id: b, workstream: dev, effort: 2, after: [a]}
+milestones:
+  - {id: done, tasks: [b], target_week: 2}
+"""
+FIXED_HEADER = "task,status,hours_to_date,start_week,finish_week,remaining_low,remaining_mode,remaining_high,notes\n"
+
+
+def test_a_plan_without_buffer_and_with_fixed_estimates_says_so(tmp_path):
+    """No buffer and fixed estimates: a 0-week buffer, so no fever chart, in words, never a traceback."""
+    plan = tmp_path / "fixed.yaml"
+    plan.write_text(FIXED_NO_BUFFER, encoding="utf-8")
+    notebooks, scenarios, actuals, out = (tmp_path / d for d in ("nb", "scenarios", "actuals", "out"))
+    for d in (notebooks, scenarios, actuals):
+        d.mkdir()
+    shutil.copy(NOTEBOOKS_DIR / "weekly_status.ipynb", notebooks)
+    (actuals / "2025-W07.csv").write_text(FIXED_HEADER + "a,done,30,0,0.7,,,,\nb,in_progress,4,0.7,,1,1,1,\n")
+    (actuals / "2025-W08.csv").write_text(FIXED_HEADER + "a,done,30,0,0.7,,,,\nb,done,20,0.7,1.2,,,,\n")
+    common = ("--plan", plan, "--notebooks", notebooks, "--scenarios", scenarios, "--out", out)
+    for week in ("2025-W06", "2025-W07", "2025-W08"):
+        proc = run_report(*common, "--actuals", actuals, "--week", week)
+        assert proc.returncode == 0, proc.stderr
+        assert "Traceback" not in proc.stderr
+        text = pdf_text(out / week / "weekly-status.pdf")
+        assert "No buffer fever chart: the project buffer is 0 weeks" in text
+    rows = history_rows(out)
+    assert [r["week"] for r in rows] == ["2025-W07", "2025-W08"]  # weeks with actuals
+    assert all(not r.get("fever_zone") for r in rows)  # no fever point is recorded
+
+
+def test_a_plan_without_milestones_or_buffer_runs(tmp_path):
+    plan = tmp_path / "bare.yaml"
+    plan.write_text(FIXED_NO_BUFFER.split("milestones:")[0], encoding="utf-8")
+    notebooks, scenarios, out = (tmp_path / d for d in ("nb", "scenarios", "out"))
+    for d in (notebooks, scenarios):
+        d.mkdir()
+    shutil.copy(NOTEBOOKS_DIR / "weekly_status.ipynb", notebooks)
+    proc = run_report(
+        "--plan", plan, "--notebooks", notebooks, "--scenarios", scenarios, "--out", out, "--week", "2025-W10"
+    )
+    assert proc.returncode == 0, proc.stderr
+    text = pdf_text(out / "2025-W10" / "weekly-status.pdf")
+    assert "the plan has no milestones" in text and "No buffer fever chart" in text

@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from lekhok_forecast.core.asof import AsOf
+from lekhok_forecast.core.availability import finish_after, gaps
 from lekhok_forecast.core.graph import topological_order
 from lekhok_forecast.core.plan import Plan, scheduling_edges
 
@@ -44,6 +45,7 @@ def deterministic_schedule(plan: Plan, which: str = "mode", as_of: AsOf | None =
     order = topological_order(preds)
     ws_index = plan.workstream_index()
     caps = modal_capacities(plan)
+    off = [gaps(w.unavailable) for w in plan.workstreams]
     start, finish = np.zeros(T), np.zeros(T)
     for t in order:
         task, state = plan.tasks[t], states[t]
@@ -52,9 +54,13 @@ def deterministic_schedule(plan: Plan, which: str = "mode", as_of: AsOf | None =
             start[t], finish[t] = done
             continue
         est = getattr(task.estimate, which)
-        if task.workstream is not None:
-            est = est / caps[ws_index[task.workstream]]
         start[t] = max([state.not_before_week] + [finish[p] for p in preds[t]])
+        if task.workstream is not None:
+            w = ws_index[task.workstream]
+            est = est / caps[w]
+            if off[w]:  # the workstream pauses in its unavailable weeks
+                finish[t] = finish_after(start[t : t + 1], np.array([est]), off[w])[0]
+                continue
         finish[t] = start[t] + est
     return start, finish
 

@@ -32,12 +32,15 @@ class Workstream:
     """A sequential stream of work with uncertain weekly capacity (hours per week).
 
     Exactly one of `hours_per_week` and `share` (of the plan's team capacity) is set.
+    `unavailable`: plan week numbers (week 5 = weeks 4.0-5.0) in which it does no work;
+    its effort tasks pause there (`lekhok_forecast.core.availability`).
     """
 
     id: str
     name: str
     hours_per_week: Range | None = None
     share: float | None = None
+    unavailable: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class Task:
     duration_weeks: Range | None
     after: tuple[str, ...] = ()
     notes: str = ""
+    optional: bool = False  # may be deferred past the finish (`lekhok-forecast solve --vary scope`)
 
     @property
     def estimate(self) -> Range:
@@ -172,6 +176,74 @@ class Plan:
     def with_changes(self, **changes: Any) -> Plan:
         """A copy with some fields replaced (plans are immutable)."""
         return replace(self, **changes)
+
+
+def with_capacity_scaled(plan: Plan, factor: float) -> Plan:
+    """A copy of `plan` with the team's and every workstream's hours per week times `factor`.
+
+    Share workstreams scale with the team. Each range keeps its family and is scaled with
+    `Range.scaled`, so in the engine a trial's capacity is its same uniform draw times
+    `factor` (the draws do not move: no random row is added or removed).
+    """
+    team = plan.team_hours_per_week.scaled(factor) if plan.team_hours_per_week is not None else None
+    streams = tuple(
+        replace(w, hours_per_week=w.hours_per_week.scaled(factor)) if w.hours_per_week is not None else w
+        for w in plan.workstreams
+    )
+    return replace(plan, team_hours_per_week=team, workstreams=streams)
+
+
+def without_tasks(plan: Plan, ids: set[str] | frozenset[str] | tuple[str, ...]) -> Plan:
+    """A copy of `plan` without the tasks `ids` and every reference to them.
+
+    The rules are those of a scenario's ``remove: {tasks: [...]}``
+    (`lekhok_forecast.sources.overlay`), applied to a validated plan instead of the file:
+    a remaining task's ``after`` inherits a removed task's own ``after`` (so the order of
+    the rest is kept); risks and milestones lose the removed tasks, and go when none is
+    left; a risk loses an effort (duration) impact that no remaining task of it can take;
+    a cost's ``from_task`` then accrues from week 0.
+
+    Raises
+    ------
+    ValueError
+        If an id is not a task of the plan, or no task would be left.
+    """
+    gone = set(ids)
+    by_id = {t.id: t for t in plan.tasks}
+    unknown = sorted(gone - set(by_id))
+    if unknown:
+        raise ValueError(f"no task {unknown[0]!r} in the plan")
+    if len(gone) == len(plan.tasks):
+        raise ValueError("removing every task leaves no plan")
+
+    def bridged(after: tuple[str, ...], seen: frozenset[str]) -> list[str]:
+        out: list[str] = []
+        for a in after:
+            if a in gone:
+                if a not in seen:
+                    out.extend(bridged(by_id[a].after, seen | {a}))
+            else:
+                out.append(a)
+        return out
+
+    tasks = tuple(
+        replace(t, after=tuple(dict.fromkeys(bridged(t.after, frozenset())))) for t in plan.tasks if t.id not in gone
+    )
+    effort = {t.id for t in tasks if t.workstream is not None}
+    risks = []
+    for r in plan.risks:
+        left = tuple(x for x in r.tasks if x not in gone)
+        if not left:
+            continue
+        e = r.effort_hours if any(x in effort for x in left) else None
+        d = r.duration_weeks if not all(x in effort for x in left) else None
+        if e is not None or d is not None:  # else no remaining task can take its impact
+            risks.append(replace(r, tasks=left, effort_hours=e, duration_weeks=d))
+    milestones = tuple(
+        replace(m, tasks=tuple(x for x in m.tasks if x not in gone)) for m in plan.milestones if set(m.tasks) - gone
+    )
+    costs = tuple(replace(c, from_task=None) if c.from_task in gone else c for c in plan.costs)
+    return replace(plan, tasks=tasks, risks=tuple(risks), milestones=milestones, costs=costs)
 
 
 def week_label(week: float) -> str:

@@ -425,6 +425,11 @@ def milestone_lights(
     reached = reached or {}
     n = len(milestones)
     fig, ax = figure_and_axes(ax, height=0.5 * n + 1.3)
+    if n == 0:  # a plan without milestones: an empty chart that says so, never an error in a report
+        ax.text(0.5, 0.5, "the plan has no milestones", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        set_title(fig, ax, title)
+        return fig, ax
     y = np.arange(n)[::-1]
     done = np.array([mid in reached for mid in milestones.index])
     statuses = [

@@ -106,6 +106,12 @@ def milestone_display(milestones: pd.DataFrame, plan: Plan, reached: dict | None
                 }
             )
         rows.append(row)
+    if not rows:  # a plan without milestones: one row that says so, never an error in a report
+        return HtmlTable(
+            pd.DataFrame({"milestone": ["none"], "success criterion": ["the plan has no milestones"]}).set_index(
+                "milestone"
+            )
+        )
     return HtmlTable(
         pd.DataFrame(rows).set_index("milestone"),
         html_columns=("status",),

@@ -229,11 +229,14 @@ def since_last_week(fc: ForecastLike) -> str:
         if abs(float(top["p80_effect_weeks"])) >= 0.05:
             text += f"; the largest single effect: {_change_label(top)}, {float(top['p80_effect_weeks']):+.2f} weeks"
     text += "."
-    fever = st.fever.iloc[-1]
-    text += (
-        f" Buffer fever chart: **{fever['zone']}** (critical chain {fever['chain_complete']:.0%} complete,"
-        f" project buffer {fever['buffer_consumed']:.0%} consumed)."
-    )
+    if len(st.fever):
+        fever = st.fever.iloc[-1]
+        text += (
+            f" Buffer fever chart: **{fever['zone']}** (critical chain {fever['chain_complete']:.0%} complete,"
+            f" project buffer {fever['buffer_consumed']:.0%} consumed)."
+        )
+    else:
+        text += " No buffer fever chart: the project buffer is 0 weeks."
     if len(st.earned_value):
         ev = st.earned_value.iloc[-1]
         text += f" Earned value: SPI {index_text(ev['spi'])}, CPI {index_text(ev['cpi'])}."

@@ -147,5 +147,8 @@ def plot_fever_chart(
     )
     ax.text(97, (g[1] + r[1]) / 2, "yellow", ha="right", va="center", fontsize=8, color=ZONE_YELLOW_TEXT)
     ax.text(97, (r[1] + ymax) / 2, "red", ha="right", va="center", fontsize=8, color=ZONE_COLORS["red"])
+    if not len(fever):
+        # No buffer (0 weeks): an empty chart that says so, never an error in a report.
+        ax.text(50, (ymin + ymax) / 2, "no project buffer: nothing to chart", ha="center", va="center", fontsize=10)
     ax.grid(True, alpha=0.3)
     return fig, ax

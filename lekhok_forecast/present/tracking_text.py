@@ -176,6 +176,15 @@ def earned_value_display(ev: pd.DataFrame, currency: str = "$") -> HtmlTable:
     return HtmlTable(out)
 
 
+def no_buffer_sentence() -> str:
+    """Why there is no fever chart: the project buffer is 0 weeks."""
+    return (
+        "No buffer fever chart: the project buffer is 0 weeks (the plan sets no `buffer`, and its critical"
+        " chain's estimates are fixed, so the root-square-error buffer is 0 too), so there is no buffer to"
+        " consume. Give the plan a `buffer:` (e.g. 0.2) or ranges for its estimates to track one."
+    )
+
+
 def fever_sentences(st: WeeklyStatus, chain: ChainBuffer) -> Markdown:
     """Where this week's point of the buffer fever chart lies, and what its zone means.
 
@@ -188,6 +197,8 @@ def fever_sentences(st: WeeklyStatus, chain: ChainBuffer) -> Markdown:
         `lekhok_forecast.tracking.fever.chain_buffer` of the plan, as the fever table used.
     """
     f = st.fever
+    if not chain.has_buffer or not len(f):
+        return Markdown(no_buffer_sentence())
     size = (
         f"The project buffer is {chain.buffer_weeks:.1f} weeks: the plan's {st.plan.buffer:.0%} of its"
         f" {chain.chain_weeks:.1f}-week critical chain."

@@ -86,6 +86,12 @@ class FieldReader:
             raise self.fail(field, "must not be empty")
         return text
 
+    def boolean(self, value: Any, field: str) -> bool:
+        """`value` if it is ``true`` or ``false`` (YAML booleans, not text or numbers)."""
+        if not isinstance(value, bool):
+            raise self.fail(field, f"expected true or false, got {kind_of(value)}")
+        return value
+
     def number(
         self,
         value: Any,

@@ -58,8 +58,8 @@ CALENDAR_KEYS = ("workdays", "holidays")
 #: Weekdays written out (``monday``) are accepted beside `WEEKDAYS` (``mon``).
 WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 PHASE_KEYS = ("name", "original_end_week", "realistic_end_week", "description")
-WORKSTREAM_KEYS = ("name", "hours_per_week", "share", "description")
-TASK_KEYS = ("id", "name", "phase", "workstream", "effort", "duration", "after", "notes")
+WORKSTREAM_KEYS = ("name", "hours_per_week", "share", "unavailable", "description")
+TASK_KEYS = ("id", "name", "phase", "workstream", "effort", "duration", "after", "notes", "optional")
 RISK_KEYS = ("id", "name", "probability", "tasks", "effort", "duration", "notes")
 MILESTONE_KEYS = ("id", "name", "tasks", "target_week")
 COST_KEYS = ("id", "name", "per_month", "per_hour", "from_task", "workstreams", "notes")
@@ -150,14 +150,17 @@ def plan_from_source(src: Source) -> Plan:
         r.mapping(w, f, WORKSTREAM_KEYS)
         if ("hours_per_week" in w) == ("share" in w):
             raise r.fail(f, "needs exactly one of 'hours_per_week' (a range) and 'share' (of team_hours_per_week)")
+        off = _weeks_off(r, w.get("unavailable"), f"{f}.unavailable")
         if "share" in w:
             if team is None:
                 raise r.fail(f"{f}.share", "needs team_hours_per_week at the top level")
             share = r.number(w["share"], f"{f}.share", positive=True, maximum=1)
-            workstreams.append(Workstream(wid, r.text(w.get("name", wid), f"{f}.name"), share=share))
+            workstreams.append(Workstream(wid, r.text(w.get("name", wid), f"{f}.name"), share=share, unavailable=off))
         else:
             cap = r.range(w["hours_per_week"], f"{f}.hours_per_week", allow_zero=False)
-            workstreams.append(Workstream(wid, r.text(w.get("name", wid), f"{f}.name"), hours_per_week=cap))
+            workstreams.append(
+                Workstream(wid, r.text(w.get("name", wid), f"{f}.name"), hours_per_week=cap, unavailable=off)
+            )
     ws_ids = {w.id: i for i, w in enumerate(workstreams)}
 
     hours = {u: unit_hours(u, hours_per_day, calendar.days_per_week) for u in UNITS}
@@ -198,7 +201,9 @@ def plan_from_source(src: Source) -> Plan:
             r.range(t["duration"], f"{f}.duration", unit_factor=weeks, default_unit=units) if "duration" in t else None
         )
         notes = r.text(t["notes"], f"{f}.notes") if t.get("notes") is not None else ""
-        tasks.append(Task(tid, r.text(t.get("name", tid), f"{f}.name"), phase, ws, effort, duration, after, notes))
+        optional = r.boolean(t["optional"], f"{f}.optional") if t.get("optional") is not None else False
+        task_name = r.text(t.get("name", tid), f"{f}.name")
+        tasks.append(Task(tid, task_name, phase, ws, effort, duration, after, notes, optional))
     _check_graph(r, tasks)
 
     risks = []
@@ -290,6 +295,21 @@ def plan_from_source(src: Source) -> Plan:
         costs=tuple(costs),
         calendar=calendar,
     )
+
+
+def _weeks_off(r: FieldReader, value: object, field: str) -> tuple[int, ...]:
+    """A workstream's `unavailable:` weeks: distinct whole plan week numbers >= 1 (week 5 = weeks 4-5)."""
+    if value is None:
+        return ()
+    weeks: list[int] = []
+    for i, w in enumerate(r.sequence(value, field)):
+        x = r.number(w, f"{field}[{i}]", positive=True)
+        if not x.is_integer():
+            raise r.fail(f"{field}[{i}]", f"expected a whole week number (week 5 is plan weeks 4-5), got {w}")
+        if int(x) in weeks:
+            raise r.fail(f"{field}[{i}]", f"week {int(x)} is listed twice")
+        weeks.append(int(x))
+    return tuple(sorted(weeks))
 
 
 def _calendar(r: FieldReader, value: object) -> WorkCalendar:

@@ -4,7 +4,8 @@ Fever chart (`fever_point`, `fever_table`)
     Critical-chain buffer management. The chain is the plan's modal critical chain
     (`modal.critical_chain`), its length L weeks. The project buffer is the plan's
     ``buffer`` fraction of L (the report's "add 20% to all estimates"); with no buffer in
-    the plan, the RSEM buffer. As of week N:
+    the plan, the RSEM buffer. With neither (no ``buffer``, fixed estimates) there is no
+    fever chart: `fever_table` has no rows and the report says why. As of week N:
 
     * chain complete = the chain's baseline duration already done (in-progress tasks by
       their share complete) / L;
@@ -58,17 +59,24 @@ class ChainBuffer:
     def buffered_end_week(self) -> float:
         return self.chain_weeks + self.buffer_weeks
 
+    @property
+    def has_buffer(self) -> bool:
+        """False when the buffer is 0 weeks (no ``buffer`` and fixed estimates): no fever chart."""
+        return self.buffer_weeks > 0
+
 
 def chain_buffer(plan: Plan, buffer_weeks: float | None = None) -> ChainBuffer:
-    """The plan's modal critical chain and its project buffer (see the module docstring)."""
+    """The plan's modal critical chain and its project buffer (see the module docstring).
+
+    A plan with no ``buffer`` whose chain estimates are fixed has an RSEM buffer of 0 weeks:
+    the result then has ``has_buffer`` False, and `fever_table` has no points.
+    """
     chain, length = critical_chain(plan)
     start, finish = deterministic_schedule(plan, "mode")
     index = plan.task_index()
     durations = {tid: float(finish[index[tid]] - start[index[tid]]) for tid in chain}
     if buffer_weeks is None:
         buffer_weeks = plan.buffer * length if plan.buffer > 0 else rsem_buffer_weeks(plan)[0]
-    if not buffer_weeks > 0:
-        raise ValueError("the project buffer must be > 0 weeks for a fever chart")
     return ChainBuffer(chain, float(length), float(buffer_weeks), durations)
 
 
@@ -94,6 +102,8 @@ class FeverPoint:
 def fever_point(plan: Plan, actuals: WeeklyActuals, buffer: ChainBuffer | None = None) -> FeverPoint:
     """Chain complete and buffer consumed as of `actuals` (see the module docstring)."""
     cb = chain_buffer(plan) if buffer is None else buffer
+    if not cb.has_buffer:
+        raise ValueError("the project buffer is 0 weeks (no buffer, fixed estimates): no fever point to place")
     rows = actuals.by_task()
     done_weeks = 0.0
     for tid, dur in cb.durations.items():
@@ -123,14 +133,17 @@ def fever_table(
     """Fever chart points: the plan at week 0 (optional) and one per reported week.
 
     Columns: ``week, as_of_week, chain_complete, buffer_consumed, zone,
-    projected_finish_week, buffer_weeks`` (fractions, not %).
+    projected_finish_week, buffer_weeks`` (fractions, not %). No rows when the project
+    buffer is 0 weeks (`ChainBuffer.has_buffer` False): there is nothing to consume.
     """
     cb = chain_buffer(plan, buffer_weeks)
+    cols = ["week", "as_of_week", "chain_complete", "buffer_consumed", "zone", "projected_finish_week", "buffer_weeks"]
+    if not cb.has_buffer:
+        return pd.DataFrame(columns=cols)
     points = []
     if include_start:
         p = fever_point(plan, no_actuals(), cb)
         points.append(dict(p.__dict__, week="plan"))
     for a in weeks:
         points.append(dict(fever_point(plan, a, cb).__dict__))
-    cols = ["week", "as_of_week", "chain_complete", "buffer_consumed", "zone", "projected_finish_week", "buffer_weeks"]
     return pd.DataFrame(points, columns=cols)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import DTypeLike
 
+from lekhok_forecast.core.availability import finish_after, gaps
 from lekhok_forecast.core.distributions import TABLE_SIZE
 from lekhok_forecast.core.engine.model import Model, _Step, _steps, _Var
 from lekhok_forecast.core.ratios import resampled_ratios
@@ -169,6 +170,7 @@ def _run_chunk(
             assert team is not None  # a share workstream needs team_hours_per_week (plan parser)
             caps.append(team * f32(model.ws_share[w]))
     inv_caps = [np.reciprocal(c) for c in caps]
+    off = [gaps(w.unavailable) for w in plan.workstreams]
     hours = np.zeros((len(caps), n), dtype=np.float32)
     risk_effort, risk_duration = [], []
     for k, (ev, dv) in enumerate(model.risk_vars):
@@ -222,7 +224,10 @@ def _run_chunk(
                 hours[w] += ft
                 ft *= inv_caps[w]
             st = _start_into(step, finish, st_buf)
-            ft += st  # finish = start + duration, in place
+            if w >= 0 and off[w]:  # the workstream pauses in its unavailable weeks
+                np.copyto(ft, finish_after(st, ft, off[w]))
+            else:
+                ft += st  # finish = start + duration, in place
         if s:
             s_start[t] = st[:s]
         if t in since_tasks:
