@@ -79,6 +79,17 @@ def _confidence(text: str) -> float:
     return value
 
 
+def _scenario_option(p: argparse.ArgumentParser, text: str = "apply a scenario overlay (repeatable, in order)") -> None:
+    p.add_argument("--scenario", action="append", default=[], metavar="YAML", help=text)
+
+
+def _trials_and_seed(p: argparse.ArgumentParser, trials: int, of: str = "") -> None:
+    p.add_argument(
+        "--trials", type=_positive_int(MAX_TRIALS), default=trials, help=f"Monte Carlo trials{of} (default {trials})"
+    )
+    p.add_argument("--seed", type=_seed, default=1, help=f"random seed{of} (default 1)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for docs and tests)."""
     parser = _Parser(
@@ -89,13 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check a plan file (and weekly actuals) and report the first problem")
     p.add_argument("plan", help="plan YAML file")
-    p.add_argument(
-        "--scenario",
-        action="append",
-        default=[],
-        metavar="YAML",
-        help="apply a scenario overlay (repeatable, in order)",
-    )
+    _scenario_option(p)
     p.add_argument(
         "--actuals",
         default=None,
@@ -105,13 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("simulate", help="simulate a plan and print the forecast")
     p.add_argument("plan", help="plan YAML file")
-    p.add_argument(
-        "--trials",
-        type=_positive_int(MAX_TRIALS),
-        default=SIMULATE_TRIALS,
-        help=f"Monte Carlo trials (default {SIMULATE_TRIALS})",
-    )
-    p.add_argument("--seed", type=_seed, default=1, help="random seed (default 1)")
+    _trials_and_seed(p, SIMULATE_TRIALS)
     p.add_argument(
         "--deadline",
         type=_week,
@@ -121,13 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="also report P(finish <= WEEK); repeatable",
     )
     p.add_argument("--workers", type=_positive_int(64), default=1, help="processes (results do not depend on it)")
-    p.add_argument(
-        "--scenario",
-        action="append",
-        default=[],
-        metavar="YAML",
-        help="apply a scenario overlay (repeatable, in order)",
-    )
+    _scenario_option(p)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
 
     p = sub.add_parser("backtest", help="replay a history of finished tasks and score the calibrated forecasts")
@@ -163,20 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--confidence", type=_confidence, required=True, metavar="C", help="P(finish <= W) to reach, e.g. 0.8"
     )
-    p.add_argument(
-        "--trials",
-        type=_positive_int(MAX_TRIALS),
-        default=SOLVE_TRIALS,
-        help=f"Monte Carlo trials of every evaluation (default {SOLVE_TRIALS})",
-    )
-    p.add_argument("--seed", type=_seed, default=1, help="random seed of every evaluation (default 1)")
-    p.add_argument(
-        "--scenario",
-        action="append",
-        default=[],
-        metavar="YAML",
-        help="apply a scenario overlay first (repeatable, in order)",
-    )
+    _trials_and_seed(p, SOLVE_TRIALS, " of every evaluation")
+    _scenario_option(p, "apply a scenario overlay first (repeatable, in order)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a sentence")
 
     p = sub.add_parser("report", help="run the report notebooks and write the weekly PDFs")
