@@ -432,10 +432,10 @@ import hashlib, json, sys, time
 sys.path.insert(0, "benchmarks")
 import networks
 import numpy as np
-try:
-    from lekhok_forecast.core.engine import simulate
-except ImportError:  # a commit before the layered package
+try:  # a commit before the layered package first: an editable install could resolve core.* elsewhere
     from lekhok_forecast.engine import simulate
+except ImportError:
+    from lekhok_forecast.core.engine import simulate
 spec = json.loads(sys.argv[1])
 plan = networks.build(spec["network"])
 simulate(plan, 10_000, seed=1)
