@@ -10,6 +10,7 @@ import base64
 import io
 import os
 import stat
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -108,6 +109,37 @@ def _write_notebook(path: Path) -> Path:
     )
     nbformat.write(nb, path)
     return path
+
+
+#: A fake browser that speaks the DevTools pipe protocol (fds 3 and 4, NUL-ended JSON) and
+#: answers Page.printToPDF with base64 of something that is not a PDF, or with an error.
+_FAKE_PROTOCOL = """
+import base64, json, os, sys
+buf = b""
+while True:
+    chunk = os.read(3, 65536)
+    if not chunk:
+        break
+    buf += chunk
+    while b"\\0" in buf:
+        line, _, buf = buf.partition(b"\\0")
+        msg = json.loads(line)
+        reply = {"id": msg["id"], "result": {}}
+        if msg["method"] == "Target.createTarget":
+            reply["result"] = {"targetId": "t"}
+        elif msg["method"] == "Target.attachToTarget":
+            reply["result"] = {"sessionId": "s"}
+        elif msg["method"] == "Page.navigate":
+            os.write(4, json.dumps({"method": "Page.loadEventFired", "sessionId": "s"}).encode() + b"\\0")
+        elif msg["method"] == "Page.printToPDF":
+            if sys.argv[1] == "error":
+                reply = {"id": msg["id"], "error": {"message": "Printing failed"}}
+            else:
+                reply["result"] = {"data": base64.b64encode(b"<html>").decode()}
+        elif msg["method"] == "Browser.close":
+            sys.exit(0)
+        os.write(4, json.dumps(reply).encode() + b"\\0")
+"""
 
 
 def _fake_browser(folder: Path, body: str) -> Path:
@@ -239,8 +271,9 @@ def test_no_leftovers_after_success(notebook, tmp_path, private_tmp):
     ("body", "message"),
     [
         ("echo 'boom: renderer crashed' >&2; exit 1", "exit status 1: boom: renderer crashed"),
-        ("exit 0", "no PDF written"),  # claims success, writes nothing
-        ('for a; do case "$a" in --print-to-pdf=*) : > "${a#--print-to-pdf=}";; esac; done', "empty or invalid PDF"),
+        ("exit 0", "exit status 0"),  # quits without a word
+        (f"exec {sys.executable} -c '{_FAKE_PROTOCOL}' not-a-pdf", "empty or invalid PDF"),
+        (f"exec {sys.executable} -c '{_FAKE_PROTOCOL}' error", "Page.printToPDF failed: Printing failed"),
     ],
 )
 def test_browser_failure_keeps_old_pdf(notebook, tmp_path, private_tmp, monkeypatch, body, message):

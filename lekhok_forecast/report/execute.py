@@ -1,7 +1,8 @@
 """Executing the report's notebooks: papermill, two at a time, each printed to PDF.
 
-Each notebook runs in its own kernel with the report's parameters and is printed by
-`lekhok_forecast.report.pdf`; a failure is turned into one line naming the notebook, the
+Each notebook runs in a warm kernel with the report's parameters and is printed by
+`lekhok_forecast.report.pdf` in the report's one browser (started while the first
+notebooks run); a failure is turned into one line naming the notebook, the
 cell and the cause (a full disk is named as such).
 """
 
@@ -14,6 +15,7 @@ import os
 import queue
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +27,7 @@ from jupyter_core.utils import run_sync
 
 from lekhok_forecast.config import NOTEBOOKS_DIR
 from lekhok_forecast.errors import ForecastInputError
+from lekhok_forecast.report.browser import Browser, BrowserError
 from lekhok_forecast.report.pdf import notebook_to_pdf
 from lekhok_forecast.report.staging import is_disk_full
 
@@ -267,7 +270,7 @@ def run_notebooks(
         outcome.execute_seconds = time.perf_counter() - t
         t = time.perf_counter()
         try:
-            notebook_to_pdf(executed, staging / nb.pdf_name, nb.title(parameters["week"]), chromium=chromium)
+            notebook_to_pdf(executed, staging / nb.pdf_name, nb.title(parameters["week"]), browser=browser)
         except Exception as exc:
             reason = "no space left on the device" if _disk_full(staging) else str(exc)
             outcome.error = f"PDF of {nb.path.name} failed: {reason}"
@@ -278,11 +281,21 @@ def run_notebooks(
         return outcome
 
     pool = KernelPool(min(workers, len(notebooks)), notebooks[0].path.parent if notebooks else Path("."))
+    browser = Browser(chromium)
+    # The browser starts while the first notebooks run; a failed start is retried (and
+    # reported, as that notebook's PDF failure) by the first print.
+    threading.Thread(target=_start_quietly, args=(browser,), daemon=True).start()
     try:
         with ThreadPoolExecutor(max_workers=max(1, workers)) as threads:
             return list(threads.map(one, enumerate(notebooks, 1)))
     finally:
+        browser.close()
         pool.close()
+
+
+def _start_quietly(browser: Browser) -> None:
+    with contextlib.suppress(BrowserError):
+        browser.start()
 
 
 def _keep_failed(executed: Path, target: Path) -> Path | None:

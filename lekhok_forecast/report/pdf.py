@@ -6,10 +6,11 @@ The route is two steps, both local and offline:
    with all code and prompts hidden and a light print stylesheet (A4 pages,
    compact zebra tables, sharp figures) in place of the JupyterLab CSS.
 2. Debian's headless Chromium prints that HTML file to PDF, with its own
-   header/footer (date, file URL) switched off.
+   header/footer (date, file URL) switched off (`lekhok_forecast.report.browser`: one
+   browser prints all of a report's notebooks).
 
-The PDF is first written under a temporary name next to the target and then
-moved onto it with :func:`os.replace`, so an earlier PDF survives any failure.
+The PDF is written atomically (`lekhok_forecast.sources.atomic`), so an earlier PDF
+survives any failure.
 
 nbconvert/nbformat are imported lazily: importing this module is cheap, and
 :func:`find_chromium` works without them.
@@ -20,13 +21,11 @@ from __future__ import annotations
 import html
 import os
 import shutil
-import signal
-import subprocess
 import tempfile
-import time
 from pathlib import Path
 
-from lekhok_forecast.sources.atomic import public_mode
+from lekhok_forecast.report.browser import Browser, BrowserError
+from lekhok_forecast.sources.atomic import atomic_write_bytes
 
 __all__ = [
     "CHROMIUM_ENV",
@@ -42,26 +41,6 @@ CHROMIUM_ENV = "LEKHOK_CHROMIUM"
 
 #: Browser commands looked for on PATH, in order.
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
-
-#: Flags for every print. Networking, sync, updates and first-run UI are off, and
-#: every host name fails to resolve at once, so a print never waits on (or phones)
-#: the network, even if a notebook output links a remote image or script; headers
-#: and footers are off, so no dates or file:// URLs end up on the pages;
-#: --disable-dev-shm-usage avoids crashes in containers with a small /dev/shm.
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-pdf-header-footer",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--disable-extensions",
-    "--disable-dev-shm-usage",
-    "--host-resolver-rules=MAP * ~NOTFOUND",
-)
 
 #: The print stylesheet, the table-fitting script and the nbconvert template are package
 #: data files beside this module (``templates/``), read when this module is imported.
@@ -173,97 +152,19 @@ def notebook_to_html(nb_path: str | os.PathLike[str], title: str) -> str:
     return body
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
-    """SIGKILL the browser's process group, twice: helpers forked mid-kill survive the first."""
-    for _ in range(2):
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        proc.wait()
-        time.sleep(0.05)
-
-
-def _remove_tree(path: Path) -> None:
-    """Remove a temp folder; retry once, as exiting Chromium helpers may still write to it."""
-    shutil.rmtree(path, ignore_errors=True)
-    if path.exists():
-        time.sleep(0.5)
-        shutil.rmtree(path, ignore_errors=True)
-
-
-def _run_chromium(chromium: str, html_path: Path, pdf_tmp: Path, workdir: Path, timeout: float) -> str | None:
-    """Print `html_path` to `pdf_tmp`; return ``None`` on success, else a short reason."""
-    profile = workdir / "profile"
-    env = dict(os.environ)
-    # Chromium's crash-report database and dconf cache ignore --user-data-dir and
-    # would land in ~/.config/chromium and ~/.cache; keep them in the temp dir too.
-    env["XDG_CONFIG_HOME"] = str(workdir / "config")
-    env["XDG_CACHE_HOME"] = str(workdir / "cache")
-    cmd = [
-        chromium,
-        *CHROMIUM_FLAGS,
-        f"--user-data-dir={profile}",
-        f"--print-to-pdf={pdf_tmp}",
-        html_path.as_uri(),
-    ]
-    log_path = workdir / "chromium.log"
-    # Output goes to a file, not a pipe: Chromium's crashpad handler daemonizes
-    # (own session, outside our process group) and could hold a pipe open.
-    with open(log_path, "wb") as log:
-        try:
-            proc = subprocess.Popen(
-                cmd,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-                env=env,
-                start_new_session=True,  # own process group: a timeout kills all helpers
-            )
-        except OSError as exc:
-            return f"cannot start {chromium}: {exc}"
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            return f"timed out after {timeout:g} s"
-        except BaseException:  # e.g. Ctrl-C: the browser is in its own session, so end it
-            _kill_group(proc)
-            raise
-    if proc.returncode != 0:
-        text = log_path.read_text(encoding="utf-8", errors="replace")
-        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-        detail = f": {lines[-1][:200]}" if lines else ""
-        return f"exit status {proc.returncode}{detail}"
-    try:
-        with open(pdf_tmp, "rb") as fh:
-            head = fh.read(5)
-    except OSError:
-        return "no PDF written"
-    if head != b"%PDF-":
-        return "empty or invalid PDF written"
-    return None
-
-
-def _print_one(html_text: str, nb_path: Path, pdf_path: Path, chromium: str, timeout: float) -> Path:
+def _print_one(html_text: str, nb_path: Path, pdf_path: Path, browser: Browser, timeout: float) -> Path:
     """Print one rendered notebook atomically onto `pdf_path`."""
-    pdf_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{pdf_path.stem}.", suffix=".pdf.tmp", dir=pdf_path.parent)
-    os.close(fd)
-    pdf_tmp = Path(tmp_name)
     workdir = Path(tempfile.mkdtemp(prefix="lekhok-pdf-"))
     try:
         html_path = workdir / f"{nb_path.stem}.html"
         html_path.write_text(html_text, encoding="utf-8")
-        pdf_tmp.unlink()  # chromium must create it: an empty leftover must not look like output
-        reason = _run_chromium(chromium, html_path, pdf_tmp, workdir, timeout)
-        if reason is not None:
-            raise PdfError(f"chromium could not print {nb_path.name} to PDF: {reason}")
-        public_mode(pdf_tmp)  # mkstemp made it 0600; the team must be able to read the PDF
-        os.replace(pdf_tmp, pdf_path)
+        try:
+            data = browser.print_pdf(html_path, timeout=timeout)
+        except BrowserError as exc:
+            raise PdfError(f"chromium could not print {nb_path.name} to PDF: {exc}") from None
+        atomic_write_bytes(pdf_path, data)
     finally:
-        pdf_tmp.unlink(missing_ok=True)
-        _remove_tree(workdir)
+        shutil.rmtree(workdir, ignore_errors=True)
     return pdf_path
 
 
@@ -273,6 +174,7 @@ def notebook_to_pdf(
     title: str,
     *,
     chromium: str | None = None,
+    browser: Browser | None = None,
     timeout: float = 120,
 ) -> Path:
     """Convert an executed notebook to an A4 PDF with the code hidden.
@@ -291,7 +193,10 @@ def notebook_to_pdf(
     title : str
         Document title (HTML ``<title>`` and PDF metadata title).
     chromium : str, optional
-        Browser executable; default :func:`find_chromium`.
+        Browser executable; default :func:`find_chromium`. Used only without `browser`.
+    browser : Browser, optional
+        A running browser to print with (a report prints all its notebooks in one);
+        default: one started for this PDF and closed after it.
     timeout : float, default 120
         Seconds to wait for Chromium before killing it.
 
@@ -309,6 +214,8 @@ def notebook_to_pdf(
         If `nb_path` does not exist.
     """
     nb = Path(nb_path)
-    exe = chromium or find_chromium()
     html_text = notebook_to_html(nb, title)
-    return _print_one(html_text, nb, Path(pdf_path), exe, timeout)
+    if browser is not None:
+        return _print_one(html_text, nb, Path(pdf_path), browser, timeout)
+    with Browser(chromium or find_chromium()) as own:
+        return _print_one(html_text, nb, Path(pdf_path), own, timeout)
