@@ -66,12 +66,38 @@ def test_weekly_part_is_what_the_notebook_computes(saved):
 
 
 def test_scenario_part_is_what_the_notebook_computes(saved):
-    loaded = scenario_runs(str(saved), "", "", 0, 0)
-    computed = scenario_runs("", DEFAULT_PLAN, SCENARIOS_DIR, TRIALS, SEED)
+    loaded = scenario_runs(str(saved), "", "", 0, 0, "", None, None)
+    computed = scenario_runs("", DEFAULT_PLAN, SCENARIOS_DIR, TRIALS, SEED, WEEK, ACTUALS_DIR, None)
     assert list(loaded.results) == list(computed.results)
     for name in computed.results:
         _same_result(loaded.results[name], computed.results[name])
+    _same_result(loaded.plan_at_start, computed.plan_at_start)
+    assert loaded.standing == computed.standing and loaded.plan == computed.plan
     assert [s.name for s in loaded.scenarios] == [s.name for s in computed.scenarios]
+
+
+def test_every_part_starts_from_the_weeks_forecast(saved):
+    """One forecast per week: the scenarios' reference is the weekly headline, bit for bit,
+    and the plan at week 0 is the plan part (the "plan at week 0 -> now" row)."""
+    weekly = week_forecast(str(saved), "", 0, 0, "", None, None)
+    runs = scenario_runs(str(saved), "", "", 0, 0, "", None, None)
+    assert runs.baseline == f"Plan now ({WEEK})"
+    _same_result(runs.results[runs.baseline], weekly.result)
+    _same_result(runs.plan_at_start, plan_forecast(str(saved), "", 0, 0).result)
+    assert list(runs.table_results)[:2] == ["Plan at week 0", runs.baseline]
+    assert not runs.results[runs.baseline].as_of.is_empty  # simulated from the actuals, not week 0
+    for name, result in runs.results.items():
+        assert result.as_of.calibration_ratios == weekly.result.as_of.calibration_ratios, name
+
+
+def test_without_actuals_everything_is_the_plan_as_written():
+    weekly = week_forecast("", DEFAULT_PLAN, TRIALS, SEED, WEEK, None, None)
+    runs = scenario_runs("", DEFAULT_PLAN, SCENARIOS_DIR, TRIALS, SEED, WEEK, None, None)
+    plain = plan_forecast("", DEFAULT_PLAN, TRIALS, SEED)
+    _same_result(weekly.result, plain.result)
+    assert runs.baseline == "Plan as written" and runs.plan_at_start is None
+    _same_result(runs.results[runs.baseline], plain.result)
+    assert list(runs.table_results) == list(runs.results)
 
 
 PROBE = """

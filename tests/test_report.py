@@ -154,6 +154,23 @@ def test_weekly_status_pdf_states_the_summary_numbers(report):
     assert f"Re-forecast from this week's actuals (data/actuals/{WEEK}.csv)" in text
 
 
+def test_every_pdf_states_the_same_forecast_as_summary_json(report):
+    """One forecast per week: every PDF opens with the week's basis and the same P80 and
+    chances by each deadline as summary.json (the re-forecast, not the plan as written)."""
+    week_dir, _ = report
+    s = json.loads((week_dir / "summary.json").read_text(encoding="utf-8"))
+    p80 = f"P80 launch week {weeks(s['finish_weeks']['p80'])} ({s['finish_dates']['p80']})"
+    odds = [f"week {d} {pct(p)}" for d, p in s["p_finish_by"].items()]
+    basis = f"Basis: re-forecast from the actuals of {WEEK}, calibrated on"
+    assert s["calibrated"] and s["forecasts"]["plan"]["finish_weeks"]["p80"] != s["finish_weeks"]["p80"]
+    for nb in report_notebooks():
+        text = pdf_text(week_dir / nb.pdf_name)
+        assert basis in text[:1500], nb.name  # on its first lines
+        assert p80 in text, nb.name
+        for o in odds:
+            assert o in text, (nb.name, o)
+
+
 def test_progress_goes_to_stderr(report):
     _, proc = report
     assert proc.stdout == ""

@@ -477,3 +477,34 @@ def test_scenario_comparison_same_seed_and_table():
     # the plan as written is exactly a plain simulation with the same trials and seed
     plain = simulate(load_plan(DEFAULT_PLAN), 4_096, 3)
     np.testing.assert_array_equal(results[BASELINE].finish_weeks, plain.finish_weeks)
+
+
+def test_a_scenario_from_where_the_project_stands_drops_the_state_of_removed_tasks():
+    """A scenario is applied to the plan as written and simulated from the week's actuals with
+    the weekly re-forecast's rule; tasks it removes lose their actuals (done or in progress)."""
+    from lekhok_forecast.app.scenarios import Standing
+    from lekhok_forecast.config import ACTUALS_DIR
+    from lekhok_forecast.core.actuals import Status
+    from lekhok_forecast.sources.actuals_file import read_weeks
+    from lekhok_forecast.sources.scenario_file import plan_with_scenarios, scenario_from_dict
+    from lekhok_forecast.sources.yamlsource import load_yaml
+    from lekhok_forecast.tracking.calibration import calibration_from_actuals
+    from lekhok_forecast.tracking.reforecast import reforecast
+
+    plan = load_plan(DEFAULT_PLAN)
+    actuals = read_weeks(ACTUALS_DIR, plan, up_to="2025-W11")[-1]
+    cal = calibration_from_actuals(plan, actuals)
+    standing = Standing(actuals, cal)
+    # the unchanged plan from the standing is the weekly headline re-forecast
+    same = standing.simulate(plan, 2_000, 3)
+    np.testing.assert_array_equal(same.finish_weeks, reforecast(plan, actuals, 2_000, 3, calibration=cal).finish_weeks)
+    done = next(a.task for a in actuals.tasks if a.status is Status.DONE)
+    going = next(a.task for a in actuals.tasks if a.status is Status.IN_PROGRESS)
+    cut = scenario_from_dict({"name": "cut", "remove": {"tasks": [done, going]}}, "<cut>")
+    smaller = plan_with_scenarios(load_yaml(DEFAULT_PLAN), [cut])
+    result = standing.simulate(smaller, 2_000, 3)
+    states = {s.task for s in result.as_of.tasks}
+    assert done not in states and going not in states
+    assert {t.id for t in result.plan.tasks} == {t.id for t in smaller.tasks}
+    assert result.as_of.calibration_ratios == cal.engine_ratios
+    assert np.all(result.finish_weeks >= actuals.as_of_week)  # still from week N, not from the start

@@ -1,14 +1,19 @@
 """The week's forecast bundle: every result the report's notebooks show, computed once.
 
-The report parses the plan once, reads every input file once and simulates each variant
-once (the plan as written, the week's re-forecasts, each scenario); `save_bundle` writes
-the results into its staging folder (`lekhok_forecast.sources.bundle_file`) and every
-notebook gets the folder as the papermill parameter ``bundle_path``. A notebook opened by
-hand has ``bundle_path`` empty and computes its part itself (`plan_forecast`,
-`week_forecast`, `scenario_runs`), with the same functions, so the numbers are the same.
+One forecast per week, everywhere: every notebook, ``summary.json`` and the explorer start
+from the week's as-of forecast (the re-forecast from the latest actuals at or before the
+week, calibrated where the evidence allows, or the plan as written when there are none).
 
-Parts: ``plan`` (a `Forecast` of the plan as written), ``weekly`` (the week's `Forecast`,
-whose ``status`` holds the tracking results) and ``scenarios`` (a `ScenarioRuns`).
+The report parses the plan once, reads every input file once and simulates each variant
+once (the plan as written at week 0, the week's re-forecasts, each scenario from where the
+project stands); `save_bundle` writes the results into its staging folder
+(`lekhok_forecast.sources.bundle_file`) and every notebook gets the folder as the papermill
+parameter ``bundle_path``. A notebook opened by hand has ``bundle_path`` empty and computes
+its part itself (`week_forecast`, `scenario_runs`), with the same functions, so the numbers
+are the same.
+
+Parts: ``plan`` (a `Forecast` of the plan as written, week 0), ``weekly`` (the week's
+`Forecast`, whose ``status`` holds the tracking results) and ``scenarios`` (a `ScenarioRuns`).
 """
 
 from __future__ import annotations
@@ -22,15 +27,21 @@ import pandas as pd
 
 from lekhok_forecast.analysis.summary import summary_dict
 from lekhok_forecast.app.forecast import Forecast, run_forecast, run_weekly_forecast, weekly_summary
-from lekhok_forecast.app.scenarios import BASELINE, run_scenarios, scenario_plans, simulate_plans
+from lekhok_forecast.app.scenarios import (
+    PLAN_AT_START,
+    Standing,
+    scenario_plans,
+    simulate_plans,
+    standing_of,
+)
 from lekhok_forecast.config import resolve_path
 from lekhok_forecast.core.actuals import WeeklyActuals
 from lekhok_forecast.core.engine import SimulationResult
 from lekhok_forecast.core.plan import Plan
 from lekhok_forecast.sources.bundle_file import read_bundle, write_bundle
 from lekhok_forecast.sources.scenario_file import Scenario, load_scenario, scenario_paths
-from lekhok_forecast.sources.yamlsource import Source
-from lekhok_forecast.tracking.status import ReportWeek, weekly_status_from
+from lekhok_forecast.sources.yamlsource import Source, load_yaml
+from lekhok_forecast.tracking.status import ReportWeek, WeeklyStatus, weekly_status_from
 
 PARTS = ("plan", "weekly", "scenarios")
 #: Where the report puts the bundle in its staging folder (not published with the report).
@@ -39,24 +50,70 @@ BUNDLE_FOLDER = "bundle"
 
 @dataclass(frozen=True)
 class ScenarioRuns:
-    """The scenarios of a folder, each simulated alone beside the plan as written.
+    """The scenarios of a folder, each simulated alone from where the project stands.
 
     Attributes
     ----------
     scenarios : tuple of Scenario
         As loaded, in file-name order.
     results : dict
-        Label -> `SimulationResult`: the plan as written first (`BASELINE`), then each
-        scenario under its ``name``.
+        Label -> `SimulationResult`: the unchanged plan from `standing` first (labelled
+        ``standing.label``: `BASELINE` without actuals), then each scenario under its
+        ``name``, applied to the plan as written and simulated from `standing`.
+    plan : Plan
+        The plan as written.
+    standing : Standing
+        The actuals and calibration every result is simulated from.
+    plan_at_start : SimulationResult or None
+        The plan as written at week 0, when `standing` has actuals (None otherwise).
     """
 
     scenarios: tuple[Scenario, ...]
     results: dict[str, SimulationResult]
+    plan: Plan
+    standing: Standing
+    plan_at_start: SimulationResult | None = None
 
     @property
-    def plan(self) -> Plan:
-        """The plan as written."""
-        return self.results[BASELINE].plan
+    def baseline(self) -> str:
+        """Label of the unchanged plan in `results`."""
+        return next(iter(self.results))
+
+    @property
+    def reference(self) -> str:
+        """How sentences name the unchanged plan: ``the plan as written`` or ``the plan now``."""
+        return "the plan as written" if self.standing.is_start else "the plan now"
+
+    @property
+    def table_results(self) -> dict[str, SimulationResult]:
+        """`results`, after the plan at week 0 when there are actuals ("plan at week 0 -> now").
+
+        The first entry is the comparison's reference (deadlines and budget), which is the
+        plan's in either case.
+        """
+        if self.plan_at_start is None:
+            return dict(self.results)
+        return {PLAN_AT_START: self.plan_at_start, **self.results}
+
+
+def scenario_runs_from(
+    plans: dict[str, Plan],
+    scenarios: Sequence[Scenario],
+    status: WeeklyStatus,
+    trials: int,
+    seed: int,
+) -> ScenarioRuns:
+    """Each plan of `plans` (from `scenario_plans`: the plan as written first) from the week's standing.
+
+    The unchanged plan's result is the week's headline forecast (not simulated again).
+    """
+    standing = standing_of(status)
+    named = dict(plans)
+    plan = named.pop(next(iter(named)))
+    ordered = {standing.label: plan, **named}
+    results = simulate_plans(ordered, trials, seed, known={standing.label: status.headline}, standing=standing)
+    at_start = None if standing.is_start else status.plan_forecast
+    return ScenarioRuns(tuple(scenarios), results, status.plan, standing, at_start)
 
 
 def build_bundle(
@@ -91,8 +148,9 @@ def build_bundle(
     Returns
     -------
     dict
-        ``{"plan": Forecast, "weekly": Forecast, "scenarios": ScenarioRuns}``. The plan-as-written
-        forecast is the week-0 forecast the weekly status holds, and the scenarios' baseline.
+        ``{"plan": Forecast, "weekly": Forecast, "scenarios": ScenarioRuns}``. ``weekly`` is
+        the week's as-of forecast every notebook shows; ``plan`` the plan as written at week 0
+        (the weekly status's ``plan_forecast``); the scenarios start from the week's standing.
 
     Raises
     ------
@@ -103,13 +161,12 @@ def build_bundle(
     plans = scenario_plans(source, scenarios, plan=plan)  # every scenario checked before any simulation
     status = weekly_status_from(plan, report, reported, history, trials, seed)
     base = status.plan_forecast
-    results = simulate_plans(plans, trials, seed, known={BASELINE: base})
     plan_summary = summary_dict(base)
     plan_summary["plan_file"] = plan_file
     return {
         "plan": Forecast(plan, base, plan_summary, plan_file),
         "weekly": Forecast(plan, status.headline, weekly_summary(status, plan_file), plan_file, status=status),
-        "scenarios": ScenarioRuns(tuple(scenarios), results),
+        "scenarios": scenario_runs_from(plans, scenarios, status, trials, seed),
     }
 
 
@@ -126,7 +183,7 @@ def _part(bundle_path: str | Path, name: str) -> Any:
 
 
 def plan_forecast(bundle_path: str, plan_path: str | Path, trials: int, seed: int) -> Forecast:
-    """The plan as written: from the report's bundle, or (`bundle_path` empty) `run_forecast`."""
+    """The plan as written at week 0: from the report's bundle, or (`bundle_path` empty) `run_forecast`."""
     return _part(bundle_path, "plan") if bundle_path else run_forecast(plan_path, trials, seed)
 
 
@@ -138,19 +195,39 @@ def week_forecast(
     week: str,
     actuals_dir: str | Path | None,
     history_path: str | Path | None,
+    *,
+    changes: bool = True,
 ) -> Forecast:
-    """The week's forecast: from the report's bundle, or (`bundle_path` empty) `run_weekly_forecast`."""
+    """The week's as-of forecast, the one every notebook shows.
+
+    From the report's bundle, or (`bundle_path` empty) `run_weekly_forecast`; `changes`
+    False skips the what-changed table (only the weekly status shows it).
+    """
     if bundle_path:
         return _part(bundle_path, "weekly")
-    return run_weekly_forecast(plan_path, trials, seed, week, actuals_dir, history_path)
+    return run_weekly_forecast(plan_path, trials, seed, week, actuals_dir, history_path, changes=changes)
 
 
 def scenario_runs(
-    bundle_path: str, plan_path: str | Path, scenario_dir: str | Path, trials: int, seed: int
+    bundle_path: str,
+    plan_path: str | Path,
+    scenario_dir: str | Path,
+    trials: int,
+    seed: int,
+    week: str,
+    actuals_dir: str | Path | None,
+    history_path: str | Path | None,
 ) -> ScenarioRuns:
-    """The scenarios beside the plan as written: from the report's bundle, or computed here."""
+    """The scenarios from the week's standing: from the report's bundle, or computed here.
+
+    Computed here: the week's forecast as `week_forecast` makes it, then every scenario
+    of `scenario_dir` (empty: none) applied to the plan and simulated from its standing.
+    """
     if bundle_path:
         return _part(bundle_path, "scenarios")
-    files: Sequence[Path] = scenario_paths(resolve_path(scenario_dir))
-    results = run_scenarios(resolve_path(plan_path), list(files), trials, seed)
-    return ScenarioRuns(tuple(load_scenario(p) for p in files), results)
+    fc = week_forecast("", plan_path, trials, seed, week, actuals_dir, history_path, changes=False)
+    assert fc.status is not None  # run_weekly_forecast always sets it
+    files: Sequence[Path] = scenario_paths(resolve_path(scenario_dir)) if scenario_dir else []
+    scenarios = [load_scenario(p) for p in files]
+    plans = scenario_plans(load_yaml(resolve_path(plan_path)), scenarios, plan=fc.plan)
+    return scenario_runs_from(plans, scenarios, fc.status, trials, seed)

@@ -2,7 +2,9 @@
 
 Controls: team hours a week (a range), buffer %, the DevOps consultant on/off and scope
 toggles. Every change builds scenario overlays (`lekhok_forecast.sources.scenario_file`) for the
-settings, re-simulates the plan and redraws a comparison with the plan as written.
+settings, re-simulates the plan from where the project stands (a
+`lekhok_forecast.app.scenarios.Standing`: the week's actuals and calibration, or the plan's
+start) and redraws a comparison with the unchanged plan from the same standing.
 
 The settings-to-overlays step (`settings_scenarios`) and one update without widgets
 (`ExplorerModel.evaluate`) are plain functions, so they are tested and timed without a
@@ -19,9 +21,9 @@ import pandas as pd
 
 from lekhok_forecast.analysis.compare import scenario_table
 from lekhok_forecast.analysis.schedule import cdf_curve, cdf_median
-from lekhok_forecast.app.scenarios import BASELINE
+from lekhok_forecast.app.scenarios import Standing
 from lekhok_forecast.config import SCENARIOS_DIR, resolve_path
-from lekhok_forecast.core.engine import SimulationResult, simulate
+from lekhok_forecast.core.engine import SimulationResult
 from lekhok_forecast.errors import ForecastInputError
 from lekhok_forecast.present.display import HtmlTable
 from lekhok_forecast.present.plots import scenario_cdfs
@@ -98,7 +100,7 @@ def settings_scenarios(
 
 @dataclass
 class ExplorerModel:
-    """The plan parsed once, the plan as written simulated once, and one update per setting.
+    """The plan parsed once, the unchanged plan simulated once, and one update per setting.
 
     Parameters
     ----------
@@ -106,6 +108,9 @@ class ExplorerModel:
         Plan YAML (relative paths from the project root).
     trials, seed : int
         Trials per update (10,000 keeps an update well under a second) and the seed.
+    standing : Standing
+        Where the project stands (`lekhok_forecast.app.scenarios.standing_of` of the
+        week's status); every setting is simulated from it. Default: the plan's start.
     """
 
     plan_path: str | Path
@@ -113,11 +118,12 @@ class ExplorerModel:
     seed: int = 1
     scope: dict = field(default_factory=lambda: dict(DEFAULT_SCOPE))
     consultant: str | Path = CONSULTANT_SCENARIO
+    standing: Standing = field(default_factory=Standing)
 
     def __post_init__(self):
         self.source = load_yaml(resolve_path(self.plan_path))
         self.plan = plan_with_scenarios(self.source, [])
-        self.baseline = simulate(self.plan, self.trials, self.seed)
+        self.baseline = self.standing.simulate(self.plan, self.trials, self.seed)
         # Offer only the controls that apply to this plan.
         self.available_scope = {}
         for label, what in self.scope.items():
@@ -138,8 +144,14 @@ class ExplorerModel:
         hours = (team.low, team.high) if team is not None else (0.0, 0.0)
         return Settings(hours, self.plan.buffer)
 
+    @property
+    def baseline_label(self) -> str:
+        """Label of the unchanged plan (``Plan as written`` or ``Plan now (2025-W11)``)."""
+        return self.standing.label
+
     def evaluate(self, settings: Settings) -> tuple[SimulationResult, pd.DataFrame, float]:
-        """Simulate `settings`; return the result, a comparison with the plan as written, seconds taken.
+        """Simulate `settings` from the standing; return the result, a comparison with the
+        unchanged plan, seconds taken.
 
         Raises
         ------
@@ -148,8 +160,8 @@ class ExplorerModel:
         """
         t0 = time.perf_counter()
         plan = plan_with_scenarios(self.source, settings_scenarios(settings, self.available_scope, self.consultant))
-        result = simulate(plan, self.trials, self.seed)
-        table = scenario_table({BASELINE: self.baseline, "Your settings": result})
+        result = self.standing.simulate(plan, self.trials, self.seed)
+        table = scenario_table({self.baseline_label: self.baseline, "Your settings": result})
         return result, table, time.perf_counter() - t0
 
 
@@ -160,10 +172,10 @@ class ScenarioExplorer:
     (sliders update when released). The line under the chart says how long the update took.
     """
 
-    def __init__(self, plan_path: str | Path, trials: int = 10_000, seed: int = 1):
+    def __init__(self, plan_path: str | Path, trials: int = 10_000, seed: int = 1, standing: Standing | None = None):
         import ipywidgets as w
 
-        self.model = ExplorerModel(plan_path, trials, seed)
+        self.model = ExplorerModel(plan_path, trials, seed, standing=standing or Standing())
         start = self.model.default_settings()
         style = {"description_width": "150px"}
         layout = w.Layout(width="480px")
@@ -232,7 +244,7 @@ class ScenarioExplorer:
         self.table.value = HtmlTable(shown)._repr_html_()
         with self.chart:
             self.chart.clear_output(wait=True)
-            cdfs = {BASELINE: cdf_curve(self.model.baseline), "Your settings": cdf_curve(result)}
+            cdfs = {self.model.baseline_label: cdf_curve(self.model.baseline), "Your settings": cdf_curve(result)}
             fig, _ = scenario_cdfs(
                 cdfs,
                 medians={name: cdf_median(cdf) for name, cdf in cdfs.items()},

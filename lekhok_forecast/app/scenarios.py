@@ -1,17 +1,83 @@
-"""Scenario runs: the plan as written and each scenario on its own, with the same trials and seed."""
+"""Scenario runs: the plan and each scenario on its own, from where the project stands, with the same trials and seed.
+
+Where the project stands is a `Standing`: the week's actuals and calibration (or none: the
+plan as written). A scenario is applied to the plan as written and then simulated from
+that standing with the weekly re-forecast's own rule
+(`lekhok_forecast.tracking.reforecast.reforecast`), so "what if" is asked from where we
+stand now; the unchanged plan from the same standing is the week's headline forecast.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from lekhok_forecast.core.engine import SimulationResult, simulate
-from lekhok_forecast.core.plan import Plan
+from lekhok_forecast.core.actuals import WeeklyActuals
+from lekhok_forecast.core.engine import SimulationResult
+from lekhok_forecast.core.plan import Plan, week_label
 from lekhok_forecast.sources.scenario_file import Scenario, load_scenario, plan_with_scenarios
 from lekhok_forecast.sources.yamlsource import Source, load_yaml
+from lekhok_forecast.tracking.calibration import Calibration
+from lekhok_forecast.tracking.reforecast import reforecast
+from lekhok_forecast.tracking.status import WeeklyStatus
 
-#: Label of the unchanged plan in comparisons.
+#: Label of the unchanged plan in comparisons without actuals.
 BASELINE = "Plan as written"
+#: Label of the plan as written at its start, beside a plan re-forecast from actuals.
+PLAN_AT_START = "Plan at week 0"
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where the project stands: the actuals and calibration every variant is simulated from.
+
+    Attributes
+    ----------
+    actuals : WeeklyActuals or None
+        The week's latest actuals (None: the plan as written, at week 0).
+    calibration : Calibration or None
+        The week's calibration (from the plan as written and `actuals`; applied only when
+        the evidence allows). Scenarios keep it: it measures the team, not the plan.
+    """
+
+    actuals: WeeklyActuals | None = None
+    calibration: Calibration | None = None
+
+    @property
+    def is_start(self) -> bool:
+        """True for the plan's start: no actuals, every variant is simulated as written."""
+        return self.actuals is None
+
+    @property
+    def label(self) -> str:
+        """Label of the unchanged plan from this standing (`BASELINE` at the start)."""
+        if self.actuals is None:
+            return BASELINE
+        return f"Plan now ({self.actuals.label})"
+
+    def simulate(self, plan: Plan, trials: int, seed: int) -> SimulationResult:
+        """`plan` (the plan as written or a scenario of it) simulated from this standing.
+
+        Tasks the plan does not have (a scenario removed them) lose their actuals; tasks it
+        adds are not started. At the start this is exactly ``simulate(plan, trials, seed)``.
+        """
+        return reforecast(plan, self.actuals, trials, seed, calibration=self.calibration)
+
+
+def standing_of(status: WeeklyStatus) -> Standing:
+    """The standing of a week's status: its latest actuals and calibration (none without actuals)."""
+    if status.update is None:
+        return Standing()
+    return Standing(status.update.actuals, status.update.calibration)
+
+
+def standing_note(standing: Standing) -> str:
+    """``as of week 5 (2025-W10)`` or ``as written (week 0)``, for labels and sentences."""
+    a = standing.actuals
+    if a is None:
+        return "as written (week 0)"
+    return f"as of week {week_label(a.as_of_week)} ({a.label})"
 
 
 def run_scenarios(
@@ -76,8 +142,17 @@ def scenario_plans(
 
 
 def simulate_plans(
-    plans: Mapping[str, Plan], trials: int, seed: int, *, known: Mapping[str, SimulationResult] | None = None
+    plans: Mapping[str, Plan],
+    trials: int,
+    seed: int,
+    *,
+    known: Mapping[str, SimulationResult] | None = None,
+    standing: Standing | None = None,
 ) -> dict[str, SimulationResult]:
-    """Simulate each plan with the same trials and seed; `known` results are used as they are."""
+    """Simulate each plan from `standing` (default: the start) with the same trials and seed.
+
+    `known` results are used as they are (the report's headline is the unchanged plan's).
+    """
     known = known or {}
-    return {name: known[name] if name in known else simulate(plan, trials, seed) for name, plan in plans.items()}
+    at = standing or Standing()
+    return {name: known[name] if name in known else at.simulate(plan, trials, seed) for name, plan in plans.items()}

@@ -26,20 +26,33 @@ def scenario_display(table: pd.DataFrame, currency: str = "$") -> HtmlTable:
     return HtmlTable(out)
 
 
-def scenario_sentences(table: pd.DataFrame, baseline: str, currency: str = "$") -> Markdown:
-    """One sentence per scenario: its P80 finish and cost P50 against the plan as written."""
+def scenario_sentences(
+    table: pd.DataFrame, baseline: str, currency: str = "$", reference: str = "the plan as written"
+) -> Markdown:
+    """One sentence per scenario: its P80 finish and cost P50 against the unchanged plan.
+
+    Parameters
+    ----------
+    table : DataFrame
+        `lekhok_forecast.analysis.compare.scenario_table`.
+    baseline : str
+        The row of the unchanged plan the scenarios are compared with.
+    currency : str
+    reference : str
+        How the sentences name that row (``the plan as written``, ``the plan now``).
+        Rows above `baseline` (the plan at week 0) are not scenarios and get no sentence.
+    """
     base = table.loc[baseline]
     lines = []
-    for name, row in table.iterrows():
-        if name == baseline:
-            continue
+    rows = list(table.index)
+    for name, row in table.iloc[rows.index(baseline) + 1 :].iterrows():
         dw = row["P80 week"] - base["P80 week"]
         if abs(dw) < 0.05:
-            when = f"P80 finish week {weeks(row['P80 week'])}, the same as the plan as written"
+            when = f"P80 finish week {weeks(row['P80 week'])}, the same as {reference}"
         else:
             when = (
                 f"P80 finish week {weeks(row['P80 week'])}, {abs(dw):.1f} weeks "
-                f"{'earlier' if dw < 0 else 'later'} than the plan as written"
+                f"{'earlier' if dw < 0 else 'later'} than {reference}"
             )
         text = f"- **{name}**: {when}"
         if "cost P50" in table:
@@ -49,7 +62,7 @@ def scenario_sentences(table: pd.DataFrame, baseline: str, currency: str = "$") 
         if "buffer confidence" in table and abs(row["buffer confidence"] - base["buffer confidence"]) >= 0.0005:
             text += (
                 f"; its buffer is enough in {pct(row['buffer confidence'])} of trials "
-                f"(plan as written: {pct(base['buffer confidence'])})"
+                f"({reference}: {pct(base['buffer confidence'])})"
             )
         lines.append(text + ".")
     return Markdown("\n".join(lines))

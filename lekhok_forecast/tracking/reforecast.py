@@ -149,7 +149,8 @@ def actual_finish_week(plan: Plan, actuals: WeeklyActuals | None) -> float | Non
     """The project's actual finish (latest task finish) once every task is done, else None."""
     if actuals is None or not all_done(plan, actuals):
         return None
-    return max(float(a.finish_week) for a in actuals.tasks if a.done and a.finish_week is not None)
+    ids = {t.id for t in plan.tasks}  # a scenario may have removed tasks the actuals still report
+    return max(float(a.finish_week) for a in actuals.tasks if a.task in ids and a.done and a.finish_week is not None)
 
 
 def reforecast(
