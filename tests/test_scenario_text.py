@@ -19,4 +19,4 @@ def test_scenario_sentences_say_same_when_unchanged():
     text = scenario_sentences(table, "Plan as written").text
     assert "the same as the plan as written" in text and "the same;" in text
     assert "3.7 weeks earlier" in text and "\\$312 less" in text
-    assert "buffer is enough in 0.8% of trials (plan as written: 23%)" in text
+    assert "buffer is enough in 0.8% of trials (the plan as written: 23%)" in text
