@@ -121,6 +121,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--workers", type=_positive_int(64), default=1, help="processes (results do not depend on it)")
     _scenario_option(p)
+    p.add_argument(
+        "--actuals",
+        default=None,
+        metavar="DIR",
+        help="re-forecast from the latest weekly actuals in DIR at or before --week, as the weekly report does",
+    )
+    p.add_argument(
+        "--week",
+        default=None,
+        metavar="YYYY-Www",
+        help="the report's ISO week, with --actuals (default: the current week)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
 
     p = sub.add_parser("backtest", help="replay a history of finished tasks and score the calibrated forecasts")
@@ -233,56 +245,6 @@ def _progress_printer(enabled: bool) -> Callable[[int, int], None] | None:
     return show
 
 
-def _text_summary(s: dict) -> str:
-    fw = s["finish_weeks"]
-    lines = [f"{s['plan']}  ({s['trials']:,} trials, seed {s['seed']})", ""]
-    dates = s.get("finish_dates", {})
-    lines.append("Finish (weeks from start)")
-    lines.append(f"  mean {fw['mean']:.1f} +/- {fw['std']:.1f}")
-    for key in ("p10", "p50", "p80", "p90", "p95"):
-        d = f"  {dates[key]}" if key in dates else ""
-        lines.append(f"  {key.upper():>4} {fw[key]:6.1f}{d}")
-    if s["p_finish_by"]:
-        lines.append("Chance of finishing by")
-        for week, p in s["p_finish_by"].items():
-            lines.append(f"  week {week:>5}: {p:6.1%}")
-    for rng, p in s.get("p_between", {}).items():
-        lines.append(f"  between weeks {rng}: {p:6.1%}")
-    if "milestones" in s:
-        lines.append("Milestones (target week: chance on time, P80 week)")
-        for mid, m in s["milestones"].items():
-            lines.append(
-                f"  {mid:<6} week {m['target_week']:g}: {m['p_on_time']:6.1%}, P80 week {m['p80_week']:.1f} [{m['status']}]"
-            )
-    if "buffer" in s:
-        b = s["buffer"]
-        lines.append("Buffer")
-        lines.append(
-            f"  planned {b['buffer']:.0%} of {b['baseline_weeks']:g} weeks = {b['buffered_weeks']:.1f} weeks:"
-            f" {b['p_within_buffer']:.1%} confidence"
-        )
-        lines.append(
-            f"  needed for P80: {b['needed_for_p80']:.0%}, for P90: {b['needed_for_p90']:.0%};"
-            f" RSEM critical-chain buffer {b['rsem_weeks']:.1f} weeks"
-        )
-    top = sorted(s["tasks"].items(), key=lambda kv: -abs(kv[1]["sensitivity"]))[:5]
-    lines.append("Top drivers (sensitivity, criticality)")
-    for tid, t in top:
-        lines.append(f"  {tid:<28} {t['sensitivity']:+.2f}  {t['criticality']:5.0%}")
-    if "cost" in s:
-        c = s["cost"]
-        cur = c["currency"]
-        lines.append("Cost")
-        lines.append(
-            f"  mean {cur}{c['mean']:,.0f}, P50 {cur}{c['p50']:,.0f}, P80 {cur}{c['p80']:,.0f}, P90 {cur}{c['p90']:,.0f}"
-        )
-        if "budget" in c:
-            lines.append(f"  within budget {cur}{c['budget']:,.0f}: {c['p_within_budget']:.1%}")
-            for week, p in c["joint_p_by"].items():
-                lines.append(f"  by week {week} and within budget: {p:.1%}")
-    return "\n".join(lines)
-
-
 def _cmd_validate(args: argparse.Namespace) -> int:
     plan = _load(args.plan, args.scenario)
     n_effort = sum(t.workstream is not None for t in plan.tasks)
@@ -305,10 +267,15 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
+    if args.actuals is not None:
+        return _simulate_as_of(args)
+    if args.week is not None:
+        raise ForecastInputError("--week needs --actuals DIR (the weekly actuals to re-forecast from)")
     plan = _load(args.plan, args.scenario)
-    deadlines = list(plan.deadlines) + [d for d in args.deadline if d not in plan.deadlines]
+    deadlines = _deadlines(plan, args.deadline)
     from lekhok_forecast.analysis.summary import summary_dict
     from lekhok_forecast.core.engine import simulate
+    from lekhok_forecast.present.simulate_text import summary_text
     from lekhok_forecast.sources.table_cache import cached_tables
 
     show = _progress_printer(sys.stderr.isatty() and args.trials >= 1_000_000)
@@ -319,7 +286,50 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary, indent=1))
     else:
-        print(_text_summary(summary))
+        print(summary_text(summary))
+    return 0
+
+
+def _deadlines(plan: Plan, extra: list[float]) -> list[float]:
+    """The plan's deadlines, then each `--deadline` week not among them."""
+    return list(plan.deadlines) + [d for d in extra if d not in plan.deadlines]
+
+
+def _simulate_as_of(args: argparse.Namespace) -> int:
+    """``simulate --actuals DIR --week W``: the weekly report's as-of forecast of that week."""
+    if args.scenario:
+        raise ForecastInputError("--scenario does not apply with --actuals: the weekly forecast is the plan's")
+    from pathlib import Path
+
+    from lekhok_forecast.analysis.summary import strict_json
+    from lekhok_forecast.app.forecast import as_of_forecast, week_basis
+    from lekhok_forecast.config import display_path
+    from lekhok_forecast.present.simulate_text import basis_line, summary_text
+    from lekhok_forecast.sources.plan_file import load_plan
+    from lekhok_forecast.sources.table_cache import cached_tables
+    from lekhok_forecast.sources.weeks import check_week, current_week
+
+    week = check_week(args.week) if args.week is not None else current_week()
+    plan = load_plan(args.plan)
+    deadlines = _deadlines(plan, args.deadline)
+    basis, reported = week_basis(plan, week, args.actuals)  # every actuals file up to the week validated
+    with cached_tables(plan):
+        fc = as_of_forecast(
+            plan,
+            display_path(Path(args.plan).resolve()),
+            basis,
+            reported,
+            args.trials,
+            args.seed,
+            deadlines,
+            workers=args.workers,
+        )
+    summary = strict_json(dict(fc.summary, week=week))
+    if args.json:
+        print(json.dumps(summary, indent=1))
+    else:
+        print(basis_line(summary))
+        print(summary_text(summary))
     return 0
 
 

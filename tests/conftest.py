@@ -69,6 +69,11 @@ def check_documented_keys(s: dict, plan, deadlines=("12", "14", "16")) -> None:
     for t in s["tasks"].values():
         assert set(t) == {"criticality", "sensitivity"}
         assert 0 <= t["criticality"] <= 1 and -1 <= t["sensitivity"] <= 1
+    # every risk that can still move the finish (a re-forecast drops those whose tasks are done)
+    assert list(s["risks"]) == [r.id for r in plan.risks if r.id in s["risks"]] and s["risks"]
+    for r in s["risks"].values():
+        assert set(r) == {"sensitivity", "fire_rate", "mean_delay_weeks"}
+        assert -1 <= r["sensitivity"] <= 1 and 0 <= r["fire_rate"] <= 1
     assert BUFFER_KEYS <= set(s["buffer"])
     assert COST_KEYS <= set(s["cost"])
     assert list(s["cost"]["joint_p_by"]) == list(deadlines)

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from conftest import DATA, check_documented_keys
 
+from lekhok_forecast.config import ACTUALS_DIR
+
 # Line numbers matter: every case below names the line of the offending field.
 BASE = """\
 name: demo
@@ -440,6 +442,58 @@ def test_extra_deadline_adds_its_key(run_cli, lekhok_path, lekhok_plan):
     assert rc == 0
     check_documented_keys(s, lekhok_plan, deadlines=("12", "14", "16", "1.5"))  # 14 is not repeated
     assert s["p_finish_by"]["1.5"] == 0.0
+
+
+AS_OF = ("--actuals", str(ACTUALS_DIR), "--week", "2025-W09")
+
+
+def test_simulate_as_of_a_week_is_the_weekly_forecast_with_extra_deadlines(run_cli, lekhok_path, lekhok_plan):
+    """`simulate --actuals --week`: the keys of `simulate --json` plus the basis; the
+    report's own numbers (`run_weekly_forecast`, one code path); `--deadline` keys as written."""
+    from lekhok_forecast.app.forecast import run_weekly_forecast
+
+    args = ("simulate", lekhok_path, "--trials", "2000", "--seed", "4", *AS_OF, "--json")
+    rc, out, err = run_cli(*args, "--deadline", "14.5", "--deadline", "14", "--deadline", "15")
+    assert rc == 0 and err == ""
+    s = json.loads(out)
+    check_documented_keys(s, lekhok_plan, deadlines=("12", "14", "16", "14.5", "15"))
+    assert s["week"] == "2025-W09" and s["actuals_week"] == "2025-W09" and s["as_of_week"] == 4.0
+    assert s["actuals_file"] == "data/actuals/2025-W09.csv" and isinstance(s["calibrated"], bool)
+    assert s["p_finish_by"]["14"] <= s["p_finish_by"]["14.5"] <= s["p_finish_by"]["15"] <= s["p_finish_by"]["16"]
+    assert list(s["forecasts"]["plan"]["p_finish_by"]) == ["12", "14", "16", "14.5", "15"]
+    weekly = run_weekly_forecast(lekhok_path, 2000, 4, "2025-W09", ACTUALS_DIR).summary
+    for key in weekly:
+        if key not in ("p_finish_by", "p_between", "cost", "forecasts"):  # these carry the extra deadlines
+            assert s[key] == weekly[key], key
+    assert {k: s["p_finish_by"][k] for k in ("12", "14", "16")} == weekly["p_finish_by"]
+    rc, plain, _ = run_cli(*args)
+    assert rc == 0 and list(json.loads(plain)["p_finish_by"]) == ["12", "14", "16"]
+    rc, text, _ = run_cli(*args[:-1])
+    assert text.startswith("2025-W09: re-forecast from data/actuals/2025-W09.csv (as of week 4.0)"), text
+    assert rc == 0
+    assert "Top drivers" in text and "{" not in text
+
+
+def _bad_actuals(tmp_path: Path) -> Path:
+    folder = tmp_path / "actuals"
+    folder.mkdir()
+    good = (ACTUALS_DIR / "2025-W08.csv").read_text(encoding="utf-8")
+    (folder / "2025-W08.csv").write_text(good.replace("docker_cloud_learning,", "docker_cloud_lerning,", 1))
+    return folder
+
+
+def test_simulate_as_of_bad_input_is_one_line_exit_2(run_cli, lekhok_path, tmp_path):
+    plan = ("simulate", lekhok_path, "--trials", "500")
+    for args, words in (
+        (("--actuals", "data/actuals", "--week", "2025-W60"), "--week: expected an ISO week like 2025-W06"),
+        (("--actuals", "data/actuals", "--week", "2025-W02"), "--week: week 2025-W02 ends before the plan starts"),
+        (("--actuals", tmp_path / "missing", "--week", "2025-W09"), "actuals folder not found"),
+        (("--actuals", _bad_actuals(tmp_path), "--week", "2025-W09"), "2025-W08.csv:"),
+        (("--week", "2025-W09"), "--week needs --actuals DIR"),
+        ((*AS_OF, "--scenario", "thirty_hours"), "--scenario does not apply with --actuals"),
+    ):
+        rc, out, err = run_cli(*plan, *args)
+        assert_one_clean_line(rc, out, err, "", words)
 
 
 def test_plan_without_budget_costs_milestones_omits_those_sections(run_cli):

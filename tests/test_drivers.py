@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import DATA, K_SE, assert_close, make_plan, prob_tolerance
+from conftest import DATA, K_SE, assert_close, make_plan, mean_tolerance, prob_tolerance
 from scipy import stats
 
 from lekhok_forecast.analysis.drivers import (
@@ -15,9 +15,11 @@ from lekhok_forecast.analysis.drivers import (
     capacity_sensitivity,
     criticality_counts,
     driver_table,
+    risk_drivers,
     spearman_sensitivity,
     task_estimates,
 )
+from lekhok_forecast.core.asof import AsOf, TaskState
 from lekhok_forecast.core.engine import simulate
 from lekhok_forecast.sources.plan_file import load_plan
 
@@ -136,7 +138,9 @@ def test_driver_table():
     r = simulate(make_plan(EFFORT), 5_000, seed=6)
     t = driver_table(r)
     assert list(t.index) == ["capacity:w", "big", "small"] or list(t.index) == ["big", "capacity:w", "small"]
-    assert {"name", "phase", "criticality", "sensitivity", "mean_weeks", "p10_weeks", "p90_weeks"} <= set(t.columns)
+    assert {"kind", "name", "phase", "criticality", "sensitivity", "mean_weeks", "p10_weeks", "p90_weeks"} <= set(
+        t.columns
+    )
     assert t["sensitivity"].abs().is_monotonic_decreasing
     assert np.isnan(t.loc["capacity:w", "criticality"])
     assert t.loc["big", "criticality"] == t.loc["small", "criticality"] == 1.0  # one chain through the workstream
@@ -149,9 +153,9 @@ def test_too_few_samples_give_zero_sensitivity():
     np.testing.assert_array_equal(spearman_sensitivity(r), 0.0)
 
 
-def test_constant_estimates_have_zero_sensitivity_unless_a_risk_can_hit_them():
-    """A fixed task's duration, recovered as float32 finish - start, carries rounding noise
-    that grows with its start; that noise must not rank as a driver."""
+def test_constant_estimates_have_zero_sensitivity_and_a_risk_has_its_own_row():
+    """A fixed task's own estimate is constant even when a risk hits it: exactly 0; the
+    risk's row carries the sensitivity."""
     plan = make_plan("""
         name: constants
         units: hours
@@ -164,9 +168,138 @@ def test_constant_estimates_have_zero_sensitivity_unless_a_risk_can_hit_them():
         risks:
           - {id: r, probability: 0.5, tasks: [risky], duration: {low: 40, high: 80}}
         """)
-    rho = dict(zip((t.id for t in plan.tasks), spearman_sensitivity(simulate(plan, 20_000, seed=7))))
-    assert rho["fixed_effort"] == 0.0 and rho["fixed_duration"] == 0.0
-    assert rho["random"] > 0.3 and rho["risky"] > 0.3
+    r = simulate(plan, 20_000, seed=7)
+    rho = dict(zip((t.id for t in plan.tasks), spearman_sensitivity(r)))
+    assert rho["fixed_effort"] == 0.0 and rho["fixed_duration"] == 0.0 and rho["risky"] == 0.0
+    assert rho["random"] > 0.3
+    rd = risk_drivers(r)
+    assert rd.ids == ("r",) and rd.sensitivity[0] > 0.3
+
+
+SHARED_RISK_FIXED = """
+    name: shared risk, fixed tasks
+    units: hours
+    workstreams: {w: {hours_per_week: 10}}
+    tasks:
+      - {id: a, workstream: w, effort: 10}
+      - {id: b, workstream: w, effort: 10}
+    risks:
+      - {id: r, probability: 0.4, tasks: [a, b], effort: {low: 5, high: 15}}
+    """
+
+
+def test_a_risk_on_two_fixed_tasks_is_the_only_driver():
+    """finish = (20 + 2 I R) / 10 weeks is increasing in the risk's impact I R: rank
+    correlation exactly 1; the tasks' own estimates are constant: exactly 0. The mean
+    delay when it fires is 2 x E[R] / 10 = 2 weeks; it fires in 40% of the trials."""
+    r = simulate(make_plan(SHARED_RISK_FIXED), 20_000, seed=8)
+    n = r.sample_trials
+    np.testing.assert_array_equal(spearman_sensitivity(r), 0.0)
+    rd = risk_drivers(r)
+    assert rd.ids == ("r",)
+    assert rd.sensitivity[0] == pytest.approx(1.0, abs=1e-12)
+    assert_close(rd.fire_rate[0], 0.4, prob_tolerance(0.4, n), "fire rate")
+    fired = int(round(rd.fire_rate[0] * n))
+    # 2 R / 10 with R ~ U(5, 15): variance 4 x (10^2 / 12) / 100
+    assert_close(rd.mean_delay_weeks[0], 2.0, mean_tolerance(4 * 100 / 12 / 100, fired), "mean delay")
+    impact = r.sample_risk_hours[0][r.sample_risk_fired[0]].astype(np.float64)
+    assert rd.mean_delay_weeks[0] == pytest.approx(2 * impact.mean() / 10, rel=1e-5)  # the delay is exactly 2R/10
+    assert np.all(r.sample_risk_hours[0][~r.sample_risk_fired[0]] == 0)
+
+
+SHARED_RISK = """
+    name: shared risk
+    units: weeks
+    tasks:
+      - {id: a, duration: {low: 0, high: 1}}
+      - {id: b, duration: {low: 0, high: 1}, after: [a]}
+    risks:
+      - {id: r, probability: 0.5, tasks: [a, b], duration: {low: 1, high: 2}}
+    """
+
+
+def _reference_rho(n: int = 1_000_000) -> dict[str, float]:
+    """Spearman rho of A, B and the risk's impact with S = A + B + 2 I R (A, B ~ U(0, 1),
+    I ~ Bernoulli(0.5), R ~ U(1, 2)), from an independent NumPy sample, scipy's spearmanr."""
+    rng = np.random.default_rng(12345)
+    a, b = rng.uniform(0, 1, n), rng.uniform(0, 1, n)
+    impact = np.where(rng.random(n) < 0.5, rng.uniform(1, 2, n), 0.0)
+    s = a + b + 2 * impact
+    return {
+        "a": stats.spearmanr(a, s).statistic,
+        "b": stats.spearmanr(b, s).statistic,
+        "r": stats.spearmanr(impact, s).statistic,
+        "a_with_risk": stats.spearmanr(a + impact, s).statistic,  # the old row: own draw + risk
+        "a_alone": stats.spearmanr(a, a + b).statistic,  # without the risk
+    }
+
+
+def test_a_shared_risk_carries_its_sensitivity_and_each_task_keeps_its_own_share():
+    """Issue 9: the risk shared by two tasks used to be counted into each task's row.
+    Now the risk's row carries it and each task's row is its own draw's share; both
+    against rho computed from an independent sample of the same model."""
+    ref = _reference_rho()
+    plan = make_plan(SHARED_RISK)
+    r = simulate(plan, 20_000, seed=9)
+    n = r.sample_trials
+    tol = K_SE / math.sqrt(n - 1) + K_SE / math.sqrt(1_000_000)
+    rho = dict(zip("ab", spearman_sensitivity(r)))
+    rd = risk_drivers(r)
+    assert_close(rho["a"], ref["a"], tol, "task a's own row")
+    assert_close(rho["b"], ref["b"], tol, "task b's own row")
+    assert_close(rd.sensitivity[0], ref["r"], tol, "the risk's row")
+    # The known answer separates the methods: the own share is far below the old row,
+    # and below the task's row in the plan without the risk.
+    assert ref["a"] < ref["a_with_risk"] - 0.2 and ref["a"] < ref["a_alone"] - 0.2
+    # 2 E[R] = 3 weeks; Var(S | fired) = 2/12 + 4/12, Var(S | not fired) = 2/12, n/2 trials each
+    assert_close(rd.mean_delay_weeks[0], 3.0, K_SE * math.sqrt((6 / 12 + 2 / 12) / (n / 2)), "mean delay")
+    t = driver_table(r)
+    assert list(t.index)[0] == "risk:r" and t.loc["risk:r", "kind"] == "risk"
+    assert np.isnan(t.loc["risk:r", "criticality"]) and t.loc["risk:r", "fire_rate"] == rd.fire_rate[0]
+    assert t.loc["a", "kind"] == "task" and np.isnan(t.loc["a", "fire_rate"])
+
+
+def test_a_risk_that_cannot_fire_is_omitted_and_one_that_did_not_fire_is_zero():
+    plan = make_plan("""
+        name: quiet risks
+        units: weeks
+        tasks:
+          - {id: a, duration: {low: 1, high: 2}}
+          - {id: b, duration: {low: 1, high: 2}, after: [a]}
+        risks:
+          - {id: never, probability: 0, tasks: [a], duration: 5}
+          - {id: rare, probability: 1.0e-12, tasks: [b], duration: {low: 1, high: 2}}
+        """)
+    r = simulate(plan, 5_000, seed=10)
+    rd = risk_drivers(r)
+    assert rd.ids == ("rare",)
+    assert rd.sensitivity[0] == 0.0 and rd.fire_rate[0] == 0.0 and np.isnan(rd.mean_delay_weeks[0])
+    t = driver_table(r)
+    assert "risk:never" not in t.index and t.loc["risk:rare", "sensitivity"] == 0.0
+    assert "risk:rare" not in driver_table(r, include_risks=False).index
+
+
+def test_a_risk_whose_tasks_are_done_is_omitted():
+    plan = make_plan(SHARED_RISK)
+    done = AsOf(tasks=(TaskState("a", done_start_week=0, done_finish_week=0.5),))
+    r = simulate(plan, 5_000, seed=11, as_of=done)
+    assert risk_drivers(r).ids == ("r",)  # b is still to do
+    both = AsOf(
+        tasks=(
+            TaskState("a", done_start_week=0, done_finish_week=0.5),
+            TaskState("b", done_start_week=0.5, done_finish_week=1.2),
+        )
+    )
+    r = simulate(plan, 5_000, seed=11, as_of=both)
+    assert risk_drivers(r).ids == ()
+    np.testing.assert_array_equal(spearman_sensitivity(r), 0.0)
+
+
+def test_without_driver_samples_the_drivers_say_so():
+    r = simulate(make_plan(SHARED_RISK), 5_000, seed=12, drivers=False)
+    assert r.sample_estimates.shape == (2, 0) and r.sample_risk_fired.shape == (1, 0)
+    with pytest.raises(ValueError, match="drivers=False"):
+        spearman_sensitivity(r)
 
 
 def test_criticality_counts_leave_out_capacity_rows():

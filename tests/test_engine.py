@@ -317,6 +317,9 @@ def assert_same_result(a, b, prefix: int | None = None, criticality: bool = True
         "sample_finish_weeks",
         "sample_capacity",
         "sample_cost_rates",
+        "sample_estimates",
+        "sample_risk_fired",
+        "sample_risk_hours",
     ]
     for name in names:
         x, y = getattr(a, name), getattr(b, name)

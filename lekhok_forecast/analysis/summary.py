@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
 from lekhok_forecast.analysis.budget import cost_summary
 from lekhok_forecast.analysis.buffers import buffer_summary
-from lekhok_forecast.analysis.drivers import spearman_sensitivity
+from lekhok_forecast.analysis.drivers import risk_drivers, spearman_sensitivity
 from lekhok_forecast.analysis.headline import headline_numbers
 from lekhok_forecast.analysis.schedule import PERCENTILES, finish_summary, milestone_rows
 from lekhok_forecast.core.engine import SimulationResult
@@ -56,6 +57,16 @@ def summary_dict(result: SimulationResult, deadlines: Iterable[float] | None = N
         t.id: {"criticality": _r(result.task_criticality[i]), "sensitivity": _r(sens[i])}
         for i, t in enumerate(plan.tasks)
     }
+    rd = risk_drivers(result)
+    if rd.ids:
+        out["risks"] = {
+            rid: {
+                "sensitivity": _r(rd.sensitivity[i]),
+                "fire_rate": _r(rd.fire_rate[i]),
+                "mean_delay_weeks": _r(rd.mean_delay_weeks[i]) if math.isfinite(rd.mean_delay_weeks[i]) else None,
+            }
+            for i, rid in enumerate(rd.ids)
+        }
     if plan.baseline_weeks is not None:
         b = buffer_summary(result)
         out["buffer"] = {
@@ -86,3 +97,15 @@ def summary_dict(result: SimulationResult, deadlines: Iterable[float] | None = N
             )
         out["cost"] = cost
     return out
+
+
+def strict_json(value: Any) -> Any:
+    """`value` with NaN and infinities as None, so that it prints as strict JSON
+    (``summary.json`` and ``simulate --json`` print the same)."""
+    if isinstance(value, dict):
+        return {k: strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

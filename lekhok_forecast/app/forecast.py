@@ -8,18 +8,27 @@ report's ``summary.json``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import pandas as pd
 
 from lekhok_forecast.analysis.headline import HEADLINE_PERCENTILES
 from lekhok_forecast.analysis.summary import summary_dict
 from lekhok_forecast.config import ACTUALS_DIR, display_path, resolve_path
+from lekhok_forecast.core.actuals import WeeklyActuals
 from lekhok_forecast.core.engine import SimulationResult, simulate
 from lekhok_forecast.core.plan import Plan
+from lekhok_forecast.errors import ForecastInputError
+from lekhok_forecast.sources.actuals_file import read_weeks
+from lekhok_forecast.sources.history_file import KEY
 from lekhok_forecast.sources.plan_file import load_plan
 from lekhok_forecast.sources.scenario_file import load_plan_with_scenarios, resolve_scenario_path
-from lekhok_forecast.tracking.status import WeeklyStatus, weekly_status
+from lekhok_forecast.sources.weeks import check_week
+from lekhok_forecast.tracking.status import ReportWeek, WeeklyStatus, report_week, weekly_status, weekly_status_from
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,8 @@ def run_weekly_forecast(
     history_path: str | Path | None = None,
     *,
     changes: bool = True,
+    deadlines: Sequence[float] | None = None,
+    **simulate_args: Any,
 ) -> Forecast:
     """The weekly report's forecast: re-forecast from the latest actuals at or before `week`.
 
@@ -103,6 +114,11 @@ def run_weekly_forecast(
         Forecast history to read for earlier weeks; None or empty: compute them all.
     changes : bool
         False: skip the what-changed table (the report's own summary does not need it).
+    deadlines : sequence of float, optional
+        The weeks of ``p_finish_by`` (None: the plan's deadlines), as in `summary_dict`.
+    **simulate_args
+        Passed on to `weekly_status` (``backfill=False`` skips the history rows of earlier
+        weeks; ``workers``); the summary's numbers do not depend on them.
 
     Returns
     -------
@@ -121,12 +137,87 @@ def run_weekly_forecast(
     plan = load_plan(path)
     folder = resolve_path(actuals_dir) if actuals_dir else None
     history = resolve_path(history_path) if history_path else None
-    st = weekly_status(plan, week, folder, trials, seed, history_path=history, changes=changes)
+    st = weekly_status(plan, week, folder, trials, seed, history_path=history, changes=changes, **simulate_args)
     shown = display_path(path)
-    return Forecast(plan, st.headline, weekly_summary(st, shown), shown, status=st)
+    return Forecast(plan, st.headline, weekly_summary(st, shown, deadlines), shown, status=st)
 
 
-def weekly_summary(st: WeeklyStatus, plan_file: str) -> dict:
+def week_basis(plan: Plan, week: str, actuals_dir: str | Path | None) -> tuple[ReportWeek, tuple[WeeklyActuals, ...]]:
+    """The actuals a forecast for ISO week `week` rests on, read and validated.
+
+    The folder is read as the user named it, so that errors name its files that way; the
+    returned `ReportWeek` holds it as an absolute path (notebook kernels run elsewhere).
+
+    Parameters
+    ----------
+    plan : Plan
+    week : str
+        ISO week ``YYYY-Www`` (the ``--week`` option).
+    actuals_dir : str or Path or None
+        Folder of weekly actuals; None: none (the plan's own forecast).
+
+    Returns
+    -------
+    (ReportWeek, tuple of WeeklyActuals)
+        The week and its latest actuals at or before it (`tracking.status.report_week`),
+        and every actuals file up to that one, oldest first (empty without actuals).
+
+    Raises
+    ------
+    ForecastInputError
+        ``--week: ...`` for a malformed week or one that ends before the plan starts;
+        ``file:line: ...`` for a bad actuals folder or file.
+    """
+    check_week(week)
+    try:
+        basis = report_week(plan, week, actuals_dir)
+    except ForecastInputError as exc:
+        if exc.file is None:  # the week against the plan; file problems name their file
+            raise ForecastInputError(f"--week: {exc.message}") from None
+        raise
+    if actuals_dir is None or basis.actuals_dir is None or basis.actuals_week is None:
+        return basis, ()
+    reported = tuple(read_weeks(actuals_dir, plan, up_to=basis.actuals_week))
+    return dataclasses.replace(basis, actuals_dir=Path(basis.actuals_dir).resolve()), reported
+
+
+def as_of_forecast(
+    plan: Plan,
+    plan_file: str,
+    basis: ReportWeek,
+    reported: Sequence[WeeklyActuals],
+    trials: int,
+    seed: int,
+    deadlines: Sequence[float] | None = None,
+    **simulate_args: Any,
+) -> Forecast:
+    """The weekly report's headline forecast of a week, without the report's tracking extras.
+
+    The same `weekly_status_from` and `weekly_summary` the report's bundle uses, so the
+    summary is the report's ``summary.json`` (less its ``week`` key) for the same week,
+    trials and seed; the what-changed table and earlier weeks' history rows, which the
+    summary does not use, are skipped (``lekhok-forecast simulate --actuals --week``).
+
+    Parameters
+    ----------
+    plan : Plan
+    plan_file : str
+        The plan path as shown.
+    basis, reported
+        From `week_basis`.
+    trials, seed : int
+    deadlines : sequence of float, optional
+        The weeks of ``p_finish_by`` (None: the plan's deadlines).
+    **simulate_args
+        Passed to the engine (``workers``); the numbers do not depend on them.
+    """
+    st = weekly_status_from(
+        plan, basis, reported, pd.DataFrame(columns=[KEY]), trials, seed, changes=False, backfill=False, **simulate_args
+    )
+    return Forecast(plan, st.headline, weekly_summary(st, plan_file, deadlines), plan_file, status=st)
+
+
+def weekly_summary(st: WeeklyStatus, plan_file: str, deadlines: Sequence[float] | None = None) -> dict:
     """``summary.json`` of a weekly report: the headline forecast's `summary_dict` and its basis.
 
     Parameters
@@ -134,8 +225,10 @@ def weekly_summary(st: WeeklyStatus, plan_file: str) -> dict:
     st : lekhok_forecast.tracking.status.WeeklyStatus
     plan_file : str
         The plan path as shown.
+    deadlines : sequence of float, optional
+        The weeks of every ``p_finish_by`` (None: the plan's deadlines).
     """
-    s = summary_dict(st.headline)
+    s = summary_dict(st.headline, deadlines)
     s["tasks"] = {t.id: s["tasks"][t.id] for t in st.plan.tasks if t.id in s["tasks"]}  # plan order
     s["plan_file"] = plan_file
     r = st.report
@@ -152,7 +245,8 @@ def weekly_summary(st: WeeklyStatus, plan_file: str) -> dict:
             s["milestones"][mid]["reached_week"] = w
     s["headline"] = st.headline_key
     s["forecasts"] = {
-        key: _compact(s if key == st.headline_key else summary_dict(result)) for key, result in st.forecasts.items()
+        key: _compact(s if key == st.headline_key else summary_dict(result, deadlines))
+        for key, result in st.forecasts.items()
     }
     return s
 

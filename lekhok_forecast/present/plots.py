@@ -186,26 +186,29 @@ def phase_ends(phases: pd.DataFrame, ax=None, title: str | None = "Phase ends: r
 def tornado(drivers: pd.DataFrame, top: int = 10, ax=None, title: str | None = "What drives the finish date"):
     """Tornado chart of sensitivities (Spearman rho with the finish), largest first.
 
+    Tasks (their own estimate), workstream capacities and risks are told apart by colour,
+    a ``Risk:`` label prefix and a legend listing the kinds shown.
+
     Parameters
     ----------
     drivers : DataFrame
-        `lekhok_forecast.analysis.drivers.driver_table` (columns ``name``, ``sensitivity``;
-        capacity rows have an index starting with ``capacity:``), sorted most
-        influential first.
+        `lekhok_forecast.analysis.drivers.driver_table` (columns ``kind``, ``name``,
+        ``sensitivity``), sorted most influential first.
     top : int
         Rows to show.
     """
     d = drivers.head(top)
-    fig, ax = figure_and_axes(ax, height=0.32 * len(d) + 1.2)
+    fig, ax = figure_and_axes(ax, height=0.32 * len(d) + 1.4)
     y = np.arange(len(d))[::-1]
-    is_cap = d.index.to_series().astype(str).str.startswith("capacity:").to_numpy()
+    kinds = d["kind"].astype(str).to_numpy() if "kind" in d else np.full(len(d), "task")
     rho = d["sensitivity"].to_numpy(dtype=float)
-    colors = [
-        COLORS["capacity"] if c else (COLORS["positive"] if r >= 0 else COLORS["negative"]) for c, r in zip(is_cap, rho)
-    ]
-    ax.barh(y, rho, color=colors, height=0.65)
+    ax.barh(y, rho, color=[TORNADO_COLORS.get(k, COLORS["positive"]) for k in kinds], height=0.65)
     ax.axvline(0, color="#333333", lw=0.8)
-    ax.set_yticks(y, [wrap_label(n, 46) for n in d["name"]], fontsize=8.5)
+    labels = [f"Risk: {n}" if k == "risk" else str(n) for k, n in zip(kinds, d["name"])]
+    ax.set_yticks(y, [wrap_label(n, 46) for n in labels], fontsize=8.5)
+    for tick, k in zip(ax.get_yticklabels(), kinds):
+        if k == "risk":
+            tick.set_color(COLORS["risk"])
     lim = max(0.1, float(np.nanmax(np.abs(rho))) * 1.25) if len(rho) else 1
     ax.set_xlim(-lim, lim)
     for yi, r in zip(y, rho):
@@ -219,13 +222,24 @@ def tornado(drivers: pd.DataFrame, top: int = 10, ax=None, title: str | None = "
         )
     ax.set_xlabel("Rank correlation with the finish week")
     ax.grid(axis="y", visible=False)
-    handles = [
-        Patch(color=COLORS["positive"], label="task estimate (bigger: later)"),
-        Patch(color=COLORS["capacity"], label="capacity, hours/week (more: earlier)"),
-    ]
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.3, -0.16), ncol=2, fontsize=8.5)
+    shown = set(kinds)
+    handles = [Patch(color=TORNADO_COLORS[k], label=label) for k, label in TORNADO_LEGEND.items() if k in shown]
+    if getattr(fig, "_lekhok_own", False):  # centred under the whole figure: the long labels take the left
+        fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8.5)
+    else:
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.4, -0.16), ncol=len(handles), fontsize=8)
     set_title(fig, ax, title)
     return fig, ax
+
+
+#: Bar colour of each kind of driver row in the tornado.
+TORNADO_COLORS = {"task": COLORS["positive"], "capacity": COLORS["capacity"], "risk": COLORS["risk"]}
+#: The tornado's legend: one entry per kind of driver shown.
+TORNADO_LEGEND = {
+    "task": "task's own estimate",
+    "capacity": "capacity (more hours: earlier)",
+    "risk": "risk (fires or not, how much)",
+}
 
 
 def criticality_bars(
@@ -236,7 +250,7 @@ def criticality_bars(
     Parameters
     ----------
     drivers : DataFrame
-        `lekhok_forecast.analysis.drivers.driver_table`; rows without a criticality (capacity) are
+        `lekhok_forecast.analysis.drivers.driver_table`; rows without a criticality (capacity, risks) are
         skipped; the `top` most critical tasks are shown.
     """
     d = drivers.dropna(subset=["criticality"]).sort_values("criticality", ascending=False, kind="stable").head(top)

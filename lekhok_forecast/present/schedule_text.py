@@ -121,18 +121,29 @@ def milestone_display(milestones: pd.DataFrame, plan: Plan, reached: dict | None
 
 
 def driver_display(drivers: pd.DataFrame, top: int = 10) -> HtmlTable:
-    """`drivers.driver_table` formatted: the top rows with criticality and sensitivity."""
+    """`drivers.driver_table` formatted: the top rows (tasks, capacities, risks) with their
+    sensitivity, a task's criticality, and a risk's fire rate and mean delay when it fires."""
     d = drivers.head(top)
+    kind = d["kind"] if "kind" in d else pd.Series("task", index=d.index)
+    fire = d["fire_rate"] if "fire_rate" in d else pd.Series(float("nan"), index=d.index)
+    delay = d["mean_delay_weeks"] if "mean_delay_weeks" in d else pd.Series(float("nan"), index=d.index)
     out = pd.DataFrame(
         {
-            "task": d["name"].astype(str),
-            "criticality": d["criticality"].map(lambda c: "" if pd.isna(c) else pct(c)),
+            "driver": d["name"].astype(str),
+            "kind": kind.astype(str),
             "sensitivity": d["sensitivity"].map(lambda r: f"{r:+.2f}"),
+            "criticality": d["criticality"].map(lambda c: "" if pd.isna(c) else pct(c)),
+            "fires": fire.map(lambda p: "" if pd.isna(p) else pct(p)),
+            "delay when it fires": delay.map(lambda w: "" if pd.isna(w) else f"{w:+.1f} weeks"),
         }
     )
+    if not (kind == "risk").any():
+        out = out.drop(columns=["fires", "delay when it fires"])
     out.index = range(1, len(out) + 1)
     out.index.name = "rank"
-    return HtmlTable(out)
+    return HtmlTable(
+        out, right_columns=("sensitivity", "criticality", "fires"), nowrap_columns=("delay when it fires",)
+    )
 
 
 def criticality_sentence(drivers: pd.DataFrame) -> Markdown:

@@ -28,18 +28,17 @@ ends in one line that names the cause (`OutputError`, `PdfError`, a notebook's c
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
-import math
 import shutil
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from lekhok_forecast.analysis.summary import strict_json
 from lekhok_forecast.app.bundle import BUNDLE_FOLDER, build_bundle, save_bundle
+from lekhok_forecast.app.forecast import week_basis
 from lekhok_forecast.config import (
     ACTUALS_DIR,
     DEFAULT_PLAN,
@@ -49,8 +48,6 @@ from lekhok_forecast.config import (
     SCENARIOS_DIR,
     display_path,
 )
-from lekhok_forecast.core.plan import Plan
-from lekhok_forecast.errors import ForecastInputError
 from lekhok_forecast.report.execute import (
     WORKERS,
     NotebookOutcome,
@@ -70,14 +67,13 @@ from lekhok_forecast.report.staging import (
     publish,
     remove_stale_staging,
 )
-from lekhok_forecast.sources.actuals_file import read_weeks
 from lekhok_forecast.sources.history_file import HISTORY_FILE, read_history, record_weeks
 from lekhok_forecast.sources.plan_file import plan_from_source
 from lekhok_forecast.sources.scenario_file import load_scenario, scenario_paths
 from lekhok_forecast.sources.table_cache import cached_tables
 from lekhok_forecast.sources.weeks import check_week, current_week
 from lekhok_forecast.sources.yamlsource import load_yaml
-from lekhok_forecast.tracking.status import ReportWeek, WeeklyStatus, report_week
+from lekhok_forecast.tracking.status import WeeklyStatus
 
 
 @dataclass
@@ -157,10 +153,7 @@ def run_report(
     # and everything is computed before anything is written: bad input leaves no trace.
     source = load_yaml(plan_path)
     plan = plan_from_source(source)
-    report = _report_week(plan, week, actuals_dir)
-    reported = []
-    if actuals_dir is not None and report.actuals_week is not None:  # report.has_actuals
-        reported = read_weeks(actuals_dir, plan, up_to=report.actuals_week)
+    report, reported = week_basis(plan, week, actuals_dir)  # the folder comes back absolute
     notebooks = report_notebooks(Path(notebooks_dir).resolve())
     shown_dir = Path(out_dir) / week  # as the user wrote it, for messages
     out = output_folder(out_dir)  # absolute: worker threads must not depend on the cwd
@@ -168,8 +161,6 @@ def run_report(
     history = read_history(Path(out_dir) / HISTORY_FILE)  # named as the user wrote it in errors
     scenario_files = scenario_paths(scenario_dir) if scenario_dir is not None else []
     scenarios = [load_scenario(p) for p in scenario_files]
-    if report.actuals_dir is not None:  # the notebooks' kernels run elsewhere: paths they show must be absolute
-        report = dataclasses.replace(report, actuals_dir=Path(report.actuals_dir).resolve())
     plan_file = Path(plan_path).resolve()
     with cached_tables(plan):
         parts = build_bundle(source, plan, display_path(plan_file), report, reported, history, scenarios, trials, seed)
@@ -207,7 +198,7 @@ def run_report(
             result.summary = dict(weekly.summary, week=week)
             if all(o.error is None for o in result.outcomes):
                 (staging / "summary.json").write_text(
-                    json.dumps(_finite(result.summary), indent=1) + "\n", encoding="utf-8"
+                    json.dumps(strict_json(result.summary), indent=1) + "\n", encoding="utf-8"
                 )
                 publish(staging, result.week_dir, [nb.name for nb in notebooks], skip=(BUNDLE_FOLDER,))
                 rows = weekly.status.history_rows
@@ -220,34 +211,6 @@ def run_report(
             shutil.rmtree(staging, ignore_errors=True)
     result.seconds = time.perf_counter() - t0
     return result
-
-
-def _report_week(plan: Plan, week: str, actuals_dir: str | Path | None) -> ReportWeek:
-    """The report's week against the plan and its actuals folder.
-
-    Raises
-    ------
-    ForecastInputError
-        ``--week: ...`` for a week that ends before the plan starts; ``file: message`` for a
-        bad actuals folder (named as given).
-    """
-    try:
-        return report_week(plan, week, actuals_dir)
-    except ForecastInputError as exc:
-        if exc.file is None:
-            raise ForecastInputError(f"--week: {exc.message}") from None
-        raise
-
-
-def _finite(value: Any) -> Any:
-    """`value` with NaN and infinities as None: summary.json stays strict JSON."""
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def _basis_note(status: WeeklyStatus) -> str:

@@ -231,6 +231,7 @@ def weekly_status(
     *,
     history_path: str | Path | None = None,
     changes: bool = True,
+    backfill: bool = True,
     calibrate: bool = True,
     min_done: int = MIN_DONE_FOR_CALIBRATION,
     **simulate_args: Any,
@@ -256,6 +257,9 @@ def weekly_status(
         ones are computed); None: no file, every earlier week is computed.
     changes : bool
         False: skip the what-changed table (it costs one re-forecast per changed task).
+    backfill : bool
+        False: no history rows for earlier weeks missing from the history (the headline
+        and its summary do not depend on them).
     calibrate, min_done
         As in `weekly_update`.
 
@@ -276,6 +280,7 @@ def weekly_status(
         trials,
         seed,
         changes=changes,
+        backfill=backfill,
         calibrate=calibrate,
         min_done=min_done,
         **simulate_args,
@@ -291,6 +296,7 @@ def weekly_status_from(
     seed: int = 1,
     *,
     changes: bool = True,
+    backfill: bool = True,
     calibrate: bool = True,
     min_done: int = MIN_DONE_FOR_CALIBRATION,
     **simulate_args: Any,
@@ -306,7 +312,7 @@ def weekly_status_from(
         Every actuals file up to ``report.actuals_week``, in week order (empty without actuals).
     history : DataFrame
         The forecast history recorded so far (``sources.history_file.read_history``).
-    trials, seed, changes, calibrate, min_done
+    trials, seed, changes, backfill, calibrate, min_done
         As in `weekly_status`.
     """
     if not report.has_actuals:
@@ -320,6 +326,7 @@ def weekly_status_from(
         calibrate=calibrate,
         min_done=min_done,
         changes=changes,
+        backfill=backfill,
         **simulate_args,
     )
     return WeeklyStatus(report, plan, update.baseline, update)

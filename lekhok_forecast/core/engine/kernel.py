@@ -47,6 +47,9 @@ class _Chunk:
     s_finish: np.ndarray
     s_cap: np.ndarray
     s_rates: np.ndarray
+    s_est: np.ndarray
+    s_fired: np.ndarray
+    s_risk: np.ndarray
 
 
 def _buffer(ws: dict | None, name: str, rows: int, width: int, dtype: DTypeLike) -> np.ndarray:
@@ -148,13 +151,15 @@ def _run_chunk(
     *,
     prefetch: bool | None = None,
     criticality: bool = True,
+    drivers: bool = True,
 ) -> _Chunk:
     """Simulate trials ``first_trial .. first_trial + n`` (blocks ``first_block ..``).
 
     `ws` holds work arrays reused across chunks; the sample arrays returned may be views
     into it, valid until the next call with the same `ws`. `prefetch` forces table
     prefetching on or off (None: `_prefetch_tables` decides); ``criticality=False``
-    skips the criticality pass (its counts are zeros).
+    skips the criticality pass (its counts are zeros); ``drivers=False`` keeps no
+    driver samples (own estimates, risk firings and impacts: zero columns).
     """
     plan = model.plan
     T = len(plan.tasks)
@@ -183,6 +188,8 @@ def _run_chunk(
     # the sampled trials and of the tasks that start a monthly cost are kept.
     s = max(0, min(n, sample_trials - first_trial))
     s_start = np.empty((T, s), dtype=np.float32)
+    # Each task's own draw (before risk impacts) in the sampled trials, for the drivers.
+    s_est = np.zeros((T, s if drivers else 0), dtype=np.float32)
     since_tasks = {tindex[c.from_task] for c in plan.costs if c.from_task}
     since_rows: dict[int, np.ndarray] = {}
     ratios = model.calib_ratios
@@ -217,6 +224,8 @@ def _run_chunk(
                 ft += step.offset
             if step.calib_row >= 0:
                 ft *= resampled_ratios(ratios, u[step.calib_row])
+            if drivers and s:
+                s_est[t] = ft[:s]
             w = step.ws
             for k in step.risks:
                 ft += risk_effort[k] if w >= 0 else risk_duration[k]
@@ -275,11 +284,43 @@ def _run_chunk(
                 worked += hours[ws_index[wid]]
             costs[c] = rate * worked
     cap_arr = np.stack(caps) if caps else np.empty((0, n), dtype=np.float32)
+    s_fired, s_risk = _risk_samples(model, fired, risk_effort, risk_duration, s if drivers else 0)
     # Last: the uniform draws are no longer needed, so criticality may reuse their memory.
     crit_counts = _criticality(steps, finish, project, ws) if criticality else np.zeros(T, dtype=np.int64)
     return _Chunk(
-        project64, crit_counts, milestones, phases, costs, hours, s_start, finish[:, :s], cap_arr[:, :s], rates[:, :s]
+        project64,
+        crit_counts,
+        milestones,
+        phases,
+        costs,
+        hours,
+        s_start,
+        finish[:, :s],
+        cap_arr[:, :s],
+        rates[:, :s],
+        s_est,
+        s_fired,
+        s_risk,
     )
+
+
+def _risk_samples(
+    model: Model, fired: np.ndarray, effort: list, duration: list, s: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each risk's firing and impact in the first `s` trials of the chunk.
+
+    The impact is in hours: the effort draw plus the duration draw at the plan's
+    ``hours_per_day x 5`` hours a week, 0 where the risk did not fire.
+    """
+    R = len(model.risk_vars)
+    hours_per_week = np.float32(model.plan.hours_per_day * 5)
+    impact = np.zeros((R, s), dtype=np.float32)
+    for k in range(R):
+        if effort[k] is not None:
+            impact[k] += effort[k][:s]
+        if duration[k] is not None:
+            impact[k] += duration[k][:s] * hours_per_week
+    return fired[:, :s].copy(), impact
 
 
 def _start_into(step: _Step, finish: np.ndarray, out: np.ndarray) -> np.ndarray:

@@ -65,6 +65,14 @@ class SimulationResult:
         Hours per week of each workstream in those trials.
     sample_cost_rates : ndarray (costs, sample)
         Monthly amount or hourly rate of each cost item in those trials.
+    sample_estimates : ndarray (tasks, sample)
+        Each task's own draw in those trials, before risk impacts (calibration
+        included): effort hours, or duration weeks; 0 for a done task.
+    sample_risk_fired : ndarray (risks, sample), bool
+        Whether each risk fired in those trials.
+    sample_risk_hours : ndarray (risks, sample)
+        Each risk's impact in hours (effort hours plus duration weeks at
+        ``hours_per_day x 5`` hours a week), 0 where it did not fire.
     """
 
     plan: Plan
@@ -80,6 +88,9 @@ class SimulationResult:
     sample_finish_weeks: np.ndarray
     sample_capacity: np.ndarray
     sample_cost_rates: np.ndarray
+    sample_estimates: np.ndarray
+    sample_risk_fired: np.ndarray
+    sample_risk_hours: np.ndarray
     as_of: AsOf = AsOf()
 
     @property
@@ -171,7 +182,7 @@ def _worker_run(args: tuple[int, ...]) -> tuple[np.ndarray, int]:
     return ch.crit_counts, ch.finish.size
 
 
-def _outputs(plan: Plan, trials: int, sample: int, shared: bool) -> _Chunk:
+def _outputs(plan: Plan, trials: int, sample: int, shared: bool, drivers: bool = True) -> _Chunk:
     """The result arrays, allocated once and filled chunk by chunk (no concatenation,
     which would hold every trial's outputs twice).
 
@@ -193,7 +204,7 @@ def _outputs(plan: Plan, trials: int, sample: int, shared: bool) -> _Chunk:
             return np.empty(shape, dtype=dtype)
         return np.frombuffer(buf, dtype=dtype, count=count).reshape(shape)
 
-    T, W, C = len(plan.tasks), len(plan.workstreams), len(plan.costs)
+    T, W, C, R = len(plan.tasks), len(plan.workstreams), len(plan.costs), len(plan.risks)
     f32 = np.float32
     return _Chunk(
         finish=empty((trials,), np.float64),
@@ -206,6 +217,9 @@ def _outputs(plan: Plan, trials: int, sample: int, shared: bool) -> _Chunk:
         s_finish=empty((T, sample), f32),
         s_cap=empty((W, sample), f32),
         s_rates=empty((C, sample), f32),
+        s_est=empty((T, sample if drivers else 0), f32),
+        s_fired=empty((R, sample if drivers else 0), bool),
+        s_risk=empty((R, sample if drivers else 0), f32),
     )
 
 
@@ -219,6 +233,9 @@ def _place(out: _Chunk, first_trial: int, ch: _Chunk) -> None:
     if s:
         for name in ("s_start", "s_finish", "s_cap", "s_rates"):
             getattr(out, name)[:, a : a + s] = getattr(ch, name)
+        if ch.s_est.shape[1]:
+            for name in ("s_est", "s_fired", "s_risk"):
+                getattr(out, name)[:, a : a + s] = getattr(ch, name)
 
 
 def simulate(
@@ -233,6 +250,7 @@ def simulate(
     progress: ProgressFn | None = None,
     prefetch: bool | None = None,
     criticality: bool = True,
+    drivers: bool = True,
 ) -> SimulationResult:
     """Run the Monte Carlo simulation of a plan.
 
@@ -264,6 +282,9 @@ def simulate(
     criticality : bool
         False skips the criticality pass (`task_criticality` is then all zeros); for
         timing it.
+    drivers : bool
+        False keeps no driver samples (`sample_estimates`, `sample_risk_fired`,
+        `sample_risk_hours` then have no columns); every other output is the same.
 
     Returns
     -------
@@ -283,7 +304,7 @@ def simulate(
     trials, seed = int(trials), int(seed)
     as_of = as_of if as_of is not None else AsOf()
     model = compile_plan(plan, as_of)
-    run = functools.partial(_run_chunk, model, prefetch=prefetch, criticality=criticality)
+    run = functools.partial(_run_chunk, model, prefetch=prefetch, criticality=criticality, drivers=drivers)
     T = len(plan.tasks)
     if sample_trials is None:
         sample_trials = min(SAMPLE_TRIALS, max(2_000, 10_000_000 // max(T, 1)))
@@ -300,7 +321,7 @@ def simulate(
         jobs.append((seed, b, nb, min(nb * BLOCK_TRIALS, trials - first), first, sample_trials))
 
     parallel = workers > 1 and len(jobs) > 1
-    out = _outputs(plan, trials, max(sample_trials, 0), shared=parallel)
+    out = _outputs(plan, trials, max(sample_trials, 0), shared=parallel, drivers=drivers)
     state = {"done": 0}
 
     def account(crit_counts: np.ndarray, n: int) -> None:
@@ -373,5 +394,8 @@ def simulate(
         sample_finish_weeks=out.s_finish,
         sample_capacity=out.s_cap,
         sample_cost_rates=out.s_rates,
+        sample_estimates=out.s_est,
+        sample_risk_fired=out.s_fired,
+        sample_risk_hours=out.s_risk,
         as_of=as_of,
     )
