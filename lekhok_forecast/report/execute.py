@@ -18,7 +18,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -154,23 +154,32 @@ def _declared_parameters(path: Path) -> set:
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 
 
+#: Run in each kernel as soon as it has started, while the report is still computing its
+#: forecasts: the first notebook then finds the package, pandas and matplotlib imported.
+#: (``%reset -f`` between notebooks clears names, not imported modules.)
+PRELOAD = "import IPython.display, lekhok_forecast.app.bundle, lekhok_forecast.present.figures"
+
+
 class KernelPool:
-    """Kernels kept warm across the report's notebooks.
+    """Kernels kept warm across the report's notebooks, started as soon as the pool is made.
 
     Each worker runs its notebooks one after another in one kernel, so the kernel start and
-    the imports (about 2.5 s a notebook) are paid once per worker, not once per notebook.
-    Before each notebook the kernel's namespace is cleared (``%reset -f``), so no notebook
-    sees another's variables; the stored notebooks also run alone under nbval, so a
-    notebook that relied on another's state would fail there. A kernel that died or whose
-    notebook failed is shut down and replaced by a fresh one for the next notebook.
+    the imports (about 2.5 s a notebook) are paid once per worker, not once per notebook,
+    and they are paid in the background: the pool starts its kernels (and runs `PRELOAD`
+    in them) in threads of its own when it is made. Before each notebook the kernel's
+    namespace is cleared (``%reset -f``), so no notebook sees another's variables; the
+    stored notebooks also run alone under nbval, so a notebook that relied on another's
+    state would fail there. A kernel that died, failed to start or whose notebook failed
+    is shut down and replaced by a fresh one for the next notebook.
     """
 
     def __init__(self, size: int, cwd: Path):
         self.cwd = cwd
-        self._free: queue.Queue[AsyncKernelManager | None] = queue.Queue()
+        self._free: queue.Queue[Future[AsyncKernelManager] | AsyncKernelManager | None] = queue.Queue()
         self._all: list[AsyncKernelManager] = []
+        self._starter = ThreadPoolExecutor(max_workers=max(1, size), thread_name_prefix="kernel-start")
         for _ in range(max(1, size)):
-            self._free.put(None)
+            self._free.put(self._starter.submit(self._start))
 
     def _start(self) -> AsyncKernelManager:
         # nbclient's own kind of manager: its clients poll without blocking, so a kernel that
@@ -178,30 +187,38 @@ class KernelPool:
         from jupyter_client.manager import AsyncKernelManager  # late, as papermill
 
         km = AsyncKernelManager(kernel_name="python3")
-        run_sync(km.start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=str(self.cwd))
         self._all.append(km)
+        run_sync(km.start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=str(self.cwd))
+        with contextlib.suppress(Exception):  # an import that fails is reported by the notebook itself
+            self._run(km, PRELOAD)
         return km
 
     @staticmethod
-    def _clear(km: AsyncKernelManager) -> None:
+    def _run(km: AsyncKernelManager, code: str) -> None:
         kc = km.client()
         kc.start_channels()
         try:
             run_sync(kc.wait_for_ready)(timeout=60)
-            run_sync(kc.execute_interactive)("%reset -f", timeout=60, output_hook=lambda msg: None)
+            run_sync(kc.execute_interactive)(code, timeout=120, output_hook=lambda msg: None)
         finally:
             kc.stop_channels()
 
     @contextlib.contextmanager
     def kernel(self) -> Iterator[AsyncKernelManager]:
         """A warm kernel with an empty namespace, for one notebook."""
-        km = self._free.get()
+        slot = self._free.get()
+        km: AsyncKernelManager | None = None
         healthy = False
         try:
-            if km is None:
+            if isinstance(slot, Future):
+                with contextlib.suppress(Exception):  # a failed start is retried below, and reported if it fails again
+                    km = slot.result()
+                    self._run(km, "%reset -f")
+            elif slot is not None:
+                km = slot
+                self._run(km, "%reset -f")
+            if km is None or not run_sync(km.is_alive)():
                 km = self._start()
-            else:
-                self._clear(km)
             yield km
             healthy = bool(run_sync(km.is_alive)())
         finally:
@@ -212,10 +229,39 @@ class KernelPool:
             self._free.put(km)
 
     def close(self) -> None:
+        self._starter.shutdown(wait=True)  # kernels still starting are shut down below, not left behind
         for km in self._all:
             if km.has_kernel:
                 with contextlib.suppress(Exception):
                     run_sync(km.shutdown_kernel)(now=True)
+
+
+class Workers:
+    """The report's warm kernels and its one browser, started together before the forecasts.
+
+    Made (as a context manager) as soon as the inputs are read, so that the kernels start
+    and import, and the browser starts, while the report computes its forecasts; closed
+    (kernels shut down, browser ended) when the report is done or has failed.
+    """
+
+    def __init__(self, notebooks: list[ReportNotebook], workers: int, chromium: str):
+        self.workers = max(1, min(workers, len(notebooks)))
+        self.pool = KernelPool(self.workers, notebooks[0].path.parent if notebooks else Path("."))
+        self.browser = Browser(chromium)
+        # a failed start is retried (and reported, as that notebook's PDF failure) by the first print
+        threading.Thread(target=_start_quietly, args=(self.browser,), daemon=True).start()
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.browser.close()
+        self.pool.close()
+
+
+def _start_quietly(browser: Browser) -> None:
+    with contextlib.suppress(BrowserError):
+        browser.start()
 
 
 def _execute(nb: ReportNotebook, out_path: Path, parameters: dict, km: AsyncKernelManager, cwd: Path) -> None:
@@ -243,11 +289,10 @@ def run_notebooks(
     staging: Path,
     week_dir: Path,
     shown_dir: Path,
-    chromium: str,
-    workers: int,
+    workers: Workers,
     say: Callable[[str], None],
 ) -> list[NotebookOutcome]:
-    """Execute and print every notebook into `staging`, `workers` at a time.
+    """Execute and print every notebook into `staging`, in `workers`' kernels and browser.
 
     A failed notebook's executed copy is kept in `week_dir` (shown as `shown_dir`).
     """
@@ -259,8 +304,8 @@ def run_notebooks(
         executed = staging / f"{nb.name}.ipynb"
         t = time.perf_counter()
         try:
-            with pool.kernel() as km:
-                _execute(nb, executed, parameters, km, pool.cwd)
+            with workers.pool.kernel() as km:
+                _execute(nb, executed, parameters, km, workers.pool.cwd)
         except Exception as exc:  # a failing cell, a dead kernel: report it, keep going
             outcome.execute_seconds = time.perf_counter() - t
             kept = _keep_failed(executed, week_dir / f"{nb.name}.failed.ipynb")
@@ -270,7 +315,7 @@ def run_notebooks(
         outcome.execute_seconds = time.perf_counter() - t
         t = time.perf_counter()
         try:
-            notebook_to_pdf(executed, staging / nb.pdf_name, nb.title(parameters["week"]), browser=browser)
+            notebook_to_pdf(executed, staging / nb.pdf_name, nb.title(parameters["week"]), browser=workers.browser)
         except Exception as exc:
             reason = "no space left on the device" if _disk_full(staging) else str(exc)
             outcome.error = f"PDF of {nb.path.name} failed: {reason}"
@@ -280,22 +325,8 @@ def run_notebooks(
         say(f"[{k}/{total}] {nb.name}: executed in {outcome.execute_seconds:.1f} s, PDF in {outcome.pdf_seconds:.1f} s")
         return outcome
 
-    pool = KernelPool(min(workers, len(notebooks)), notebooks[0].path.parent if notebooks else Path("."))
-    browser = Browser(chromium)
-    # The browser starts while the first notebooks run; a failed start is retried (and
-    # reported, as that notebook's PDF failure) by the first print.
-    threading.Thread(target=_start_quietly, args=(browser,), daemon=True).start()
-    try:
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as threads:
-            return list(threads.map(one, enumerate(notebooks, 1)))
-    finally:
-        browser.close()
-        pool.close()
-
-
-def _start_quietly(browser: Browser) -> None:
-    with contextlib.suppress(BrowserError):
-        browser.start()
+    with ThreadPoolExecutor(max_workers=workers.workers) as threads:
+        return list(threads.map(one, enumerate(notebooks, 1)))
 
 
 def _keep_failed(executed: Path, target: Path) -> Path | None:

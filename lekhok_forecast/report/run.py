@@ -51,6 +51,7 @@ from lekhok_forecast.config import (
 from lekhok_forecast.report.execute import (
     WORKERS,
     NotebookOutcome,
+    Workers,
     fast_notebook_imports,
     report_notebooks,
     run_notebooks,
@@ -162,53 +163,55 @@ def run_report(
     scenario_files = scenario_paths(scenario_dir) if scenario_dir is not None else []
     scenarios = [load_scenario(p) for p in scenario_files]
     plan_file = Path(plan_path).resolve()
-    with cached_tables(plan):
-        parts = build_bundle(source, plan, display_path(plan_file), report, reported, history, scenarios, trials, seed)
-    weekly = parts["weekly"]
-    check_output_folder(out, REPORT_BYTES)  # the bundle checks its own room when it is written
-    fast_notebook_imports()
     chromium = find_chromium()
-    say(
-        f"report {week}: {len(notebooks)} notebook{'s' if len(notebooks) != 1 else ''}, plan"
-        f" {weekly.plan_file}, {_basis_note(weekly.status)}, {len(scenarios)} scenarios, {trials:,} trials,"
-        f" seed {seed} -> {shown_dir}/"
-    )
-    result = ReportResult(week, out / week, shown_dir)
-    with locked(out):
-        for stale in remove_stale_staging(out):
-            say(f"removed {stale.name}/, left behind by a report that was stopped")
-        staging = new_staging(out, week)
-        try:
-            bundle = save_bundle(staging / BUNDLE_FOLDER, parts)
-            parameters = {
-                "bundle_path": str(bundle),
-                "plan_path": str(plan_file),
-                "trials": trials,
-                "seed": seed,
-                "week": week,
-                "output_dir": str(staging),
-                "figure_format": "retina",
-                "actuals_dir": str(report.actuals_dir) if report.actuals_dir is not None else "",
-                "history_path": str(history_file),
-                "scenario_dir": str(Path(scenario_dir).resolve()) if scenario_dir is not None else "",
-            }
-            result.outcomes = run_notebooks(
-                notebooks, parameters, staging, result.week_dir, shown_dir, chromium, workers, say
+    fast_notebook_imports()
+    # The kernels start (and import) and the browser starts while the forecasts are computed.
+    with Workers(notebooks, workers, chromium) as warm:
+        with cached_tables(plan):
+            parts = build_bundle(
+                source, plan, display_path(plan_file), report, reported, history, scenarios, trials, seed
             )
-            result.summary = dict(weekly.summary, week=week)
-            if all(o.error is None for o in result.outcomes):
-                (staging / "summary.json").write_text(
-                    json.dumps(strict_json(result.summary), indent=1) + "\n", encoding="utf-8"
-                )
-                publish(staging, result.week_dir, [nb.name for nb in notebooks], skip=(BUNDLE_FOLDER,))
-                rows = weekly.status.history_rows
-                if rows:  # last: only a report that succeeded is recorded
-                    record_weeks(list(rows), history_file)
-                    result.history_file = history_file
-        except OSError as exc:
-            raise OutputError(describe_os_error(exc, f"writing the report into {Path(out_dir)}")) from None
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+        weekly = parts["weekly"]
+        check_output_folder(out, REPORT_BYTES)  # the bundle checks its own room when it is written
+        say(
+            f"report {week}: {len(notebooks)} notebook{'s' if len(notebooks) != 1 else ''}, plan"
+            f" {weekly.plan_file}, {_basis_note(weekly.status)}, {len(scenarios)} scenarios, {trials:,} trials,"
+            f" seed {seed} -> {shown_dir}/"
+        )
+        result = ReportResult(week, out / week, shown_dir)
+        with locked(out):
+            for stale in remove_stale_staging(out):
+                say(f"removed {stale.name}/, left behind by a report that was stopped")
+            staging = new_staging(out, week)
+            try:
+                bundle = save_bundle(staging / BUNDLE_FOLDER, parts)
+                parameters = {
+                    "bundle_path": str(bundle),
+                    "plan_path": str(plan_file),
+                    "trials": trials,
+                    "seed": seed,
+                    "week": week,
+                    "output_dir": str(staging),
+                    "figure_format": "retina",
+                    "actuals_dir": str(report.actuals_dir) if report.actuals_dir is not None else "",
+                    "history_path": str(history_file),
+                    "scenario_dir": str(Path(scenario_dir).resolve()) if scenario_dir is not None else "",
+                }
+                result.outcomes = run_notebooks(notebooks, parameters, staging, result.week_dir, shown_dir, warm, say)
+                result.summary = dict(weekly.summary, week=week)
+                if all(o.error is None for o in result.outcomes):
+                    (staging / "summary.json").write_text(
+                        json.dumps(strict_json(result.summary), indent=1) + "\n", encoding="utf-8"
+                    )
+                    publish(staging, result.week_dir, [nb.name for nb in notebooks], skip=(BUNDLE_FOLDER,))
+                    rows = weekly.status.history_rows
+                    if rows:  # last: only a report that succeeded is recorded
+                        record_weeks(list(rows), history_file)
+                        result.history_file = history_file
+            except OSError as exc:
+                raise OutputError(describe_os_error(exc, f"writing the report into {Path(out_dir)}")) from None
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
     result.seconds = time.perf_counter() - t0
     return result
 
