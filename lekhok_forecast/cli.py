@@ -142,7 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--history", type=_positive_int(100_000), default=10, metavar="K", help="done tasks per forecast (default 10)"
     )
     p.add_argument("--horizon", type=_positive_int(100_000), default=5, metavar="M", help="tasks forecast (default 5)")
-    p.add_argument("--method", default="resample", metavar="NAME", help="calibration method (default resample)")
+    p.add_argument(
+        "--method",
+        default=None,
+        metavar="NAME",
+        help="calibration method: resample, level, size or size-smooth (default: the weekly re-forecast's)",
+    )
     p.add_argument(
         "--trials", type=_positive_int(100_000), default=2000, help="Monte Carlo trials per window (default 2000)"
     )
@@ -337,11 +342,12 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     from lekhok_forecast.errors import did_you_mean
     from lekhok_forecast.present.backtest_text import backtest_text
     from lekhok_forecast.sources.task_history_file import read_task_history
-    from lekhok_forecast.tracking.backtest import METHODS, backtest
+    from lekhok_forecast.tracking.backtest import DEFAULT_METHOD, METHODS, backtest
 
-    if args.method not in METHODS:
+    method = args.method if args.method is not None else DEFAULT_METHOD
+    if method not in METHODS:
         raise ForecastInputError(
-            f"unknown method {args.method!r}{did_you_mean(args.method, METHODS)}; one of {', '.join(METHODS)}",
+            f"unknown method {method!r}{did_you_mean(method, METHODS)}; one of {', '.join(METHODS)}",
             field="--method",
         )
     hist = read_task_history(args.history_file, by=args.by)
@@ -352,7 +358,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         order=hist.order(),
         history=args.history,
         horizon=args.horizon,
-        method=args.method,
+        method=method,
         trials=args.trials,
         seed=args.seed,
         by=args.by,

@@ -9,7 +9,7 @@ import pytest
 
 from lekhok_forecast.cli import main
 from lekhok_forecast.core.ratios import resampled_ratios
-from lekhok_forecast.tracking.backtest import METHODS, backtest, resample_method, windows
+from lekhok_forecast.tracking.backtest import DEFAULT_METHOD, METHODS, backtest, horizon_samples, windows
 from lekhok_forecast.tracking.calibration import calibration_from_evidence
 
 
@@ -46,19 +46,20 @@ def test_windows_step_by_the_horizon():
 def test_resample_is_the_reforecast_rule():
     est, act = np.array([2.0, 4.0, 5.0, 0.0]), np.array([3.0, 2.0, 5.0, 1.0])
     future = np.array([1.0, 10.0])
-    got = resample_method(est, act, future, 500, np.random.default_rng(3))
-    cal = calibration_from_evidence(["a", "b", "c", "d"], est, act)
+    got = horizon_samples("resample", est, act, future, 500, np.random.default_rng(3))
+    cal = calibration_from_evidence(["a", "b", "c", "d"], est, act, method="resample")
     assert cal.ratios == (1.5, 0.5, 1.0)  # the zero estimate gives no ratio
     u = np.random.default_rng(3).integers(0, 65536, (2, 500), dtype=np.uint16)
     want = future @ resampled_ratios(np.asarray(cal.engine_ratios, np.float32), u).astype(np.float64)
     np.testing.assert_array_equal(got, want)
     # too little evidence: the plain sum of estimates, as the re-forecast does
-    assert resample_method(est[:2], act[:2], future, 10, np.random.default_rng(0)).tolist() == [11.0] * 10
+    for name in METHODS:
+        assert horizon_samples(name, est[:2], act[:2], future, 10, np.random.default_rng(0)).tolist() == [11.0] * 10
 
 
 def test_old_method_is_honest_on_independent_tasks():
     est, act = iid_history(8000)
-    s = backtest(est, act, history=100, horizon=5).scores
+    s = backtest(est, act, history=100, horizon=5, method="resample").scores
     assert s.windows == 1580
     assert all(c.honest for c in s.coverage), [c.covered for c in s.coverage]
     assert s.pit_chi_square < 16.9
@@ -80,6 +81,7 @@ def test_old_method_fails_on_a_level_shift_and_the_shared_factor_holds():
 def test_same_seed_same_scores_and_every_method_runs():
     est, act = iid_history(300)
     a = backtest(est, act, history=10, horizon=5, seed=4)
+    assert a.method == DEFAULT_METHOD
     assert a == backtest(est, act, history=10, horizon=5, seed=4)
     for name in METHODS:
         s = backtest(est, act, history=10, horizon=5, method=name, trials=200).scores
@@ -99,7 +101,7 @@ def test_command_text_and_json(tmp_path, capsys):
     f = write_history(tmp_path / "h.csv")
     assert main(["backtest", str(f), "--by", "person", "--history", "10", "--horizon", "5"]) == 0
     out = capsys.readouterr().out
-    assert "(by person): 10 done tasks forecast the total of the next 5; method resample" in out
+    assert f"(by person): 10 done tasks forecast the total of the next 5; method {DEFAULT_METHOD}" in out
     assert "P80 covered" in out and "PIT chi-square against flat" in out and "Pinball loss" in out
     assert main(["backtest", str(f), "--by", "person", "--method", "level", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)

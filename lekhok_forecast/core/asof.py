@@ -30,7 +30,12 @@ class TaskState:
     hours_spent : float
         Hours already worked; they count toward hours and cost.
     calibrate : bool
-        The engine scales the task's estimate by a resampled calibration ratio.
+        The engine scales the task's estimate by a resampled calibration ratio (and by
+        the calibration's common factor, instead of the plan's ``correlation:`` factors:
+        the evidence measured the overrun the plan could only assume).
+    calibration_scale : float
+        A calibrated task's own multiplier (a size-aware calibration's
+        ``exp(a + b log estimate)``, `lekhok_forecast.core.ratios.task_scale`; 1: none).
     """
 
     task: str
@@ -39,6 +44,7 @@ class TaskState:
     done_finish_week: float | None = None
     hours_spent: float = 0.0
     calibrate: bool = False
+    calibration_scale: float = 1.0
 
     @property
     def done(self) -> bool:
@@ -63,12 +69,17 @@ class AsOf:
     tasks : tuple of TaskState
         At most one per task id; tasks not listed are as planned (`TaskState(id)`).
     calibration_ratios : tuple of float
-        Actual / most likely effort of done tasks; each calibrated task's estimate is
-        scaled by one drawn uniformly from these per trial (empty: no calibration).
+        Actual / most likely effort of done tasks (or a calibration model's residual
+        multipliers); each calibrated task's estimate is scaled by one drawn uniformly
+        from these per trial (empty: no calibration).
+    calibration_sigma : float
+        Log-scale spread of the calibration's common factor: one lognormal multiplier
+        per trial shared by every calibrated task (0: none).
     """
 
     tasks: tuple[TaskState, ...] = ()
     calibration_ratios: tuple[float, ...] = ()
+    calibration_sigma: float = 0.0
 
     @property
     def is_empty(self) -> bool:

@@ -117,6 +117,34 @@ class Cost:
 
 
 @dataclass(frozen=True)
+class CorrelationGroup:
+    """Tasks whose estimates overrun together: one lognormal factor per trial, log-scale spread `sigma`."""
+
+    tasks: tuple[str, ...]
+    sigma: float
+
+
+@dataclass(frozen=True)
+class Correlation:
+    """Correlated uncertainty between tasks (the plan's ``correlation:``).
+
+    Each factor multiplies the sampled estimate (effort or duration) of its tasks by one
+    draw per trial, ``exp(sigma * z)``, z ~ N(0, 1), shared by those tasks (see
+    `lekhok_forecast.core.ratios.lognormal_factor`). `overrun` is a factor on every
+    task; each group adds one on its own tasks. A task in several factors is multiplied
+    by each. Done and calibrated tasks are not scaled (`lekhok_forecast.core.asof`).
+    """
+
+    overrun: float = 0.0
+    groups: tuple[CorrelationGroup, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        """True when no factor applies (a plan without ``correlation:``)."""
+        return self.overrun == 0.0 and not self.groups
+
+
+@dataclass(frozen=True)
 class Plan:
     """A validated plan. Build it with `lekhok_forecast.sources.plan_file.load_plan`."""
 
@@ -138,6 +166,7 @@ class Plan:
     milestones: tuple[Milestone, ...] = ()
     costs: tuple[Cost, ...] = ()
     calendar: WorkCalendar = DEFAULT_CALENDAR
+    correlation: Correlation = Correlation()
 
     def task_index(self) -> dict[str, int]:
         """Task id -> position in `tasks`."""
@@ -201,7 +230,8 @@ def without_tasks(plan: Plan, ids: set[str] | frozenset[str] | tuple[str, ...]) 
     a remaining task's ``after`` inherits a removed task's own ``after`` (so the order of
     the rest is kept); risks and milestones lose the removed tasks, and go when none is
     left; a risk loses an effort (duration) impact that no remaining task of it can take;
-    a cost's ``from_task`` then accrues from week 0.
+    a cost's ``from_task`` then accrues from week 0; correlation groups lose the removed
+    tasks, and go when none is left.
 
     Raises
     ------
@@ -243,7 +273,13 @@ def without_tasks(plan: Plan, ids: set[str] | frozenset[str] | tuple[str, ...]) 
         replace(m, tasks=tuple(x for x in m.tasks if x not in gone)) for m in plan.milestones if set(m.tasks) - gone
     )
     costs = tuple(replace(c, from_task=None) if c.from_task in gone else c for c in plan.costs)
-    return replace(plan, tasks=tasks, risks=tuple(risks), milestones=milestones, costs=costs)
+    groups = tuple(
+        replace(g, tasks=tuple(x for x in g.tasks if x not in gone))
+        for g in plan.correlation.groups
+        if set(g.tasks) - gone
+    )
+    correlation = replace(plan.correlation, groups=groups)
+    return replace(plan, tasks=tasks, risks=tuple(risks), milestones=milestones, costs=costs, correlation=correlation)
 
 
 def week_label(week: float) -> str:

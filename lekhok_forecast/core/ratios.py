@@ -1,14 +1,76 @@
-"""How calibration ratios scale a task: the one rule the engine and the backtest both apply.
+"""How calibration scales a task, and the per-trial common factor: rules the engine and the backtest share.
 
 The engine (`lekhok_forecast.core.engine.kernel`) and the backtest
-(`lekhok_forecast.tracking.backtest`) call `resampled_ratios`, so a backtest measures exactly
-the re-forecast's rule: every calibrated task, in every trial, is scaled by one ratio drawn
-uniformly and independently from the evidence.
+(`lekhok_forecast.tracking.backtest`) call the same functions here, so a backtest measures
+exactly the re-forecast's draw. A calibrated task ``j`` of most likely effort ``est_j``
+is scaled, in each trial, by
+
+    ``task_scale(model, est_j) * resampled_ratios(model.ratios, u_j) * lognormal_factor(model.sigma, u_0)``
+
+with ``u_j`` a uniform draw of the task and ``u_0`` one uniform draw per trial shared by
+every calibrated task (the correlated overrun). The evidence is turned into a
+`RatioModel` by `fit_ratio_model`, one rule per method (`RATIO_METHODS`):
+
+``resample``
+    The ratios ``actual / estimate`` themselves: ``scale = 1``, ``sigma = 0``; each task
+    draws one ratio uniformly and independently (the first weekly re-forecast's rule).
+``level``
+    ``resample`` plus the common factor ``exp(sigma z)``, z ~ N(0, 1) per trial, with
+    ``sigma**2 = s**2 / k + LEVEL_DRIFT**2``: the uncertainty of the evidence's mean log
+    ratio (``s``: the spread of the ``k`` log ratios, shrunk toward `PRIOR_LOG_SD` with
+    the weight of `PRIOR_WEIGHT` tasks) plus the drift of the level between past and
+    future work.
+``size``
+    Log ratio regressed on log estimate, ``log r = a + b log est + e`` (least squares;
+    slope ``b = w b_ls + (1 - w) PRIOR_SLOPE``, ``w = Sxx / (Sxx + PRIOR_WEIGHT)``, Sxx the
+    sum of squared deviations of the log estimates); ``scale = exp(a + b log est_j)``,
+    the ratios are the residual multipliers ``exp(e_i)``, and the common factor is that
+    of ``level`` with ``s`` the residuals' spread.
+``size-smooth``
+    ``size`` with two changes the backtest on real histories asked for
+    (``benchmarks/BACKTEST.md``): the slope is `SLOPE_BLEND` times ``size``'s (the full
+    in-sample slope overstates how much a new task's size tells: its median came out too
+    low), and the residuals are smoothed: each residual draw gets a normal kernel of
+    width ``h = SMOOTH_WIDTH * s / sqrt(k)`` (``s`` shrunk as above), so a forecast can
+    reach ratios no done task has shown yet. The kernel mixture is held as a quantile
+    table of `SMOOTH_TABLE_SIZE` cells, drawn like the ratios (one pick per task).
+
+Below `MIN_EVIDENCE_FOR_SLOPE` tasks the slope is the prior's (no fit). The weekly re-forecast
+and the backtest use `DEFAULT_RATIO_METHOD` unless told otherwise.
 """
 
 from __future__ import annotations
 
+import functools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
 import numpy as np
+from scipy import special
+
+from lekhok_forecast.core.distributions import cell_midpoints
+
+#: Drift of the level (log scale) between past and future work: the extra spread the TSP
+#: task logs show beyond independent tasks (``benchmarks/BACKTEST.md``).
+LEVEL_DRIFT = 0.25
+#: Spread of log(actual / estimate) assumed before evidence (log scale).
+PRIOR_LOG_SD = 0.6
+#: Slope of log ratio on log estimate assumed before evidence (small tasks overrun more).
+PRIOR_SLOPE = -0.18
+#: Weight of the priors, in tasks of evidence.
+PRIOR_WEIGHT = 10.0
+#: ``size-smooth``: share of the fitted slope that is applied to new tasks.
+SLOPE_BLEND = 0.5
+#: ``size-smooth``: kernel width, in shrunk residual spreads times sqrt(evidence).
+SMOOTH_WIDTH = 1.0
+#: Cells of ``size-smooth``'s residual quantile table.
+SMOOTH_TABLE_SIZE = 1024
+#: Points at which the kernel mixture's CDF is evaluated before inversion (error < 1e-5 in
+#: probability for the spreads of real evidence, far below a cell's 1 / SMOOTH_TABLE_SIZE).
+_SMOOTH_GRID = 513
+#: Fewer ratios than this: the slope is the prior's.
+MIN_EVIDENCE_FOR_SLOPE = 3
 
 
 def resampled_ratios(ratios: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -16,8 +78,9 @@ def resampled_ratios(ratios: np.ndarray, u: np.ndarray) -> np.ndarray:
 
     Parameters
     ----------
-    ratios : ndarray of float32, shape (n,), n >= 1
-        Actual / estimated effort of done tasks (dimensionless).
+    ratios : ndarray of float32, shape (n,), 1 <= n <= 65536
+        Actual / estimated effort of done tasks, or a model's residual multipliers
+        (dimensionless).
     u : ndarray of uint16
         Uniform 16-bit draws (any shape; one per task and trial).
 
@@ -28,3 +91,187 @@ def resampled_ratios(ratios: np.ndarray, u: np.ndarray) -> np.ndarray:
     """
     pick = (u.astype(np.uint32) * np.uint32(ratios.size)) >> np.uint32(16)
     return ratios[pick]
+
+
+@functools.cache
+def _normal_table() -> np.ndarray:
+    """Standard normal quantiles at the 65,536 cell midpoints (float32, read-only)."""
+    table = special.ndtri(cell_midpoints()).astype(np.float32)
+    table.setflags(write=False)
+    return table
+
+
+def lognormal_factor(sigma: float, u: np.ndarray) -> np.ndarray:
+    """The common factor ``exp(sigma * z)`` with z the standard normal quantile of each draw.
+
+    Parameters
+    ----------
+    sigma : float
+        Log-scale spread (>= 0); 0 gives ones.
+    u : ndarray of uint16
+        Uniform 16-bit draws (one per trial).
+
+    Returns
+    -------
+    ndarray of float32, the shape of `u`
+        Median 1; the law of ``log`` of it is N(0, sigma**2) up to the 16-bit resolution
+        (z is cut at +-4.3).
+    """
+    z = np.take(_normal_table(), u)
+    z *= np.float32(sigma)
+    return np.exp(z, out=z)
+
+
+@dataclass(frozen=True)
+class RatioModel:
+    """How calibrated tasks are scaled (module docstring).
+
+    Attributes
+    ----------
+    method : str
+        The rule that fitted it (a key of `RATIO_METHODS`).
+    ratios : tuple of float
+        What each task draws one of uniformly (ratios, residual multipliers or a
+        quantile table of them); dimensionless.
+    intercept, slope : float
+        Per-task scale ``exp(intercept + slope * log(estimate))``.
+    sigma : float
+        Log-scale spread of the common factor (0: none).
+    """
+
+    method: str
+    ratios: tuple[float, ...]
+    intercept: float = 0.0
+    slope: float = 0.0
+    sigma: float = 0.0
+
+    @property
+    def scales_by_size(self) -> bool:
+        """False when every task's scale is exactly 1 (``resample``, ``level``)."""
+        return self.intercept != 0.0 or self.slope != 0.0
+
+
+def task_scale(model: RatioModel, estimates: np.ndarray | Sequence[float]) -> np.ndarray:
+    """Per-task scale ``exp(intercept + slope * log(estimate))`` (float32).
+
+    Parameters
+    ----------
+    model : RatioModel
+    estimates : array of float
+        Most likely efforts (> 0), in the unit the model was fitted in.
+    """
+    est = np.asarray(estimates, dtype=np.float64)
+    if not model.scales_by_size:
+        return np.ones(est.shape, dtype=np.float32)
+    return np.exp(model.intercept + model.slope * np.log(est)).astype(np.float32)
+
+
+def _shrunk_var(log_r: np.ndarray) -> float:
+    """Variance of the log ratios shrunk toward ``PRIOR_LOG_SD**2`` (weight `PRIOR_WEIGHT`)."""
+    k = log_r.size
+    s2 = float(np.var(log_r, ddof=1)) if k > 1 else 0.0
+    return ((k - 1) * s2 + PRIOR_WEIGHT * PRIOR_LOG_SD**2) / (k - 1 + PRIOR_WEIGHT)
+
+
+def _level_sigma(log_r: np.ndarray) -> float:
+    return math.sqrt(_shrunk_var(log_r) / log_r.size + LEVEL_DRIFT**2)
+
+
+def _size_fit(est: np.ndarray, ratios: np.ndarray) -> tuple[float, float, np.ndarray]:
+    """(intercept, slope, log residuals) of ``size`` (module docstring)."""
+    y = np.log(ratios)
+    x = np.log(est)
+    slope = PRIOR_SLOPE
+    if y.size >= MIN_EVIDENCE_FOR_SLOPE:
+        dx = x - x.mean()
+        sxx = float(dx @ dx)
+        if sxx > 0:
+            # Precision-weighted toward the prior: the slope's precision grows with Sxx; the
+            # prior counts as PRIOR_WEIGHT tasks one log unit apart.
+            w = sxx / (sxx + PRIOR_WEIGHT)
+            slope = w * float(dx @ (y - y.mean())) / sxx + (1.0 - w) * PRIOR_SLOPE
+    return slope, float(y.mean() - slope * x.mean()), y
+
+
+def _resample(est: np.ndarray, ratios: np.ndarray) -> RatioModel:
+    return RatioModel("resample", tuple(ratios.tolist()))
+
+
+def _level(est: np.ndarray, ratios: np.ndarray) -> RatioModel:
+    return RatioModel("level", tuple(ratios.tolist()), sigma=_level_sigma(np.log(ratios)))
+
+
+def _size(est: np.ndarray, ratios: np.ndarray) -> RatioModel:
+    slope, a, y = _size_fit(est, ratios)
+    resid = y - a - slope * np.log(est)
+    return RatioModel("size", tuple(np.exp(resid).tolist()), a, slope, _level_sigma(resid))
+
+
+def _size_smooth(est: np.ndarray, ratios: np.ndarray) -> RatioModel:
+    slope, _, y = _size_fit(est, ratios)
+    slope *= SLOPE_BLEND
+    x = np.log(est)
+    a = float(y.mean() - slope * x.mean())
+    resid = y - a - slope * x
+    width = SMOOTH_WIDTH * math.sqrt(_shrunk_var(resid) / resid.size)
+    table = smoothed_quantiles(resid, width, SMOOTH_TABLE_SIZE)
+    return RatioModel("size-smooth", tuple(np.exp(table).tolist()), a, slope, _level_sigma(resid))
+
+
+def smoothed_quantiles(values: np.ndarray, width: float, cells: int) -> np.ndarray:
+    """Quantiles, at the midpoints of `cells` equal cells, of `values` each spread by N(0, width**2).
+
+    The law of ``values[i] + width * z`` with ``i`` uniform and z standard normal (a
+    normal kernel density), inverted on a grid by linear interpolation of its exact CDF.
+
+    Parameters
+    ----------
+    values : ndarray of float, shape (k,), k >= 1
+    width : float
+        Kernel standard deviation (> 0), in the unit of `values`.
+    cells : int
+
+    Returns
+    -------
+    ndarray of float64, shape (cells,), increasing
+    """
+    v = np.sort(np.asarray(values, dtype=np.float64))
+    x = np.linspace(v[0] - 6.0 * width, v[-1] + 6.0 * width, _SMOOTH_GRID)
+    cdf = special.ndtr((x[:, None] - v[None, :]) / width).mean(axis=1)
+    p = (np.arange(cells) + 0.5) / cells
+    return np.interp(p, cdf, x)
+
+
+#: Rules turning evidence (most likely estimates, ratios; float64 arrays, > 0) into a model.
+RATIO_METHODS: dict[str, Callable[[np.ndarray, np.ndarray], RatioModel]] = {
+    "resample": _resample,
+    "level": _level,
+    "size": _size,
+    "size-smooth": _size_smooth,
+}
+#: The method the weekly re-forecast and the backtest use unless told otherwise.
+DEFAULT_RATIO_METHOD = "resample"
+
+
+def fit_ratio_model(method: str, estimates: Sequence[float], ratios: Sequence[float]) -> RatioModel:
+    """The `RatioModel` of `method` fitted on done tasks' estimates and ratios.
+
+    Parameters
+    ----------
+    method : str
+        A key of `RATIO_METHODS`.
+    estimates, ratios : sequence of float, same length >= 1
+        Most likely effort (any one unit, > 0) and actual / estimate of each done task.
+
+    Raises
+    ------
+    ValueError
+        For an unknown method or no evidence.
+    """
+    if method not in RATIO_METHODS:
+        raise ValueError(f"unknown calibration method {method!r}; one of {', '.join(RATIO_METHODS)}")
+    est = np.asarray(estimates, dtype=np.float64)
+    r = np.asarray(ratios, dtype=np.float64)
+    if est.size == 0 or est.shape != r.shape:
+        raise ValueError("a ratio model needs at least one done task, with one estimate per ratio")
+    return RATIO_METHODS[method](est, r)

@@ -14,6 +14,8 @@ from pathlib import Path
 from lekhok_forecast.core.graph import find_cycle
 from lekhok_forecast.core.plan import (
     UNITS,
+    Correlation,
+    CorrelationGroup,
     Cost,
     Milestone,
     Phase,
@@ -52,6 +54,7 @@ TOP_KEYS = (
     "milestones",
     "costs",
     "calendar",
+    "correlation",
     "description",
 )
 CALENDAR_KEYS = ("workdays", "holidays")
@@ -63,6 +66,10 @@ TASK_KEYS = ("id", "name", "phase", "workstream", "effort", "duration", "after",
 RISK_KEYS = ("id", "name", "probability", "tasks", "effort", "duration", "notes")
 MILESTONE_KEYS = ("id", "name", "tasks", "target_week")
 COST_KEYS = ("id", "name", "per_month", "per_hour", "from_task", "workstreams", "notes")
+CORRELATION_KEYS = ("overrun", "groups")
+CORRELATION_GROUP_KEYS = ("tasks", "sigma", "notes")
+#: Largest log-scale spread a correlation factor may have (exp(3 * 1.645): a P95 of 140x).
+MAX_CORRELATION_SIGMA = 3.0
 
 
 def _unique_ids(r: FieldReader, items: list, field: str, pattern: re.Pattern = ID_PATTERN) -> dict[str, int]:
@@ -275,6 +282,7 @@ def plan_from_source(src: Source) -> Plan:
             Cost(c["id"], r.text(c.get("name", c["id"]), f"{f}.name"), per_month, per_hour, from_task, streams)
         )
 
+    correlation = _correlation(r, doc.get("correlation"), task_ids)
     return Plan(
         name=name,
         tasks=tuple(tasks),
@@ -294,7 +302,28 @@ def plan_from_source(src: Source) -> Plan:
         milestones=tuple(milestones),
         costs=tuple(costs),
         calendar=calendar,
+        correlation=correlation,
     )
+
+
+def _correlation(r: FieldReader, value: object, task_ids: dict[str, int]) -> Correlation:
+    """The `correlation:` section: a plan-wide ``overrun`` spread and ``groups`` of tasks with theirs."""
+    if value is None:
+        return Correlation()
+    doc = r.mapping(value, "correlation", CORRELATION_KEYS)
+    overrun = 0.0
+    if doc.get("overrun") is not None:
+        overrun = r.number(doc["overrun"], "correlation.overrun", maximum=MAX_CORRELATION_SIGMA)
+    groups = []
+    for i, g in enumerate(r.sequence(doc.get("groups", []) or [], "correlation.groups")):
+        f = f"correlation.groups[{i}]"
+        r.mapping(g, f, CORRELATION_GROUP_KEYS, required=("tasks", "sigma"))
+        listed = r.id_list(g["tasks"], f"{f}.tasks", task_ids, "task")
+        if len(listed) < 2:
+            raise r.fail(f"{f}.tasks", "expected at least two tasks (a group makes them overrun together)")
+        sigma = r.number(g["sigma"], f"{f}.sigma", positive=True, maximum=MAX_CORRELATION_SIGMA)
+        groups.append(CorrelationGroup(listed, sigma))
+    return Correlation(overrun, tuple(groups))
 
 
 def _weeks_off(r: FieldReader, value: object, field: str) -> tuple[int, ...]:

@@ -8,122 +8,74 @@ Windows
     outcomes of a group's windows do not overlap. A group with fewer than K + M tasks
     gives no window.
 
-Methods (`METHODS`; each turns evidence into samples of the horizon's total)
-    ``resample``
-        The weekly re-forecast's rule, unchanged: the evidence is
-        `lekhok_forecast.tracking.calibration.calibration_from_evidence` (ratio = actual /
-        estimate, calibrated from `MIN_DONE_FOR_CALIBRATION` tasks on) and each task of the
-        horizon is scaled, per trial, by one ratio drawn independently
-        (`lekhok_forecast.core.ratios.resampled_ratios`, the engine's own function).
-        Total = sum_j estimate_j * r_j.
-    ``level``
-        ``resample`` times one shared factor per trial, ``exp(sigma * z)``, z ~ N(0, 1):
-        correlated overrun of all remaining tasks. ``sigma**2 = s**2 / K + LEVEL_DRIFT**2``,
-        the uncertainty of the evidence's mean log ratio (``s``: the spread of the log ratios,
-        shrunk toward `PRIOR_LOG_SD` with weight `PRIOR_WEIGHT` tasks) plus a drift of the
-        level between past and future work.
-    ``size``
-        Size-aware evidence plus the shared factor: ``log r = a + b * log(estimate) + e``
-        fitted on the evidence (least squares; slope ``w * b_ls + (1 - w) * PRIOR_SLOPE``
-        with ``w = Sxx / (Sxx + PRIOR_WEIGHT)``, Sxx the sum of squared deviations of the
-        log estimates); horizon task j gets ``exp(a + b log est_j + e* + sigma z)``
-        with ``e*`` a residual drawn uniformly and ``z`` shared by the trial.
+Methods (`METHODS`, the calibration's own: `lekhok_forecast.core.ratios.RATIO_METHODS`)
+    Each window's evidence goes through the weekly re-forecast's rule,
+    `lekhok_forecast.tracking.calibration.calibration_from_evidence` (ratio = actual /
+    estimate, calibrated from `lekhok_forecast.tracking.calibration.MIN_DONE_FOR_CALIBRATION`
+    tasks on, the method's
+    `lekhok_forecast.core.ratios.RatioModel`), and each task ``j`` of the horizon is
+    scaled per trial as the engine scales a calibrated task: ``task_scale(est_j)`` times
+    one draw of the model's ratios (`resampled_ratios`) times the trial's common factor
+    (`lognormal_factor`), the engine's own functions on 16-bit uniform draws. Total =
+    ``sum_j estimate_j * multiplier_j``. With too little evidence the forecast is the
+    plain sum of estimates, as in the re-forecast.
 
 The outcomes are scored by `lekhok_forecast.analysis.scoring`.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from lekhok_forecast.analysis.scoring import Scores, score_summaries, summarize
-from lekhok_forecast.core.ratios import resampled_ratios
-from lekhok_forecast.tracking.calibration import MIN_DONE_FOR_CALIBRATION, calibration_from_evidence
+from lekhok_forecast.core.ratios import (
+    DEFAULT_RATIO_METHOD,
+    RATIO_METHODS,
+    lognormal_factor,
+    resampled_ratios,
+    task_scale,
+)
+from lekhok_forecast.tracking.calibration import calibration_from_evidence
 
-#: Drift of the level (log scale) between past and future work; the extra spread the TSP
-#: logs show beyond independent tasks (see benchmarks/BACKTEST.md).
-LEVEL_DRIFT = 0.25
-#: Spread of log(actual / estimate) assumed before evidence (log scale).
-PRIOR_LOG_SD = 0.6
-#: Slope of log ratio on log estimate assumed before evidence (small tasks overrun more).
-PRIOR_SLOPE = -0.18
-#: Weight of the priors, in tasks of evidence.
-PRIOR_WEIGHT = 10.0
 #: Windows scored per batch (bounds memory: batch x trials samples).
 BATCH_WINDOWS = 256
-
-Method = Callable[[np.ndarray, np.ndarray, np.ndarray, int, np.random.Generator], np.ndarray]
-
-
-def _ratios(est: np.ndarray, act: np.ndarray) -> np.ndarray:
-    """The calibration rule's ratios (float32, as the engine holds them); empty when not applied."""
-    cal = calibration_from_evidence([""] * len(est), est.tolist(), act.tolist(), min_done=MIN_DONE_FOR_CALIBRATION)
-    return np.asarray(cal.engine_ratios, dtype=np.float32)
+#: Backtest methods by name: the calibration's methods.
+METHODS = tuple(RATIO_METHODS)
+DEFAULT_METHOD = DEFAULT_RATIO_METHOD
 
 
-def _resample_mult(ratios: np.ndarray, m: int, trials: int, rng: np.random.Generator) -> np.ndarray:
-    u = rng.integers(0, 65536, (m, trials), dtype=np.uint16)
-    return resampled_ratios(ratios, u).astype(np.float64)
-
-
-def _level_sigma(log_r: np.ndarray) -> float:
-    k = log_r.size
-    s2 = float(np.var(log_r, ddof=1)) if k > 1 else 0.0
-    s2 = ((k - 1) * s2 + PRIOR_WEIGHT * PRIOR_LOG_SD**2) / (k - 1 + PRIOR_WEIGHT)
-    return math.sqrt(s2 / k + LEVEL_DRIFT**2)
-
-
-def resample_method(
-    est: np.ndarray, act: np.ndarray, future: np.ndarray, trials: int, rng: np.random.Generator
+def horizon_samples(
+    method: str, est: np.ndarray, act: np.ndarray, future: np.ndarray, trials: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """Samples (trials,) of the horizon's total by the re-forecast's rule (module docstring)."""
-    ratios = _ratios(est, act)
-    if not ratios.size:
+    """Samples (trials,) of the horizon's total effort forecast from one window's evidence.
+
+    Parameters
+    ----------
+    method : str
+        A key of `METHODS`.
+    est, act : ndarray, shape (k,)
+        Estimates and actuals of the evidence (one unit, > 0).
+    future : ndarray, shape (m,)
+        Estimates of the horizon's tasks (same unit).
+    trials : int
+    rng : numpy.random.Generator
+        Draws the 16-bit uniforms: one per horizon task and trial, then one per trial for
+        the common factor (only when the model has one).
+    """
+    cal = calibration_from_evidence([""] * len(est), est.tolist(), act.tolist(), method=method)
+    model = cal.model
+    if model is None:
         return np.full(trials, float(future.sum()))
-    return future @ _resample_mult(ratios, future.size, trials, rng)
-
-
-def level_method(
-    est: np.ndarray, act: np.ndarray, future: np.ndarray, trials: int, rng: np.random.Generator
-) -> np.ndarray:
-    """``resample`` times a shared lognormal factor per trial (module docstring)."""
-    ratios = _ratios(est, act)
-    if not ratios.size:
-        return np.full(trials, float(future.sum()))
-    base = future @ _resample_mult(ratios, future.size, trials, rng)
-    return base * np.exp(_level_sigma(np.log(ratios.astype(np.float64))) * rng.standard_normal(trials))
-
-
-def size_method(
-    est: np.ndarray, act: np.ndarray, future: np.ndarray, trials: int, rng: np.random.Generator
-) -> np.ndarray:
-    """Size-aware log-ratio regression with a shared factor per trial (module docstring)."""
-    ratios = _ratios(est, act)
-    if not ratios.size:
-        return np.full(trials, float(future.sum()))
-    y = np.log(ratios.astype(np.float64))
-    x = np.log(est[est > 0])
-    sxx = float(((x - x.mean()) ** 2).sum())
-    slope = float(((x - x.mean()) * (y - y.mean())).sum()) / sxx if sxx > 0 else PRIOR_SLOPE
-    # Precision-weighted toward the prior: the slope's precision grows with sxx, the spread
-    # of the log estimates; the prior counts as PRIOR_WEIGHT tasks one log unit apart.
-    weight = sxx / (sxx + PRIOR_WEIGHT)
-    b = weight * slope + (1.0 - weight) * PRIOR_SLOPE
-    a = float(y.mean() - b * x.mean())
-    resid = (y - a - b * x).astype(np.float32)
-    e = _resample_mult(resid, future.size, trials, rng)
-    z = rng.standard_normal(trials)
-    logm = a + b * np.log(future)[:, None] + e + _level_sigma(resid.astype(np.float64)) * z[None, :]
-    return (future[:, None] * np.exp(logm)).sum(axis=0)
-
-
-#: Backtest methods by name; ``resample`` is the weekly re-forecast's calibration.
-METHODS: dict[str, Method] = {"resample": resample_method, "level": level_method, "size": size_method}
-DEFAULT_METHOD = "resample"
+    u = rng.integers(0, 65536, (future.size, trials), dtype=np.uint16)
+    mult = resampled_ratios(np.asarray(model.ratios, dtype=np.float32), u)
+    if model.scales_by_size:
+        mult *= task_scale(model, future)[:, None]
+    if model.sigma > 0:
+        mult *= lognormal_factor(model.sigma, rng.integers(0, 65536, trials, dtype=np.uint16))[None, :]
+    return future @ mult.astype(np.float64)
 
 
 @dataclass(frozen=True)
@@ -229,12 +181,11 @@ def backtest(
         lab = np.asarray(labels, dtype=object)[idx]
         groups = [idx[lab == g] for g in dict.fromkeys(lab.tolist())]  # first-seen order
     wins = windows(groups, history, horizon)
-    fn = METHODS[method]
     rng = np.random.default_rng(seed)
     qs, pits, outcomes, sums = [], [], [], []
     for b in range(0, len(wins), BATCH_WINDOWS):
         batch = wins[b : b + BATCH_WINDOWS]
-        samples = np.stack([fn(est[h], act[h], est[f], trials, rng) for h, f in batch])
+        samples = np.stack([horizon_samples(method, est[h], act[h], est[f], trials, rng) for h, f in batch])
         y = np.array([act[f].sum() for _, f in batch])
         q, pit = summarize(samples, y)
         qs.append(q)

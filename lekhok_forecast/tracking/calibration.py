@@ -2,9 +2,12 @@
 
 Calibration (`calibration_from_actuals`, the rule itself in `calibration_from_evidence`)
     The ratio actual hours / the plan's most likely hours of every *done effort task*
-    (evidence-based scheduling). With at least `MIN_DONE_FOR_CALIBRATION` such tasks, each
-    trial scales every not-started, not re-estimated effort task by a ratio drawn
-    uniformly from that list (one draw per task per trial, by the engine). Tasks in
+    (evidence-based scheduling). With at least `MIN_DONE_FOR_CALIBRATION` such tasks,
+    every not-started, not re-estimated effort task is scaled in each trial by the
+    calibration method's draw (`lekhok_forecast.core.ratios`, `DEFAULT_RATIO_METHOD`
+    unless told otherwise): ``resample``, the first rule, draws one of the ratios per
+    task; ``size-smooth`` a size-aware ratio, ``exp(a + b log estimate)`` times a smoothed
+    residual drawn per task, times one common factor per trial shared by all of them. Tasks in
     progress and re-estimated tasks are not scaled: their ranges are fresh estimates
     made with the same evidence. Duration tasks (calendar waits) are not scaled.
     The ratios include whatever risks struck the done tasks, and the remaining tasks'
@@ -14,6 +17,7 @@ Calibration (`calibration_from_actuals`, the rule itself in `calibration_from_ev
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +27,7 @@ import pandas as pd
 
 from lekhok_forecast.core.actuals import WeeklyActuals
 from lekhok_forecast.core.plan import Plan
+from lekhok_forecast.core.ratios import DEFAULT_RATIO_METHOD, RatioModel, fit_ratio_model, task_scale
 
 #: Fewer done effort tasks than this: no calibration (too little evidence).
 MIN_DONE_FOR_CALIBRATION = 3
@@ -47,6 +52,9 @@ class Calibration:
         Evidence needed to calibrate.
     enabled : bool
         False when calibration was switched off by the caller.
+    method : str
+        How the evidence scales the remaining tasks (a key of
+        `lekhok_forecast.core.ratios.RATIO_METHODS`).
     """
 
     tasks: tuple[str, ...] = ()
@@ -55,6 +63,7 @@ class Calibration:
     ratios: tuple[float, ...] = ()
     min_done: int = MIN_DONE_FOR_CALIBRATION
     enabled: bool = True
+    method: str = DEFAULT_RATIO_METHOD
 
     @property
     def n_done(self) -> int:
@@ -66,9 +75,31 @@ class Calibration:
         return self.enabled and self.n_done >= self.min_done
 
     @property
+    def model(self) -> RatioModel | None:
+        """The fitted ratio model the engine draws from (None when not applied)."""
+        if not self.applied:
+            return None
+        return _fitted(self.method, self.estimated_hours, self.ratios)
+
+    @property
     def engine_ratios(self) -> tuple[float, ...]:
-        """The ratios handed to the engine (empty when not applied)."""
-        return self.ratios if self.applied else ()
+        """What each calibrated task draws one of (empty when not applied): the ratios
+        themselves for ``resample``, the model's residual multipliers otherwise."""
+        model = self.model
+        return model.ratios if model is not None else ()
+
+    @property
+    def engine_sigma(self) -> float:
+        """Log-scale spread of the common factor of the calibrated tasks (0 when not applied)."""
+        model = self.model
+        return model.sigma if model is not None else 0.0
+
+    def task_scale(self, estimate_hours: float) -> float:
+        """The multiplier of a calibrated task of this most likely effort (hours), before its draws."""
+        model = self.model
+        if model is None or estimate_hours <= 0:  # (a zero estimate has no size to scale by)
+            return 1.0
+        return float(task_scale(model, [estimate_hours])[0])
 
     @property
     def mean_ratio(self) -> float:
@@ -89,12 +120,26 @@ class Calibration:
                 f" estimate {'is' if self.n_done == 1 else 'are'} too little evidence (calibration starts at {self.min_done}); the forecast"
                 " uses the plan's estimates."
             )
-        return (
+        head = (
             f"Calibrated on the {self.n_done} done tasks with effort estimates: they took {self.mean_ratio:.2f}x their most"
             f" likely effort on average (median {self.median_ratio:.2f}x, range"
-            f" {min(self.ratios):.2f}-{max(self.ratios):.2f}x); each trial scales every task not yet"
-            " started by one of these ratios drawn at random."
+            f" {min(self.ratios):.2f}-{max(self.ratios):.2f}x);"
         )
+        model = self.model
+        assert model is not None  # applied
+        if model.method == "resample":
+            return head + " each trial scales every task not yet started by one of these ratios drawn at random."
+        how = " each trial scales every task not yet started by a ratio drawn for it"
+        if model.scales_by_size:
+            how += (
+                " (larger for small tasks)" if model.slope < 0 else " (larger for big tasks)" if model.slope > 0 else ""
+            )
+        if model.sigma > 0:
+            how += (
+                f" and by one factor shared by all of them (a spread of {model.sigma:.2f} on the log scale),"
+                " as done work shows that overruns come together"
+            )
+        return head + how + "."
 
     def table(self) -> pd.DataFrame:
         """One row per done effort task: estimated (mode) and actual hours, ratio."""
@@ -112,7 +157,12 @@ class Calibration:
 
 
 def calibration_from_actuals(
-    plan: Plan, actuals: WeeklyActuals | None, *, min_done: int = MIN_DONE_FOR_CALIBRATION, enabled: bool = True
+    plan: Plan,
+    actuals: WeeklyActuals | None,
+    *,
+    min_done: int = MIN_DONE_FOR_CALIBRATION,
+    enabled: bool = True,
+    method: str = DEFAULT_RATIO_METHOD,
 ) -> Calibration:
     """Actual / most likely effort of every done effort task (see the module docstring).
 
@@ -125,6 +175,8 @@ def calibration_from_actuals(
         Done effort tasks needed before the forecast is calibrated.
     enabled : bool
         False: report the evidence but never apply it.
+    method : str
+        How the evidence scales the remaining tasks (`lekhok_forecast.core.ratios.RATIO_METHODS`).
     """
     tasks, est, act = [], [], []
     rows = actuals.by_task() if actuals is not None else {}
@@ -135,7 +187,7 @@ def calibration_from_actuals(
         tasks.append(t.id)
         est.append(float(t.effort_hours.mode))
         act.append(float(a.hours_to_date))
-    return calibration_from_evidence(tasks, est, act, min_done=min_done, enabled=enabled)
+    return calibration_from_evidence(tasks, est, act, min_done=min_done, enabled=enabled, method=method)
 
 
 def calibration_from_evidence(
@@ -145,6 +197,7 @@ def calibration_from_evidence(
     *,
     min_done: int = MIN_DONE_FOR_CALIBRATION,
     enabled: bool = True,
+    method: str = DEFAULT_RATIO_METHOD,
 ) -> Calibration:
     """The calibration rule on finished work: ``ratio = actual / estimated`` per task.
 
@@ -162,6 +215,8 @@ def calibration_from_evidence(
         Ratios needed before the forecast is calibrated.
     enabled : bool
         False: report the evidence but never apply it.
+    method : str
+        A key of `lekhok_forecast.core.ratios.RATIO_METHODS`.
     """
     keep = [(t, float(e), float(a)) for t, e, a in zip(tasks, estimated_hours, actual_hours, strict=True) if e > 0]
     return Calibration(
@@ -171,4 +226,11 @@ def calibration_from_evidence(
         tuple(a / e for _, e, a in keep),
         int(min_done),
         bool(enabled),
+        method,
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _fitted(method: str, estimates: tuple[float, ...], ratios: tuple[float, ...]) -> RatioModel:
+    # A weekly update asks for the same calibration's model several times.
+    return fit_ratio_model(method, estimates, ratios)

@@ -66,7 +66,9 @@ def reforecast_plan(
     actuals : WeeklyActuals or None
         None: the plan itself.
     calibration : Calibration or tuple of ratios, optional
-        Ratios to scale not-started tasks by (a `Calibration` that is not applied gives none).
+        How to scale not-started tasks: a `Calibration` (its method's draws, per-task
+        scales and common factor; one that is not applied gives none) or plain ratios to
+        resample.
 
     Returns
     -------
@@ -75,7 +77,11 @@ def reforecast_plan(
         workstreams, risks only on open tasks) and its as-of state (done tasks,
         not-before weeks, hours spent, calibration). Untouched: ``(plan, AsOf())``.
     """
-    ratios = calibration.engine_ratios if isinstance(calibration, Calibration) else tuple(calibration or ())
+    cal = calibration if isinstance(calibration, Calibration) else None
+    if isinstance(calibration, Calibration):
+        ratios, sigma = calibration.engine_ratios, calibration.engine_sigma
+    else:
+        ratios, sigma = tuple(calibration or ()), 0.0
     if is_untouched(plan, actuals, ratios):
         return plan, AsOf()
     n = float(actuals.as_of_week) if actuals is not None else 0.0
@@ -114,7 +120,9 @@ def reforecast_plan(
             remaining = a.remaining if a is not None else None
             re_est = remaining is not None
             tasks.append(_fresh_estimate(plan, t, remaining) if remaining is not None else t)
-            states.append(TaskState(t.id, not_before_week=n, calibrate=bool(ratios) and effort and not re_est))
+            calibrate = bool(ratios) and effort and not re_est
+            scale = cal.task_scale(t.effort_hours.mode) if calibrate and cal is not None and t.effort_hours else 1.0
+            states.append(TaskState(t.id, not_before_week=n, calibrate=calibrate, calibration_scale=scale))
             groups.append(2)
             open_tasks.add(t.id)
     order = sorted(range(len(tasks)), key=lambda i: groups[i])  # stable: file order within a group
@@ -128,7 +136,7 @@ def reforecast_plan(
         listed = tuple(x for x in r.tasks if x in open_tasks)
         if listed:
             risks.append(r if listed == r.tasks else dataclasses.replace(r, tasks=listed))
-    return plan.with_changes(tasks=tuple(ordered), risks=tuple(risks)), AsOf(tuple(states), tuple(ratios))
+    return plan.with_changes(tasks=tuple(ordered), risks=tuple(risks)), AsOf(tuple(states), tuple(ratios), sigma)
 
 
 def _fresh_estimate(plan: Plan, task: Task, remaining: tuple[float, float, float]) -> Task:

@@ -20,6 +20,7 @@ from lekhok_forecast.config import ACTUALS_DIR
 from lekhok_forecast.core.actuals import WeeklyActuals, no_actuals
 from lekhok_forecast.core.engine import SimulationResult, simulate
 from lekhok_forecast.core.plan import Plan, week_label
+from lekhok_forecast.core.ratios import DEFAULT_RATIO_METHOD
 from lekhok_forecast.errors import ForecastInputError
 from lekhok_forecast.sources import history_file
 from lekhok_forecast.sources.actuals_file import actuals_file, list_weeks, read_weeks
@@ -125,13 +126,15 @@ def forecasts_for(
     calibrate: bool = True,
     min_done: int = MIN_DONE_FOR_CALIBRATION,
     memo: dict | None = None,
+    method: str = DEFAULT_RATIO_METHOD,
     **simulate_args: Any,
 ) -> tuple[SimulationResult, SimulationResult, SimulationResult | None, Calibration]:
     """(headline, uncalibrated, calibrated or None, calibration) for one week's actuals.
 
-    `memo` is passed to `reforecast` (simulations shared within one weekly update).
+    `memo` is passed to `reforecast` (simulations shared within one weekly update);
+    `method` is the calibration method (`lekhok_forecast.core.ratios.RATIO_METHODS`).
     """
-    cal = calibration_from_actuals(plan, actuals, min_done=min_done, enabled=calibrate)
+    cal = calibration_from_actuals(plan, actuals, min_done=min_done, enabled=calibrate, method=method)
     unc = reforecast(plan, actuals, trials, seed, memo=memo, **simulate_args)
     calibrated = (
         reforecast(plan, actuals, trials, seed, calibration=cal, memo=memo, **simulate_args) if cal.applied else None

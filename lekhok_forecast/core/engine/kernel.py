@@ -12,6 +12,10 @@ Randomness
 Sampling
     Every random quantity is a 16-bit uniform integer looked up in an inverse-CDF table
     (see `lekhok_forecast.core.distributions`), then scaled: one draw and one gather per value.
+    A calibrated task is then multiplied by its resampled ratio and scale, and a task in
+    a common factor (the plan's ``correlation:``, the calibration's level) by the
+    factor's one draw of the trial (`lekhok_forecast.core.ratios`); those draws are rows
+    after every other, so a plan without them draws exactly what it drew before.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from numpy.typing import DTypeLike
 from lekhok_forecast.core.availability import finish_after, gaps
 from lekhok_forecast.core.distributions import TABLE_SIZE
 from lekhok_forecast.core.engine.model import Model, _Step, _steps, _Var
-from lekhok_forecast.core.ratios import resampled_ratios
+from lekhok_forecast.core.ratios import lognormal_factor, resampled_ratios
 
 #: Trials per random-number block. Part of the definition of a seed's numbers: changing
 #: it changes every result, so it is a constant, not an option.
@@ -193,6 +197,8 @@ def _run_chunk(
     since_tasks = {tindex[c.from_task] for c in plan.costs if c.from_task}
     since_rows: dict[int, np.ndarray] = {}
     ratios = model.calib_ratios
+    # One multiplier per common factor and trial, shared by the factor's tasks.
+    factors = [lognormal_factor(sig, u[row]) for sig, row in zip(model.factor_sigmas, model.factor_rows)]
     steps = model.steps or _steps(model)
     prefetch = _prefetch_tables(model, n, prefetch)
     scratch = _buffer(ws, "scratch", 1, TABLE_SIZE, np.float32)[0] if prefetch else None
@@ -224,6 +230,10 @@ def _run_chunk(
                 ft += step.offset
             if step.calib_row >= 0:
                 ft *= resampled_ratios(ratios, u[step.calib_row])
+                if step.calib_scale is not None:
+                    ft *= step.calib_scale
+            for k in step.factors:
+                ft *= factors[k]
             if drivers and s:
                 s_est[t] = ft[:s]
             w = step.ws

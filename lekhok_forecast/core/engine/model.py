@@ -61,6 +61,10 @@ class Model:
     cost_var: tuple[_Var, ...]
     calib_rows: tuple[int, ...]  # per task, row of its ratio pick or -1
     calib_ratios: np.ndarray
+    calib_scales: tuple[float, ...]  # per task, its calibration scale (1: none)
+    factor_rows: tuple[int, ...]  # per common factor, the row of its per-trial draw
+    factor_sigmas: tuple[float, ...]  # per common factor, its log-scale spread
+    task_factors: tuple[tuple[int, ...], ...]  # per task, the common factors scaling it
     n_rows: int
     steps: tuple = ()  # the forward pass, resolved (see `_steps`)
 
@@ -158,6 +162,14 @@ def compile_plan(plan: Plan, as_of: AsOf | None = None) -> Model:
             calib_rows.append(len(rows) - 1)
         else:
             calib_rows.append(-1)
+    factor_sigmas, factor_members = _factors(plan, states, calib_rows, as_of)
+    factor_rows = []
+    task_factors: list[list[int]] = [[] for _ in plan.tasks]
+    for f, members in enumerate(factor_members):
+        rows.append(_Var(None, 0.0, 0.0))  # placeholder row: the factor's per-trial draw
+        factor_rows.append(len(rows) - 1)
+        for member in members:
+            task_factors[member].append(f)
     model = Model(
         plan=plan,
         states=states,
@@ -181,9 +193,33 @@ def compile_plan(plan: Plan, as_of: AsOf | None = None) -> Model:
         cost_var=tuple(cost_var),
         calib_rows=tuple(calib_rows),
         calib_ratios=ratios,
+        calib_scales=tuple(s.calibration_scale if c >= 0 else 1.0 for s, c in zip(states, calib_rows)),
+        factor_rows=tuple(factor_rows),
+        factor_sigmas=tuple(factor_sigmas),
+        task_factors=tuple(tuple(x) for x in task_factors),
         n_rows=len(rows),
     )
     return dataclasses.replace(model, steps=_steps(model))
+
+
+def _factors(
+    plan: Plan, states: tuple[TaskState, ...], calib_rows: list[int], as_of: AsOf | None
+) -> tuple[list[float], list[list[int]]]:
+    """The common factors (log-scale spread, member task indices) in row order: the plan's
+    ``correlation:`` (plan-wide overrun, then each group) on open tasks that are not
+    calibrated, then the calibration's on the calibrated ones. Factors with a zero spread
+    or no member take no row, so a plan without correlation draws what it always drew."""
+    tindex = plan.task_index()
+    free = [t for t, s in enumerate(states) if not s.done and calib_rows[t] < 0]
+    corr = plan.correlation
+    spec: list[tuple[float, list[int]]] = [(corr.overrun, free)]
+    for g in corr.groups:
+        members = {tindex[x] for x in g.tasks}
+        spec.append((g.sigma, [t for t in free if t in members]))
+    sigma = as_of.calibration_sigma if as_of is not None else 0.0
+    spec.append((sigma, [t for t, c in enumerate(calib_rows) if c >= 0]))
+    kept = [(s, m) for s, m in spec if s > 0 and m]
+    return [s for s, _ in kept], [m for _, m in kept]
 
 
 @dataclass(frozen=True)
@@ -198,6 +234,8 @@ class _Step:
     fixed: float
     row: int
     calib_row: int
+    calib_scale: np.float32 | None  # None: 1
+    factors: tuple[int, ...]  # common factors (indices) scaling the task's estimate
     ws: int
     risks: tuple[int, ...]
     preds: tuple[int, ...]
@@ -230,6 +268,8 @@ def _steps(model: Model) -> tuple[_Step, ...]:
                 fixed=var.offset,
                 row=model.task_row[t],
                 calib_row=model.calib_rows[t],
+                calib_scale=f32(model.calib_scales[t]) if model.calib_scales[t] != 1.0 else None,
+                factors=model.task_factors[t],
                 ws=model.task_ws[t],
                 risks=model.task_risks[t],
                 preds=preds,
