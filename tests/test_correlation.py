@@ -10,9 +10,10 @@ from conftest import assert_close, make_plan, mean_tolerance, var_tolerance
 
 from lekhok_forecast.cli import main
 from lekhok_forecast.core.asof import AsOf, TaskState
+from lekhok_forecast.core.distributions import quantile_table
 from lekhok_forecast.core.engine import simulate
 from lekhok_forecast.core.plan import Correlation, CorrelationGroup, without_tasks
-from lekhok_forecast.core.ratios import _normal_table, lognormal_factor
+from lekhok_forecast.core.ratios import NORMAL_SHAPE, lognormal_factor
 from lekhok_forecast.errors import ForecastInputError
 
 N = 200_000
@@ -29,7 +30,8 @@ CHAIN = """
 
 def factor_moments(sigma: float, k: int) -> float:
     """E[F**k] of the engine's factor: its 65,536 equally likely values (exact)."""
-    return float(np.mean(np.exp(k * sigma * _normal_table().astype(np.float64))))
+    z = np.log(quantile_table(NORMAL_SHAPE).astype(np.float64))
+    return float(np.mean(np.exp(k * sigma * z)))
 
 
 def sample_moments(x: np.ndarray) -> tuple[float, float, float]:

@@ -136,6 +136,8 @@ class Scores:
         Mean pinball loss of the forecasts, on the sum-of-estimates scale.
     pinball_estimates : float
         The same for the plain sum of estimates (the reference).
+    reliability : tuple of Coverage
+        Coverage of every level of `SUMMARY_LEVELS` (P10 .. P90), for a reliability plot.
     """
 
     windows: int
@@ -144,6 +146,7 @@ class Scores:
     pit_chi_square: float
     pinball: float
     pinball_estimates: float
+    reliability: tuple[Coverage, ...] = ()
 
     @property
     def pinball_skill(self) -> float:
@@ -210,6 +213,7 @@ def score_summaries(quantiles: np.ndarray, pit: np.ndarray, outcomes: np.ndarray
         chi_square_flat(counts),
         pinball(q[:, [col[p] for p in PINBALL_LEVELS]] / e[:, None], scaled_y),
         pinball(np.ones((n, len(PINBALL_LEVELS))), scaled_y),
+        tuple(coverage(q[:, col[p]], y, p) for p in SUMMARY_LEVELS),
     )
 
 

@@ -41,21 +41,21 @@ and the backtest use `DEFAULT_RATIO_METHOD` unless told otherwise.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
-from lekhok_forecast.core.distributions import cell_midpoints
+from lekhok_forecast.core.distributions import quantile_table
 
 #: Drift of the level (log scale) between past and future work: the extra spread the TSP
 #: task logs show beyond independent tasks (``benchmarks/BACKTEST.md``).
 LEVEL_DRIFT = 0.25
-#: Spread of log(actual / estimate) assumed before evidence (log scale).
-PRIOR_LOG_SD = 0.6
+#: Spread of log(actual / estimate) assumed before evidence (log scale): the median spread
+#: within 10 consecutive tasks of one person in the TSP task logs is 0.82 (of one project
+#: 0.88; Nichols et al., CMU/SEI-2018-TR-005; ``benchmarks/BACKTEST.md``).
+PRIOR_LOG_SD = 0.9
 #: Slope of log ratio on log estimate assumed before evidence (small tasks overrun more).
 PRIOR_SLOPE = -0.18
 #: Weight of the priors, in tasks of evidence.
@@ -93,12 +93,10 @@ def resampled_ratios(ratios: np.ndarray, u: np.ndarray) -> np.ndarray:
     return ratios[pick]
 
 
-@functools.cache
-def _normal_table() -> np.ndarray:
-    """Standard normal quantiles at the 65,536 cell midpoints (float32, read-only)."""
-    table = special.ndtri(cell_midpoints()).astype(np.float32)
-    table.setflags(write=False)
-    return table
+#: Shape key of the quantile table the common factor reads: ``exp(z)``, z ~ N(0, 1), at the
+#: 65,536 cell midpoints (`lekhok_forecast.core.distributions.quantile_table`; cached between
+#: processes like every table, so a warm run needs no SciPy).
+NORMAL_SHAPE = ("lognormal", 1.0)
 
 
 def lognormal_factor(sigma: float, u: np.ndarray) -> np.ndarray:
@@ -117,9 +115,12 @@ def lognormal_factor(sigma: float, u: np.ndarray) -> np.ndarray:
         Median 1; the law of ``log`` of it is N(0, sigma**2) up to the 16-bit resolution
         (z is cut at +-4.3).
     """
-    z = np.take(_normal_table(), u)
-    z *= np.float32(sigma)
-    return np.exp(z, out=z)
+    f = np.take(quantile_table(NORMAL_SHAPE), u)
+    if sigma == 1.0:
+        return f
+    np.log(f, out=f)  # z (float32: within 1e-7 of the table's normal quantile)
+    f *= np.float32(sigma)
+    return np.exp(f, out=f)
 
 
 @dataclass(frozen=True)
@@ -235,6 +236,8 @@ def smoothed_quantiles(values: np.ndarray, width: float, cells: int) -> np.ndarr
     -------
     ndarray of float64, shape (cells,), increasing
     """
+    from scipy import special  # (only the calibration fits this; the engine needs no SciPy)
+
     v = np.sort(np.asarray(values, dtype=np.float64))
     x = np.linspace(v[0] - 6.0 * width, v[-1] + 6.0 * width, _SMOOTH_GRID)
     cdf = special.ndtr((x[:, None] - v[None, :]) / width).mean(axis=1)

@@ -6,13 +6,21 @@ Windows
     as the evidence (the *history*, K done tasks) and forecasts the total actual effort of
     the next M tasks (the *horizon*) from their estimates. Windows step by M, so the
     outcomes of a group's windows do not overlap. A group with fewer than K + M tasks
-    gives no window.
+    gives no window. *Expanding* windows (``expanding=True``) use every task before the
+    horizon as the evidence, as the weekly re-forecast does: window ``w`` forecasts tasks
+    ``K + w*M .. K + w*M + M - 1`` from tasks ``0 .. K + w*M - 1``.
+
+The project's own history (`project_history`, `project_backtest`)
+    The done effort tasks of a project's actuals, in finish order, with the calibration's
+    evidence (most likely hours, actual hours; `calibration_from_actuals`), replayed with
+    expanding windows of one task: each done task from the `MIN_DONE_FOR_CALIBRATION` + 1-th
+    on is forecast from the ones done before it.
 
 Methods (`METHODS`, the calibration's own: `lekhok_forecast.core.ratios.RATIO_METHODS`)
     Each window's evidence goes through the weekly re-forecast's rule,
     `lekhok_forecast.tracking.calibration.calibration_from_evidence` (ratio = actual /
-    estimate, calibrated from `lekhok_forecast.tracking.calibration.MIN_DONE_FOR_CALIBRATION`
-    tasks on, the method's
+    estimate, calibrated from `MIN_DONE_FOR_CALIBRATION` tasks
+    on, the method's
     `lekhok_forecast.core.ratios.RatioModel`), and each task ``j`` of the horizon is
     scaled per trial as the engine scales a calibrated task: ``task_scale(est_j)`` times
     one draw of the model's ratios (`resampled_ratios`) times the trial's common factor
@@ -31,6 +39,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from lekhok_forecast.analysis.scoring import Scores, score_summaries, summarize
+from lekhok_forecast.core.actuals import WeeklyActuals
+from lekhok_forecast.core.plan import Plan
 from lekhok_forecast.core.ratios import (
     DEFAULT_RATIO_METHOD,
     RATIO_METHODS,
@@ -38,10 +48,17 @@ from lekhok_forecast.core.ratios import (
     resampled_ratios,
     task_scale,
 )
-from lekhok_forecast.tracking.calibration import calibration_from_evidence
+from lekhok_forecast.sources.task_history_file import TaskHistory
+from lekhok_forecast.tracking.calibration import (
+    MIN_DONE_FOR_CALIBRATION,
+    calibration_from_actuals,
+    calibration_from_evidence,
+)
 
 #: Windows scored per batch (bounds memory: batch x trials samples).
 BATCH_WINDOWS = 256
+#: Windows a project's own replay needs before the report judges its honesty.
+MIN_WINDOWS_FOR_HONESTY = 10
 #: Backtest methods by name: the calibration's methods.
 METHODS = tuple(RATIO_METHODS)
 DEFAULT_METHOD = DEFAULT_RATIO_METHOD
@@ -95,6 +112,8 @@ class BacktestResult:
     groups_skipped : int
         Groups with fewer than K + M tasks.
     scores : Scores
+    expanding : bool
+        True when the evidence was every task before the horizon (K: the first window's).
     """
 
     method: str
@@ -106,6 +125,7 @@ class BacktestResult:
     groups: int
     groups_skipped: int
     scores: Scores
+    expanding: bool = False
 
     def as_dict(self) -> dict:
         """JSON-ready form."""
@@ -118,16 +138,20 @@ class BacktestResult:
             "seed": self.seed,
             "groups": self.groups,
             "groups_skipped": self.groups_skipped,
+            "expanding": self.expanding,
             **self.scores.as_dict(),
         }
 
 
-def windows(groups: Sequence[np.ndarray], history: int, horizon: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def windows(
+    groups: Sequence[np.ndarray], history: int, horizon: int, *, expanding: bool = False
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """(history indices, horizon indices) of every window, group by group (module docstring)."""
     out = []
     for idx in groups:
         for start in range(0, len(idx) - history - horizon + 1, horizon):
-            out.append((idx[start : start + history], idx[start + history : start + history + horizon]))
+            first = 0 if expanding else start
+            out.append((idx[first : start + history], idx[start + history : start + history + horizon]))
     return out
 
 
@@ -143,6 +167,7 @@ def backtest(
     trials: int = 2000,
     seed: int = 1,
     by: str | None = None,
+    expanding: bool = False,
 ) -> BacktestResult:
     """Replay finished tasks window by window with `method` and score the forecasts.
 
@@ -162,6 +187,8 @@ def backtest(
         Monte Carlo samples per window and the seed of the whole replay.
     by : str, optional
         The label column's name, only recorded in the result.
+    expanding : bool
+        Use every task before the horizon as the evidence (module docstring).
 
     Raises
     ------
@@ -180,7 +207,7 @@ def backtest(
     else:
         lab = np.asarray(labels, dtype=object)[idx]
         groups = [idx[lab == g] for g in dict.fromkeys(lab.tolist())]  # first-seen order
-    wins = windows(groups, history, horizon)
+    wins = windows(groups, history, horizon, expanding=expanding)
     rng = np.random.default_rng(seed)
     qs, pits, outcomes, sums = [], [], [], []
     for b in range(0, len(wins), BATCH_WINDOWS):
@@ -195,4 +222,51 @@ def backtest(
     cat = lambda parts, shape: np.concatenate(parts) if parts else np.empty(shape)  # noqa: E731
     scores = score_summaries(cat(qs, (0, 0)), cat(pits, 0), cat(outcomes, 0), cat(sums, 0))
     used = sum(1 for g in groups if len(g) >= history + horizon)
-    return BacktestResult(method, by, history, horizon, trials, seed, used, len(groups) - used, scores)
+    return BacktestResult(method, by, history, horizon, trials, seed, used, len(groups) - used, scores, expanding)
+
+
+def project_history(plan: Plan, actuals: WeeklyActuals | None) -> TaskHistory:
+    """The done effort tasks of `actuals` as a task history, in finish order (module docstring).
+
+    Estimates are the plan's most likely hours and actuals the hours worked, exactly the
+    calibration's evidence; the label column ``workstream`` says whose work it was, and
+    ``finish`` is the finish day when the plan has a start date.
+    """
+    cal = calibration_from_actuals(plan, actuals)
+    rows = actuals.by_task() if actuals is not None else {}
+    ws = {t.id: t.workstream or "" for t in plan.tasks}
+    week = {tid: float(rows[tid].finish_week or 0.0) for tid in cal.tasks}
+    order = sorted(range(cal.n_done), key=lambda i: (week[cal.tasks[i]], i))
+    tasks = [cal.tasks[i] for i in order]
+    days = [plan.date_of_week(week[t]) for t in tasks]
+    finish = tuple(d for d in days if d is not None)
+    return TaskHistory(
+        file=str(actuals.week) if actuals is not None else "",
+        estimates=np.array([cal.estimated_hours[i] for i in order], dtype=float),
+        actuals=np.array([cal.actual_hours[i] for i in order], dtype=float),
+        labels={"task": tuple(tasks), "workstream": tuple(ws[t] for t in tasks)},
+        finish=finish if len(finish) == len(tasks) else None,
+        lines=(),
+    )
+
+
+def project_backtest(
+    plan: Plan, actuals: WeeklyActuals | None, *, method: str = DEFAULT_METHOD, trials: int = 2000, seed: int = 1
+) -> BacktestResult:
+    """Each done effort task (from the `MIN_DONE_FOR_CALIBRATION` + 1-th on) forecast from those done before it.
+
+    The replay of the project's own work with the weekly re-forecast's rule (expanding
+    windows of one task, all workstreams pooled as the calibration pools them); its
+    scores say how honest the calibrated forecasts of single tasks have been so far.
+    """
+    hist = project_history(plan, actuals)
+    return backtest(
+        hist.estimates,
+        hist.actuals,
+        history=MIN_DONE_FOR_CALIBRATION,
+        horizon=1,
+        method=method,
+        trials=trials,
+        seed=seed,
+        expanding=True,
+    )

@@ -17,6 +17,7 @@ from lekhok_forecast.core.asof import AsOf, TaskState
 from lekhok_forecast.core.distributions import Range, quantile_table
 from lekhok_forecast.core.graph import topological_order
 from lekhok_forecast.core.plan import Plan, scheduling_edges
+from lekhok_forecast.core.ratios import NORMAL_SHAPE
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,10 @@ def shape_keys(plan: Plan, as_of: AsOf | None = None) -> set[tuple]:
     ranges += [t.estimate for t, s in zip(plan.tasks, states) if not s.done]
     ranges += [r.effort_hours for r in plan.risks] + [r.duration_weeks for r in plan.risks]
     ranges += [c.rate for c in plan.costs]
-    return {r.affine()[0] for r in ranges if r is not None and r.is_random}
+    keys = {r.affine()[0] for r in ranges if r is not None and r.is_random}
+    if not plan.correlation.is_empty or (as_of is not None and as_of.calibration_sigma > 0):
+        keys.add(NORMAL_SHAPE)  # the common factors' normal quantiles
+    return keys
 
 
 def _build_tables(plan: Plan, as_of: AsOf | None) -> None:
