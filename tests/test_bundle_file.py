@@ -44,6 +44,17 @@ def test_simulation_result_comes_back_bit_for_bit(tmp_path):
     assert str(back) == str(result)
 
 
+def test_a_str_enum_comes_back_as_its_member(tmp_path):
+    """`core.actuals.Status` is a str enum: it must come back as the member, not as text
+    (page one counts done tasks with ``status is Status.DONE``)."""
+    from lekhok_forecast.core.actuals import Status, TaskActual, WeeklyActuals
+
+    actuals = WeeklyActuals(1.0, (TaskActual("a", Status.DONE, 3.0, 0.0, 1.0),))
+    back = _roundtrip(tmp_path, actuals)
+    assert back.tasks[0].status is Status.DONE and back.count(Status.DONE) == 1
+    assert back == actuals
+
+
 def test_shared_objects_stay_shared(tmp_path):
     plan = load_plan(DEFAULT_PLAN)
     a, b = simulate(plan, 500, 1), simulate(plan, 500, 2)

@@ -12,6 +12,7 @@ import datetime as dt
 import pytest
 from conftest import make_plan
 
+from lekhok_forecast.config import DEFAULT_PLAN
 from lekhok_forecast.core.distributions import Dist, Range
 from lekhok_forecast.core.plan import (
     Plan,
@@ -363,3 +364,35 @@ def test_buffer_and_probability_as_percentages():
     p = plan_from_text(SMALL.replace("buffer: 0.2", "buffer: 20%").replace("probability: 0.5", "probability: '50%'"))
     assert p.buffer == 0.2 and p.risks[0].probability == 0.5
     assert plan_from_text(SMALL).calendar.holidays == {dt.date(2025, 2, 5)}
+
+
+def test_report_section_tells_the_plans_story():
+    """The optional `report:` section: title, context, a question and a note per part."""
+    from lekhok_forecast.core.plan import ReportStory
+
+    lekhok = load_plan(DEFAULT_PLAN)
+    assert lekhok.report.title == "Lekhok deployment"
+    assert lekhok.report.question("schedule_risk") == "12 weeks, or 14-16?"
+    assert "28 January 2025" in (lekhok.report.note("schedule_risk") or "")
+    assert lekhok.report.question("scenarios") is None  # not given: a generic question is used
+    text = (
+        "name: p\ntasks:\n  - {id: t, duration: 1}\nreport:\n  title: Shop\n"
+        "  questions: {buffers: Enough?}\n  notes: {weekly_status: Why we track.}\n"
+    )
+    story = plan_from_text(text, "p.yaml").report
+    assert story == ReportStory("Shop", None, (("buffers", "Enough?"),), (("weekly_status", "Why we track."),))
+    assert plan_from_text("name: p\ntasks:\n  - {id: t, duration: 1}\n", "p.yaml").report == ReportStory()
+
+
+@pytest.mark.parametrize(
+    "section, message",
+    [
+        ("report: {titel: x}", "p.yaml:4: report.titel: unknown key 'titel' (did you mean 'title'?)"),
+        ("report: {questions: {budget: x}}", "p.yaml:4: report.questions.budget: unknown key 'budget'"),
+        ("report: {title: ''}", "p.yaml:4: report.title: must not be empty"),
+        ("report: [x]", "p.yaml:4: report: expected a mapping, got a list"),
+    ],
+)
+def test_report_section_errors_name_the_field(section, message):
+    text = f"name: p\ntasks:\n  - {{id: t, duration: 1}}\n{section}\n"
+    assert _error(text).startswith(message)

@@ -83,7 +83,9 @@ def test_every_notebook_gives_a_pdf_that_opens(report):
         assert len(reader.pages) >= 1, pdf
         box = reader.pages[0].mediabox
         assert abs(float(box.width) - 595.3) < 2 and abs(float(box.height) - 841.9) < 2, f"{pdf} is not A4"
-        assert reader.metadata.title == nb.title(WEEK)  # a real title, not the file name
+        executed = week_dir / f"{nb.name}.ipynb"
+        assert reader.metadata.title == nb.title(WEEK, executed)  # a real title, not the file name
+        assert reader.metadata.title.startswith("Lekhok deployment: ")  # the plan's title, from its report: section
         assert (week_dir / f"{nb.name}.ipynb").exists()  # executed notebook kept
         text = pdf_text(pdf)
         assert "import " not in text  # code hidden

@@ -94,6 +94,44 @@ class Milestone:
     target_week: float
 
 
+#: The parts of the weekly report a plan's `report:` section can tell a story for (the notebooks).
+STORY_PARTS = ("weekly_status", "schedule_risk", "buffers", "budget_burn", "scenarios")
+
+
+@dataclass(frozen=True)
+class ReportStory:
+    """The story a plan wants its report to tell (the plan file's optional ``report:`` section).
+
+    Every field is optional; the report falls back to generic texts built from the plan
+    (`lekhok_forecast.present.story_text`).
+
+    Attributes
+    ----------
+    title : str or None
+        The report's title stem (``Lekhok deployment`` -> ``Lekhok deployment: weekly
+        status``); None: the plan's ``name``.
+    context : str or None
+        A paragraph of background: where the plan comes from and what it is for.
+    questions : tuple of (part, text)
+        The question each part of the report answers (parts: `STORY_PARTS`).
+    notes : tuple of (part, text)
+        A paragraph per part, shown under its question.
+    """
+
+    title: str | None = None
+    context: str | None = None
+    questions: tuple[tuple[str, str], ...] = ()
+    notes: tuple[tuple[str, str], ...] = ()
+
+    def question(self, part: str) -> str | None:
+        """The question `part` answers, if the plan gives one."""
+        return dict(self.questions).get(part)
+
+    def note(self, part: str) -> str | None:
+        """The plan's paragraph for `part`, if any."""
+        return dict(self.notes).get(part)
+
+
 @dataclass(frozen=True)
 class Cost:
     """A monthly cost accruing from `from_task`'s start (or week 0), or an hourly rate."""
@@ -167,6 +205,7 @@ class Plan:
     costs: tuple[Cost, ...] = ()
     calendar: WorkCalendar = DEFAULT_CALENDAR
     correlation: Correlation = Correlation()
+    report: ReportStory = ReportStory()
 
     def task_index(self) -> dict[str, int]:
         """Task id -> position in `tasks`."""

@@ -168,7 +168,7 @@ def phase_ends(phases: pd.DataFrame, ax=None, title: str | None = "Phase ends: r
     ax.plot(phases["p50_week"], y, "o", color=COLORS["p50"], ms=6, label="simulated P50")
     ax.plot(phases["p80_week"], y, "o", color=COLORS["p80"], ms=6, label="simulated P80")
     ax.plot(phases["original_end_week"], y, "|", color=COLORS["ink"], ms=16, mew=2.2, label="original plan")
-    ax.plot(phases["realistic_end_week"], y, "x", color=COLORS["plan"], ms=8, mew=2, label="report's realistic")
+    ax.plot(phases["realistic_end_week"], y, "x", color=COLORS["plan"], ms=8, mew=2, label="realistic plan")
     ax.set_yticks(y, [wrap_label(p, 24) for p in phases.index])
     ax.set_xlabel("Week the phase ends (weeks from start)")
     ax.grid(axis="y", visible=False)

@@ -75,20 +75,38 @@ class ReportNotebook:
         """``weekly_status`` -> ``weekly-status.pdf``."""
         return self.name.replace("_", "-") + ".pdf"
 
-    def title(self, week: str) -> str:
-        """The notebook's first Markdown heading plus the week: the PDF's title."""
+    def title(self, week: str, executed: Path | None = None) -> str:
+        """The notebook's title plus the week: the PDF's title.
+
+        The title is the first ``# `` heading the executed notebook shows (a notebook builds
+        its title from the plan, in a Markdown output), else the first in its own Markdown
+        cells, else its name.
+        """
         heading = self.name.replace("_", " ").capitalize()
-        cells = json.loads(self.path.read_text(encoding="utf-8")).get("cells", [])
-        for cell in cells:
-            if cell.get("cell_type") != "markdown":
-                continue
-            source = cell.get("source", "")
-            lines = ("".join(source) if isinstance(source, list) else source).splitlines()
+        found = _first_heading(executed, outputs=True) if executed is not None else None
+        heading = found or _first_heading(self.path, outputs=False) or heading
+        return f"{heading} ({week})"
+
+
+def _first_heading(path: Path, *, outputs: bool) -> str | None:
+    """The first ``# `` line of a notebook's Markdown cells, or (`outputs`) of its Markdown outputs."""
+    try:
+        cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError):
+        return None
+    for cell in cells:
+        if outputs:
+            texts = [o.get("data", {}).get("text/markdown", "") for o in cell.get("outputs", [])]
+        elif cell.get("cell_type") == "markdown":
+            texts = [cell.get("source", "")]
+        else:
+            continue
+        for text in texts:
+            lines = ("".join(text) if isinstance(text, list) else text).splitlines()
             found = next((ln.lstrip("#").strip() for ln in lines if ln.startswith("# ")), None)
             if found:
-                heading = found
-                break
-        return f"{heading} ({week})"
+                return found
+    return None
 
 
 def report_notebooks(folder: str | Path = NOTEBOOKS_DIR) -> list[ReportNotebook]:
@@ -315,7 +333,8 @@ def run_notebooks(
         outcome.execute_seconds = time.perf_counter() - t
         t = time.perf_counter()
         try:
-            notebook_to_pdf(executed, staging / nb.pdf_name, nb.title(parameters["week"]), browser=workers.browser)
+            title = nb.title(parameters["week"], executed)
+            notebook_to_pdf(executed, staging / nb.pdf_name, title, browser=workers.browser)
         except Exception as exc:
             reason = "no space left on the device" if _disk_full(staging) else str(exc)
             outcome.error = f"PDF of {nb.path.name} failed: {reason}"

@@ -38,6 +38,8 @@ __all__ = [
 
 #: Environment variable that names the browser to use (a path or a command on PATH).
 CHROMIUM_ENV = "LEKHOK_CHROMIUM"
+#: Markdown cells with this tag (a notebook's plain title, for JupyterLab) are left out of the PDF.
+TITLE_CELL_TAG = "notebook-title"
 
 #: Browser commands looked for on PATH, in order.
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
@@ -133,6 +135,9 @@ def notebook_to_html(nb_path: str | os.PathLike[str], title: str) -> str:
     if not path.is_file():
         raise FileNotFoundError(f"notebook not found: {path}")
     nb = nbformat.read(path, as_version=4)
+    # A notebook's own title cell is for JupyterLab; the PDF shows the title the notebook
+    # builds from the plan instead (one heading, not two).
+    nb.cells = [c for c in nb.cells if TITLE_CELL_TAG not in c.get("metadata", {}).get("tags", [])]
     exporter = HTMLExporter(
         template_name="lab",
         template_file=_TEMPLATE_NAME,

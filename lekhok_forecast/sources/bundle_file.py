@@ -102,14 +102,14 @@ class _Encoder:
         return {"$index": self.values(idx, where), "dtype": str(idx.dtype), "name": name}
 
     def value(self, obj: Any, where: str = "") -> Any:
+        if isinstance(obj, enum.Enum):  # first: a str enum (core.actuals.Status) is also a str
+            return {"$enum": _class_name(type(obj), where), "v": obj.value}
         if obj is None or isinstance(obj, (bool, str)):
             return obj
         if isinstance(obj, np.generic):
             if obj.dtype.hasobject:
                 raise BundleError(f"{where}: a NumPy object scalar cannot be stored")
             return {"$np": obj.dtype.str, "v": obj.item()}
-        if isinstance(obj, enum.Enum):
-            return {"$enum": _class_name(type(obj), where), "v": obj.value}
         if isinstance(obj, (int, float)):
             if type(obj) not in (int, float):
                 raise BundleError(f"{where}: cannot store a {type(obj).__name__}")

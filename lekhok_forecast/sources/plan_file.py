@@ -13,6 +13,7 @@ from pathlib import Path
 
 from lekhok_forecast.core.graph import find_cycle
 from lekhok_forecast.core.plan import (
+    STORY_PARTS,
     UNITS,
     Correlation,
     CorrelationGroup,
@@ -20,6 +21,7 @@ from lekhok_forecast.core.plan import (
     Milestone,
     Phase,
     Plan,
+    ReportStory,
     Risk,
     Task,
     Workstream,
@@ -55,8 +57,10 @@ TOP_KEYS = (
     "costs",
     "calendar",
     "correlation",
+    "report",
     "description",
 )
+REPORT_KEYS = ("title", "context", "questions", "notes")
 CALENDAR_KEYS = ("workdays", "holidays")
 #: Weekdays written out (``monday``) are accepted beside `WEEKDAYS` (``mon``).
 WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -303,6 +307,27 @@ def plan_from_source(src: Source) -> Plan:
         costs=tuple(costs),
         calendar=calendar,
         correlation=correlation,
+        report=_report_story(r, doc.get("report")),
+    )
+
+
+def _report_story(r: FieldReader, value: object) -> ReportStory:
+    """The optional ``report:`` section: title, context, and a question and note per part."""
+    if value is None:
+        return ReportStory()
+    doc = r.mapping(value, "report", REPORT_KEYS)
+    by_part: dict[str, tuple[tuple[str, str], ...]] = {}
+    for key in ("questions", "notes"):
+        if doc.get(key) is None:
+            by_part[key] = ()
+            continue
+        parts = r.mapping(doc[key], f"report.{key}", STORY_PARTS)
+        by_part[key] = tuple((p, r.text(parts[p], f"report.{key}.{p}")) for p in STORY_PARTS if p in parts)
+    return ReportStory(
+        title=r.text(doc["title"], "report.title") if doc.get("title") is not None else None,
+        context=r.text(doc["context"], "report.context") if doc.get("context") is not None else None,
+        questions=by_part["questions"],
+        notes=by_part["notes"],
     )
 
 
