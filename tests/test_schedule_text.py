@@ -20,5 +20,10 @@ def test_reached_milestones_say_so_instead_of_odds(weekly_forecast):
     weekly = weekly_forecast
     st = weekly.status
     table = milestone_display(schedule.milestone_table(weekly.result), weekly.plan, st.milestones_reached)
-    assert table.frame.loc["M1", "on time"] == "no" and table.frame.loc["M2", "on time"] == "yes"
-    assert table.frame.loc["M1", "P80"].startswith("reached week 2.1")
+    f = table.frame
+    # one kind of value per column: status words, reached weeks, chances, forecast weeks
+    assert "reached late" in f.loc["M1", "status"] and "reached on time" in f.loc["M2", "status"]
+    assert f.loc["M1", "reached"].startswith("week 2.1") and f.loc["M1", "chance on time"] == ""
+    assert f.loc["M1", "P80 forecast"] == "" and f.loc["M3", "reached"] == ""
+    assert f.loc["M3", "chance on time"].endswith("%") and f.loc["M3", "P80 forecast"].startswith("week ")
+    assert weekly.summary["milestones"]["M1"]["status"] == "reached late"  # the same word as summary.json

@@ -14,7 +14,8 @@ def test_headline_numbers_come_from_the_summary(plan_forecast):
     fc = plan_forecast
     s = fc.summary
     text = headline(fc, "2025-W09").text
-    assert text.startswith("Status for **2025-W09**")
+    assert text.startswith("- **Launch odds.**")  # the answer first, then the basis
+    assert "Status for **2025-W09**" in text
     for d, p in s["p_finish_by"].items():
         assert f"**{pct(p)}** by week {d}" in text
     assert f"week {weeks(s['finish_weeks']['p80'])} ({s['finish_dates']['p80']})" in text

@@ -210,3 +210,13 @@ def milestone_reached_on_time(reached_week: float, target_week: float) -> bool:
     target week.
     """
     return float(reached_week) <= float(target_week)
+
+
+#: Status words of a reached milestone (an open one has its `traffic_light`): the same in the
+#: PDFs and in ``summary.json``.
+REACHED_ON_TIME, REACHED_LATE = "reached on time", "reached late"
+
+
+def reached_status(reached_week: float, target_week: float) -> str:
+    """``reached on time`` or ``reached late`` (`milestone_reached_on_time`)."""
+    return REACHED_ON_TIME if milestone_reached_on_time(reached_week, target_week) else REACHED_LATE

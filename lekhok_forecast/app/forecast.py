@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from lekhok_forecast.analysis.headline import HEADLINE_PERCENTILES
+from lekhok_forecast.analysis.schedule import reached_status
 from lekhok_forecast.analysis.summary import summary_dict
 from lekhok_forecast.config import ACTUALS_DIR, display_path, resolve_path
 from lekhok_forecast.core.actuals import WeeklyActuals
@@ -242,7 +243,9 @@ def weekly_summary(st: WeeklyStatus, plan_file: str, deadlines: Sequence[float] 
     s["calibration_ratio"] = round(cal.mean_ratio, 6) if cal is not None and cal.n_done else None
     for mid, w in st.milestones_reached.items():
         if mid in s.get("milestones", {}):
-            s["milestones"][mid]["reached_week"] = w
+            m = s["milestones"][mid]
+            m["reached_week"] = w
+            m["status"] = reached_status(w, m["target_week"])  # the word the PDF shows
     s["headline"] = st.headline_key
     s["forecasts"] = {
         key: _compact(s if key == st.headline_key else summary_dict(result, deadlines))

@@ -41,6 +41,13 @@ def basis_sentence(fc: ForecastLike) -> str:
     return text
 
 
+def basis_line(fc: ForecastLike, week: str | None = None) -> Markdown:
+    """The basis alone, in one line (page one of the weekly status, whose answer follows)."""
+    when = f"**{week}.** " if week else ""
+    lead = basis_sentence(fc)
+    return Markdown(f"{when}*Basis: {lead[0].lower() + lead[1:]}.*")
+
+
 def headline_line(fc: ForecastLike) -> str:
     """``P80 launch week 20.3 (Mon 2025-06-23); chance of launching by week 12 0%, ...`` from the summary."""
     s, plan = fc.summary, fc.plan

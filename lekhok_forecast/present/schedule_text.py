@@ -12,7 +12,7 @@ import math
 import pandas as pd
 
 from lekhok_forecast.analysis.drivers import criticality_counts
-from lekhok_forecast.analysis.schedule import mc_standard_error, milestone_reached_on_time
+from lekhok_forecast.analysis.schedule import REACHED_ON_TIME, mc_standard_error, reached_status
 from lekhok_forecast.core.engine import SimulationResult
 from lekhok_forecast.core.plan import Plan
 from lekhok_forecast.present.display import ForecastLike, HtmlTable, Markdown, status_html
@@ -75,37 +75,36 @@ def phase_display(table: pd.DataFrame) -> HtmlTable:
 
 
 def milestone_display(milestones: pd.DataFrame, plan: Plan, reached: dict | None = None) -> HtmlTable:
-    """Milestone traffic lights: target, chance on time, P80 week/date, status dot.
+    """Milestone traffic lights, one kind of value per column.
+
+    Columns: success criterion, target (week and date), status (a traffic light, or
+    ``reached on time`` / ``reached late``: the words of ``summary.json``), reached (the week it was
+    reached, else empty), chance on time and P80 forecast (empty once reached).
 
     Parameters
     ----------
     milestones : DataFrame
         `lekhok_forecast.analysis.schedule.milestone_table`.
     reached : dict, optional
-        Milestone id -> week it was reached (`tracking.WeeklyStatus.milestones_reached`):
-        those rows say "reached" with that week instead of odds.
+        Milestone id -> week it was reached (`tracking.WeeklyStatus.milestones_reached`).
     """
     reached = reached or {}
     rows = []
     for mid, m in milestones.iterrows():
-        row = {
-            "milestone": mid,
-            "success criterion": str(m["name"]).replace("`", ""),
-            "target": week_and_date(plan, m["target_week"]),
-            "on time": pct(m["p_on_time"]),
-            "P80": week_and_date(plan, m["p80_week"]),
-            "status": status_html(m["status"]),
-        }
-        if mid in reached:
-            late = not milestone_reached_on_time(reached[mid], m["target_week"])
-            row.update(
-                {
-                    "on time": "no" if late else "yes",
-                    "P80": f"reached {week_and_date(plan, reached[mid])}",
-                    "status": status_html("late" if late else "reached", "red" if late else "green"),
-                }
-            )
-        rows.append(row)
+        done = mid in reached
+        word = reached_status(reached[mid], m["target_week"]) if done else str(m["status"])
+        color = ("green" if word == REACHED_ON_TIME else "red") if done else None
+        rows.append(
+            {
+                "milestone": mid,
+                "success criterion": str(m["name"]).replace("`", ""),
+                "target": week_and_date(plan, m["target_week"]),
+                "status": status_html(word, color),
+                "reached": week_and_date(plan, reached[mid]) if done else "",
+                "chance on time": "" if done else pct(m["p_on_time"]),
+                "P80 forecast": "" if done else week_and_date(plan, m["p80_week"]),
+            }
+        )
     if not rows:  # a plan without milestones: one row that says so, never an error in a report
         return HtmlTable(
             pd.DataFrame({"milestone": ["none"], "success criterion": ["the plan has no milestones"]}).set_index(
@@ -115,8 +114,8 @@ def milestone_display(milestones: pd.DataFrame, plan: Plan, reached: dict | None
     return HtmlTable(
         pd.DataFrame(rows).set_index("milestone"),
         html_columns=("status",),
-        right_columns=("on time",),
-        nowrap_columns=("target", "P80", "status"),
+        right_columns=("chance on time",),
+        nowrap_columns=("target", "reached", "P80 forecast", "status"),
     )
 
 

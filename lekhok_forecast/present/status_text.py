@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lekhok_forecast.analysis.schedule import milestone_reached_on_time
 from lekhok_forecast.config import display_path
 from lekhok_forecast.core.actuals import Status
 from lekhok_forecast.core.plan import Plan
@@ -35,14 +34,18 @@ FORECAST_LABELS = {
 
 
 def headline(fc: ForecastLike, week: str | None = None) -> Markdown:
-    """The weekly status in a few sentences, every number computed.
+    """Page one's answer in a few lines, every number computed; the basis follows it.
+
+    In order: the chance by each deadline, the 80% confidence date, the change since the
+    previous actuals and its biggest cause, buffer and spend status, milestones; then the
+    basis paragraph (which actuals, calibration). Status words are ``summary.json``'s.
 
     Parameters
     ----------
     fc : ForecastLike
         From `lekhok_forecast.app.forecast.run_forecast` or `run_weekly_forecast`.
     week : str, optional
-        ISO week the report is for (``2025-W06``), named in the first sentence.
+        ISO week the report is for (``2025-W06``), named in the closing lead.
     """
     s, plan = fc.summary, fc.plan
     fw = s["finish_weeks"]
@@ -51,16 +54,23 @@ def headline(fc: ForecastLike, week: str | None = None) -> Markdown:
         odds = [f"**{pct(p)}** by {week_and_date(plan, float(d))}" for d, p in s["p_finish_by"].items()]
         parts.append("**Launch odds.** The chance of launching is " + join_words(odds) + ".")
     parts.append(
-        f"**80% confidence date.** We can be 80% confident of launching by "
-        f"**{week_and_date(plan, fw['p80'])}**; the median (P50) is {week_and_date(plan, fw['p50'])}."
+        f"**80% confidence date: {week_and_date(plan, fw['p80'])}**; the median (P50) is"
+        f" {week_and_date(plan, fw['p50'])}."
     )
+    since = since_last_week(fc)
+    if since:
+        parts.append(since)
     if "buffer" in s:
         b = s["buffer"]
-        parts.append(
-            f"**Buffer.** The planned {b['buffer']:.0%} buffer ({weeks(b['baseline_weeks'])} to "
+        text = (
+            f"**Buffer.** The plan's {b['buffer']:.0%} buffer ({weeks(b['baseline_weeks'])} to "
             f"{weeks(b['buffered_weeks'])} weeks) is enough in **{pct(b['p_within_buffer'])}** of trials; "
             f"80% confidence needs {_frac(b['needed_for_p80'])} and 90% needs {_frac(b['needed_for_p90'])}."
         )
+        zone = _fever_zone(fc)
+        if zone:
+            text += f" Fever chart (the critical-chain buffer, see the last page): **{zone}**."
+        parts.append(text)
     if "cost" in s:
         c = s["cost"]
         cur = c["currency"]
@@ -70,7 +80,11 @@ def headline(fc: ForecastLike, week: str | None = None) -> Markdown:
                 f", against a budget of {md_money(c['budget'], cur)}: a **{pct(c['p_within_budget'])}** chance "
                 "of staying within it"
             )
-        parts.append(text + ".")
+        text += "."
+        ev = _earned_value(fc)
+        if ev:
+            text += " " + ev
+        parts.append(text)
     if "milestones" in s:
         ms = [_milestone_words(mid, m) for mid, m in s["milestones"].items()]
         parts.append("**Milestones.** " + join_words(ms) + ".")
@@ -79,20 +93,34 @@ def headline(fc: ForecastLike, week: str | None = None) -> Markdown:
     if plan.start:
         lead += f" Weeks count from the plan's start on {plan.start:%A %Y-%m-%d} (week 0)."
     basis = status_basis(fc)
-    if basis:
-        lead += "\n\n" + basis
-    since = since_last_week(fc)
-    if since:
-        parts.insert(min(2, len(parts)), since)
-    return Markdown(lead + "\n\n" + "\n\n".join(f"- {p}" for p in parts))
+    tail = lead + ("\n\n" + basis if basis else "")
+    return Markdown("\n\n".join(f"- {p}" for p in parts) + "\n\n" + tail)
+
+
+def _fever_zone(fc: ForecastLike) -> str:
+    """This week's fever chart zone (empty without actuals or without a buffer)."""
+    st = fc.status
+    if st is None or st.update is None or not len(st.fever):
+        return ""
+    return str(st.fever.iloc[-1]["zone"])
+
+
+def _earned_value(fc: ForecastLike) -> str:
+    """``Earned value: SPI 0.85 (schedule), CPI 0.82 (cost).`` (empty without actuals)."""
+    st = fc.status
+    if st is None or st.update is None or not len(st.earned_value):
+        return ""
+    ev = st.earned_value.iloc[-1]
+    return f"Earned value: SPI {index_text(ev['spi'])} (schedule), CPI {index_text(ev['cpi'])} (cost)."
 
 
 def _milestone_words(mid: str, m: dict) -> str:
-    """``M2 green (82% on time by week 4)``, or ``M1 reached late (week 2.1, target 2)``."""
+    """``M2 green (82% on time by week 4)``, or ``M1 reached late (week 2.1, target 2)``.
+
+    The status word is ``summary.json``'s (`m["status"]`).
+    """
     if "reached_week" in m:
-        w, target = m["reached_week"], m["target_week"]
-        on_time = milestone_reached_on_time(w, target)
-        return f"{mid} reached {'on time' if on_time else 'late'} (week {weeks(w)}, target {weeks(target)})"
+        return f"{mid} {m['status']} (week {weeks(m['reached_week'])}, target {weeks(m['target_week'])})"
     return f"{mid} {m['status']} ({pct(m['p_on_time'])} on time by week {weeks(m['target_week'])})"
 
 
@@ -204,8 +232,8 @@ def _change_label(row) -> str:
 
 
 def since_last_week(fc: ForecastLike) -> str:
-    """A bullet for page one: how P80 moved since the previous actuals, the largest change,
-    the fever-chart zone and SPI/CPI. Empty without actuals."""
+    """A bullet for page one: how P80 moved since the previous actuals, and its biggest cause
+    with what changed and the team's note on it. Empty without actuals."""
     st = fc.status
     if st is None or st.update is None:
         return ""
@@ -227,17 +255,18 @@ def since_last_week(fc: ForecastLike) -> str:
     if len(wc):
         top = wc.loc[wc["p80_effect_weeks"].abs().idxmax()]
         if abs(float(top["p80_effect_weeks"])) >= 0.05:
-            text += f"; the largest single effect: {_change_label(top)}, {float(top['p80_effect_weeks']):+.2f} weeks"
-    text += "."
-    if len(st.fever):
-        fever = st.fever.iloc[-1]
-        text += (
-            f" Buffer fever chart: **{fever['zone']}** (critical chain {fever['chain_complete']:.0%} complete,"
-            f" project buffer {fever['buffer_consumed']:.0%} consumed)."
-        )
-    else:
-        text += " No buffer fever chart: the project buffer is 0 weeks."
-    if len(st.earned_value):
-        ev = st.earned_value.iloc[-1]
-        text += f" Earned value: SPI {index_text(ev['spi'])}, CPI {index_text(ev['cpi'])}."
-    return text
+            text += f"; the biggest cause: {_change_label(top)}, {float(top['p80_effect_weeks']):+.2f} weeks"
+            if top["detail"]:
+                text += f" ({top['detail']}"
+                note = _task_note(fc, str(top["task"]))
+                text += f"; the team notes: “{note}”)" if note else ")"
+    return text + "."
+
+
+def _task_note(fc: ForecastLike, task: str) -> str:
+    """The actuals file's note on `task` this week (empty if none)."""
+    st = fc.status
+    if st is None or st.update is None:
+        return ""
+    row = st.update.actuals.by_task().get(task)
+    return row.notes.strip() if row is not None and row.notes else ""

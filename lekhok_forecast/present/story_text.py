@@ -283,3 +283,32 @@ def no_scenarios(count: int) -> Markdown:
     if count:
         return Markdown("")
     return Markdown("*No scenario files were given for this plan, so there is nothing to compare.*")
+
+
+def how_to_read(plan: Plan) -> Markdown:
+    """The weekly status's "How to read this report" box (last page): the words page one uses."""
+    buffer = (
+        f"the plan's {plan.buffer:.0%} on its {weeks(plan.baseline_weeks)}-week baseline"
+        f" ({weeks(plan.baseline_weeks * (1 + plan.buffer))} weeks in all)"
+        if plan.baseline_weeks is not None
+        else "none: the plan has no baseline"
+    )
+    items = [
+        "**Re-forecast**: the forecast from the latest weekly actuals: done tasks are fixed at their actual"
+        " dates, tasks in progress continue with the team's remaining estimate, the rest cannot start"
+        " before the actuals' week.",
+        "**Calibrated**: once enough tasks are done, each trial scales every task not yet started by the"
+        " actual / planned effort of a done task drawn at random, so the forecast learns how the estimates"
+        " have turned out.",
+        "**P80**: the week by which 80% of the simulated trials have finished (P50: half of them); the"
+        " 80% confidence date.",
+        f"**Buffer**: {buffer}; its confidence is the share of trials that finish within it.",
+        "**Critical-chain buffer**: the fever chart's buffer, a different measure: a share of the modal"
+        " critical chain (the longest path with every task at its most likely effort, no risks).",
+        "**Fever chart**: how much of that critical chain is done against how much of its buffer is used;"
+        " green, amber and red zones say whether the buffer is being used faster than the work gets done.",
+        "**SPI / CPI**: earned value indices: work done against work planned by now (SPI) and against"
+        " money spent (CPI); below 1 means behind schedule or over cost.",
+    ]
+    body = "\n".join(f"> - {i}" for i in items)
+    return Markdown("## How to read this report\n\n" + body)

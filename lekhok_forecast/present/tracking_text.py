@@ -200,11 +200,12 @@ def fever_sentences(st: WeeklyStatus, chain: ChainBuffer) -> Markdown:
     if not chain.has_buffer or not len(f):
         return Markdown(no_buffer_sentence())
     size = (
-        f"The project buffer is {chain.buffer_weeks:.1f} weeks: the plan's {st.plan.buffer:.0%} of its"
-        f" {chain.chain_weeks:.1f}-week critical chain."
+        f"The fever chart measures a critical-chain project buffer, a different thing from the plan's buffer on"
+        f" its baseline: {chain.buffer_weeks:.1f} weeks, the plan's {st.plan.buffer:.0%} applied to its"
+        f" {chain.chain_weeks:.1f}-week modal critical chain (every task at its most likely effort, no risks)."
         if st.plan.buffer > 0
-        else f"The project buffer is the {chain.buffer_weeks:.1f}-week root-square-error buffer of the"
-        f" {chain.chain_weeks:.1f}-week critical chain."
+        else f"The fever chart measures a critical-chain project buffer: the {chain.buffer_weeks:.1f}-week"
+        f" root-square-error buffer of the {chain.chain_weeks:.1f}-week modal critical chain."
     )
     if st.update is None:
         return Markdown(
