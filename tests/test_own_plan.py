@@ -118,7 +118,7 @@ def test_every_pdf_states_the_same_forecast_as_summary_json(own_report):
         text = _pdf_text(own_report / nb.pdf_name)
         assert "Basis: re-forecast from the actuals of 2026-W02" in text[:1200], nb.name
         if nb.name == "weekly_status":  # page one states the answer in its own words
-            assert f"80% confidence date: {p80[len('P80 launch '):]}" in text
+            assert f"80% confidence date: {p80[len('P80 launch ') :]}" in text
         else:
             assert p80 in text, nb.name
         for o in odds:

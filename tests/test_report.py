@@ -185,7 +185,7 @@ def test_every_pdf_states_the_same_forecast_as_summary_json(report):
         text = pdf_text(week_dir / nb.pdf_name)
         assert basis in text[:1500], nb.name  # on its first lines
         if nb.name == "weekly_status":  # page one states the answer in its own words
-            assert f"80% confidence date: {p80[len('P80 launch '):]}" in text
+            assert f"80% confidence date: {p80[len('P80 launch ') :]}" in text
         else:
             assert p80 in text, nb.name
         for o in odds:
