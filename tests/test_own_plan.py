@@ -119,7 +119,9 @@ def test_every_pdf_states_the_same_forecast_as_summary_json(own_report):
         assert "Basis: re-forecast from the actuals of 2026-W02" in text[:1200], nb.name
         if nb.name == "weekly_status":  # page one states the answer in its own words
             assert f"80% confidence date: {p80[len('P80 launch ') :]}" in text
+            for d, p in s["p_finish_by"].items():
+                assert f"{pct(p)} by week {d}" in text, (nb.name, d)
         else:
             assert p80 in text, nb.name
-        for o in odds:
-            assert o in text, (nb.name, o)
+            for o in odds:
+                assert o in text, (nb.name, o)
