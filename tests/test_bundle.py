@@ -73,6 +73,7 @@ def test_scenario_part_is_what_the_notebook_computes(saved):
         _same_result(loaded.results[name], computed.results[name])
     _same_result(loaded.plan_at_start, computed.plan_at_start)
     assert loaded.standing == computed.standing and loaded.plan == computed.plan
+    assert loaded.answers == computed.answers and len(loaded.answers) == len(computed.plan.deadlines)
     assert [s.name for s in loaded.scenarios] == [s.name for s in computed.scenarios]
 
 

@@ -297,3 +297,26 @@ def test_cli_plans_that_cannot_answer(run_cli, write_plan, text, extra, words):
     path = write_plan(text)
     rc, out, err = run_cli("solve", path, *extra, "--confidence", "0.8", "--trials", "500")
     assert rc == 2 and out == "" and err.count("\n") == 1 and words in err and err.startswith(path)
+
+
+def test_capacity_answers_start_from_where_the_project_stands():
+    """The scenarios notebook's answers: solved on the week's re-forecast (its plan and as-of
+    state); the multiplier reaches 80% by each deadline and 0.01 less does not."""
+    from lekhok_forecast.analysis.solve import _p_by
+    from lekhok_forecast.app.forecast import run_weekly_forecast
+    from lekhok_forecast.app.scenarios import capacity_answers
+    from lekhok_forecast.config import ACTUALS_DIR, DEFAULT_PLAN
+    from lekhok_forecast.core.plan import with_capacity_scaled
+
+    fc = run_weekly_forecast(DEFAULT_PLAN, 2_000, 1, "2025-W11", ACTUALS_DIR, changes=False)
+    result = fc.result
+    assert not result.as_of.is_empty
+    answers = capacity_answers(result, trials=2_000, seed=1)
+    assert [a.by_week for a in answers] == list(fc.plan.deadlines)
+    for a in answers:
+        assert a.reached and a.p >= 0.8
+        below = _p_by(with_capacity_scaled(result.plan, a.value - 0.01), a.by_week, 2_000, 1, result.as_of)
+        assert below < 0.8
+    # from the standing it takes more than from the plan's start: the project is behind
+    at_start = capacity_answers(run_weekly_forecast(DEFAULT_PLAN, 2_000, 1, "2025-W11", None).result, 2_000, 1)
+    assert answers[-1].value > at_start[-1].value

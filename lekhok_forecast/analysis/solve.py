@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from lekhok_forecast.core.asof import AsOf
 from lekhok_forecast.core.engine import SimulationResult, simulate
 from lekhok_forecast.core.plan import Plan, with_capacity_scaled, without_tasks
 
@@ -117,13 +118,13 @@ def workstream_hours(plan: Plan, wid: str) -> tuple[float, float]:
     return w.share * team.low, w.share * team.high
 
 
-def finish_result(plan: Plan, trials: int, seed: int) -> SimulationResult:
+def finish_result(plan: Plan, trials: int, seed: int, as_of: AsOf | None = None) -> SimulationResult:
     """One evaluation: `simulate` without criticality and sampled schedules (only the finish weeks are used)."""
-    return simulate(plan, trials, seed, criticality=False, sample_trials=0)
+    return simulate(plan, trials, seed, as_of=as_of, criticality=False, sample_trials=0)
 
 
-def _p_by(plan: Plan, week: float, trials: int, seed: int) -> float:
-    return float(np.mean(finish_result(plan, trials, seed).finish_weeks <= week))
+def _p_by(plan: Plan, week: float, trials: int, seed: int, as_of: AsOf | None = None) -> float:
+    return float(np.mean(finish_result(plan, trials, seed, as_of).finish_weeks <= week))
 
 
 def check_target(by_week: float, confidence: float) -> None:
@@ -141,6 +142,8 @@ def solve_capacity(
     trials: int = 50_000,
     seed: int = 1,
     max_factor: float = MAX_CAPACITY_FACTOR,
+    as_of: AsOf | None = None,
+    finish_memo: dict[int, np.ndarray] | None = None,
 ) -> Solution:
     """The smallest capacity multiplier m (two decimals) with P(finish <= by_week) >= confidence.
 
@@ -169,6 +172,14 @@ def solve_capacity(
     max_factor : float
         The largest multiplier tried; if it does not reach the confidence the solution
         has ``reached=False`` and ``value=max_factor``.
+    as_of : AsOf, optional
+        Solve from where the project stands: `plan` is then a re-forecast plan and this its
+        as-of state (``SimulationResult.plan`` and ``.as_of`` of the week's forecast). Done
+        tasks stay as they were and the rest scale: the finish stays monotone in m.
+    finish_memo : dict, optional
+        Finish weeks by multiplier step (``k`` for m = k / 100) of this plan, trials, seed
+        and as-of state, shared by several solves of one plan (one per deadline): each
+        multiplier is simulated once. Filled in place.
 
     Raises
     ------
@@ -180,10 +191,14 @@ def solve_capacity(
         raise ValueError("the plan has no effort task, so its finish does not depend on capacity")
     top = int(round(max_factor * GRID))
     seen: dict[int, float] = {}
+    finishes = finish_memo if finish_memo is not None else {}
 
     def p_at(k: int) -> float:
         if k not in seen:
-            seen[k] = _p_by(with_capacity_scaled(plan, k / GRID), by_week, trials, seed)
+            if k not in finishes:
+                scaled = with_capacity_scaled(plan, k / GRID)
+                finishes[k] = finish_result(scaled, trials, seed, as_of).finish_weeks
+            seen[k] = float(np.mean(finishes[k] <= by_week))
         return seen[k]
 
     lo, hi = 0, GRID  # invariant once bracketed: p_at(lo) < confidence <= p_at(hi); lo 0 = never evaluated
@@ -200,7 +215,7 @@ def solve_capacity(
         lo = hi
         while True:
             if lo >= top:
-                return _capacity_solution(plan, top, p_at(top), False, seen, by_week, confidence, trials, seed)
+                return _capacity_solution(plan, top, p_at(top), False, seen, by_week, confidence, trials, seed, as_of)
             k = min(2 * lo, top)
             if p_at(k) >= confidence:
                 hi = k
@@ -212,7 +227,7 @@ def solve_capacity(
             hi = mid
         else:
             lo = mid
-    return _capacity_solution(plan, hi, p_at(hi), True, seen, by_week, confidence, trials, seed)
+    return _capacity_solution(plan, hi, p_at(hi), True, seen, by_week, confidence, trials, seed, as_of)
 
 
 def _capacity_solution(
@@ -225,6 +240,7 @@ def _capacity_solution(
     confidence: float,
     trials: int,
     seed: int,
+    as_of: AsOf | None = None,
 ) -> Solution:
     m = k / GRID
     return Solution(
@@ -238,7 +254,7 @@ def _capacity_solution(
         trials,
         seed,
         with_capacity_scaled(plan, m),
-        seen[GRID] if GRID in seen else _p_by(plan, by_week, trials, seed),
+        seen[GRID] if GRID in seen else _p_by(plan, by_week, trials, seed, as_of),
     )
 
 

@@ -25,11 +25,14 @@ from typing import Any
 
 import pandas as pd
 
+from lekhok_forecast.analysis.solve import Solution
 from lekhok_forecast.analysis.summary import summary_dict
 from lekhok_forecast.app.forecast import Forecast, run_forecast, run_weekly_forecast, weekly_summary
 from lekhok_forecast.app.scenarios import (
     PLAN_AT_START,
+    SOLVE_TRIALS,
     Standing,
+    capacity_answers,
     scenario_plans,
     simulate_plans,
     standing_of,
@@ -66,6 +69,9 @@ class ScenarioRuns:
         The actuals and calibration every result is simulated from.
     plan_at_start : SimulationResult or None
         The plan as written at week 0, when `standing` has actuals (None otherwise).
+    answers : tuple of Solution
+        What would it take, from the same standing: the capacity multiplier that gives 80%
+        by each deadline (`lekhok_forecast.app.scenarios.capacity_answers`).
     """
 
     scenarios: tuple[Scenario, ...]
@@ -73,6 +79,7 @@ class ScenarioRuns:
     plan: Plan
     standing: Standing
     plan_at_start: SimulationResult | None = None
+    answers: tuple[Solution, ...] = ()
 
     @property
     def baseline(self) -> str:
@@ -113,7 +120,8 @@ def scenario_runs_from(
     ordered = {standing.label: plan, **named}
     results = simulate_plans(ordered, trials, seed, known={standing.label: status.headline}, standing=standing)
     at_start = None if standing.is_start else status.plan_forecast
-    return ScenarioRuns(tuple(scenarios), results, status.plan, standing, at_start)
+    answers = capacity_answers(status.headline, min(trials, SOLVE_TRIALS), seed)
+    return ScenarioRuns(tuple(scenarios), results, status.plan, standing, at_start, answers)
 
 
 def build_bundle(

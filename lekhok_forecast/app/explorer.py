@@ -13,6 +13,7 @@ browser; `ScenarioExplorer` only wires them to widgets.
 
 from __future__ import annotations
 
+import html
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,13 +22,15 @@ import pandas as pd
 
 from lekhok_forecast.analysis.compare import scenario_table
 from lekhok_forecast.analysis.schedule import cdf_curve, cdf_median
-from lekhok_forecast.app.scenarios import Standing
+from lekhok_forecast.analysis.solve import Solution
+from lekhok_forecast.app.scenarios import SOLVE_TRIALS, Standing, capacity_answers
 from lekhok_forecast.config import SCENARIOS_DIR, resolve_path
 from lekhok_forecast.core.engine import SimulationResult
 from lekhok_forecast.errors import ForecastInputError
 from lekhok_forecast.present.display import HtmlTable
 from lekhok_forecast.present.plots import scenario_cdfs
 from lekhok_forecast.present.scenario_text import scenario_display
+from lekhok_forecast.present.solve_text import solve_sentence
 from lekhok_forecast.sources.scenario_file import (
     Scenario,
     load_scenario,
@@ -124,6 +127,7 @@ class ExplorerModel:
         self.source = load_yaml(resolve_path(self.plan_path))
         self.plan = plan_with_scenarios(self.source, [])
         self.baseline = self.standing.simulate(self.plan, self.trials, self.seed)
+        self._answers: tuple[Solution, ...] | None = None
         # Offer only the controls that apply to this plan.
         self.available_scope = {}
         for label, what in self.scope.items():
@@ -143,6 +147,13 @@ class ExplorerModel:
         team = self.plan.team_hours_per_week
         hours = (team.low, team.high) if team is not None else (0.0, 0.0)
         return Settings(hours, self.plan.buffer)
+
+    @property
+    def answers(self) -> tuple[Solution, ...]:
+        """What would it take for the unchanged plan, from the standing (solved once, on first use)."""
+        if self._answers is None:
+            self._answers = capacity_answers(self.baseline, min(self.trials, SOLVE_TRIALS), self.seed)
+        return self._answers
 
     @property
     def baseline_label(self) -> str:
@@ -210,13 +221,16 @@ class ScenarioExplorer:
             label: w.Checkbox(value=True, description=label, indent=False) for label in self.model.available_scope
         }
         self.status = w.HTML()
+        # one small line: the solver's answer for the plan's latest deadline, from the standing
+        last = self.model.answers[-1:] if self.model.answers else ()
+        self.answer = w.HTML("".join(f"<i>What would it take: {html.escape(solve_sentence(a))}</i>" for a in last))
         self.table = w.HTML()
         self.chart = w.Output()
         for control in (self.hours, self.buffer, self.consultant, *self.scope.values()):
             control.observe(self.update, names="value")
         scope_box = w.VBox([w.HTML("<b>In scope at launch</b>"), *self.scope.values()])
         controls = w.HBox([w.VBox([self.hours, self.buffer, self.consultant]), scope_box])
-        self.widget = w.VBox([controls, self.status, w.HBox([self.table, self.chart])])
+        self.widget = w.VBox([controls, self.answer, self.status, w.HBox([self.table, self.chart])])
         self.last_seconds: float | None = None
         self.update()
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from lekhok_forecast.analysis.solve import GRID, Solution, solve_capacity
 from lekhok_forecast.core.actuals import WeeklyActuals
 from lekhok_forecast.core.engine import SimulationResult
 from lekhok_forecast.core.plan import Plan, week_label
@@ -26,6 +27,10 @@ from lekhok_forecast.tracking.status import WeeklyStatus
 BASELINE = "Plan as written"
 #: Label of the plan as written at its start, beside a plan re-forecast from actuals.
 PLAN_AT_START = "Plan at week 0"
+#: The solver's answers in the scenarios notebook and the explorer: the confidence asked for
+#: each deadline, and the trials of each evaluation (cheap: about ten evaluations a deadline).
+SOLVE_CONFIDENCE = 0.8
+SOLVE_TRIALS = 10_000
 
 
 @dataclass(frozen=True)
@@ -156,3 +161,25 @@ def simulate_plans(
     known = known or {}
     at = standing or Standing()
     return {name: known[name] if name in known else at.simulate(plan, trials, seed) for name, plan in plans.items()}
+
+
+def capacity_answers(
+    result: SimulationResult, trials: int = SOLVE_TRIALS, seed: int = 1, confidence: float = SOLVE_CONFIDENCE
+) -> tuple[Solution, ...]:
+    """What would it take, from where `result` stands: for each of its plan's deadlines, the
+    smallest multiplier of today's hours with P(finish <= deadline) >= `confidence`.
+
+    `result` is the week's forecast (its ``plan`` and ``as_of`` are the re-forecast's), so the
+    answers start from the same standing as everything else. Empty for a plan without
+    deadlines or effort tasks (capacity moves nothing). Each answer takes about ten
+    simulations of `trials` trials (`lekhok_forecast.analysis.solve.solve_capacity`).
+    """
+    plan = result.plan
+    if not plan.deadlines or not any(t.workstream is not None for t in plan.tasks):
+        return ()
+    # one simulation per multiplier for all deadlines; today's hours are `result` itself
+    # when it has the solver's trials and seed (the same draws, so not simulated again)
+    memo = {GRID: result.finish_weeks} if (result.trials, result.seed) == (trials, seed) else {}
+    return tuple(
+        solve_capacity(plan, d, confidence, trials, seed, as_of=result.as_of, finish_memo=memo) for d in plan.deadlines
+    )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from lekhok_forecast.analysis.solve import Solution, workstream_hours
+from lekhok_forecast.present.display import Markdown
 from lekhok_forecast.present.format import join_words, pct, plural, weeks
 
 
@@ -30,18 +33,20 @@ def capacity_hours_text(s: Solution) -> str:
     return ", ".join(parts)
 
 
-def solve_sentence(s: Solution) -> str:
+def solve_sentence(s: Solution, *, odds: bool = True) -> str:
     """One sentence: what the target needs, with the probability reached and today's.
 
     e.g. ``80% by week 14 needs 1.33x today's hours: 26.6-39.9 h a week (P = 80%; today 16%).``
+    `odds` False leaves the probabilities out (a report states today's odds elsewhere, from
+    more trials than the solver's).
     """
     goal = f"{target_text(s.confidence)} by week {weeks(s.by_week)}"
     if s.knob == "capacity":
         if not s.reached:
-            return f"{goal} is out of reach even at {s.value:g}x today's hours (P = {pct(s.p)} there)."
-        return (
-            f"{goal} needs {s.value:.2f}x today's hours: {capacity_hours_text(s)}"
-            f" (P = {pct(s.p)}; today {pct(s.p_today)})."
+            there = f" (P = {pct(s.p)} there)" if odds else ""
+            return f"{goal} is out of reach even at {s.value:g}x today's hours{there}."
+        return f"{goal} needs {s.value:.2f}x today's hours: {capacity_hours_text(s)}" + (
+            f" (P = {pct(s.p)}; today {pct(s.p_today)})." if odds else "."
         )
     if s.knob == "buffer":
         base = s.plan.baseline_weeks
@@ -61,4 +66,25 @@ def solve_sentence(s: Solution) -> str:
     return (
         f"{goal} needs deferring {plural(len(s.deferred), 'optional task')}: {tasks}"
         f" (P = {pct(s.p)}; today {pct(s.p_today)})."
+    )
+
+
+def answers_display(answers: Sequence[Solution], from_now: bool) -> Markdown:
+    """The solver's answers for the plan's deadlines as a short section (empty without any).
+
+    Parameters
+    ----------
+    answers : sequence of Solution
+        `lekhok_forecast.app.scenarios.capacity_answers`.
+    from_now : bool
+        True when they start from the week's actuals (said so in the lead).
+    """
+    if not answers:
+        return Markdown("")
+    where = "from where the project stands now" if from_now else "from the plan's start"
+    lines = "\n".join(f"- {solve_sentence(a, odds=False)}" for a in answers)
+    return Markdown(
+        f"## What would it take?\n\nThe smallest multiplier of the team's and every workstream's hours a week"
+        f" (to 0.01) that reaches {target_text(answers[0].confidence)} by each deadline, {where}"
+        f" ({answers[0].trials:,} trials per evaluation, the same seed for each):\n\n{lines}"
     )
