@@ -20,7 +20,8 @@ def buffer_sentences(fc: ForecastLike) -> Markdown:
         f"For 80% confidence the buffer would have to be **{b['needed_for_p80']:.0%}** "
         f"({weeks(base * (1 + b['needed_for_p80']))} weeks), for 90% {b['needed_for_p90']:.0%} "
         f"({weeks(base * (1 + b['needed_for_p90']))} weeks). The critical-chain root-square-error rule "
-        f"(RSEM) gives {rsem:.1f} weeks ({rsem / base:.0%}); it looks at one chain at modal capacity and "
+        f"(RSEM) sizes a different kind of buffer, one for the modal critical chain: {rsem:.1f} weeks, shown "
+        f"here as {rsem / base:.0%} of the baseline for comparison; it looks at one chain at modal capacity and "
         "leaves out the risks and the uncertain team hours"
         + (
             ", which is why it is smaller than the simulation's 80% buffer."
