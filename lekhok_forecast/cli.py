@@ -17,7 +17,6 @@ from lekhok_forecast.config import (
     DEFAULT_PLAN,
     MAX_TRIALS,
     REPORT_TRIALS,
-    SCENARIOS_DIR,
     SIMULATE_TRIALS,
     SOLVE_TRIALS,
 )
@@ -98,14 +97,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    p = sub.add_parser("validate", help="check a plan file (and weekly actuals) and report the first problem")
+    p = sub.add_parser(
+        "validate", help="check a plan file, its scenarios and its weekly actuals and report the first problem"
+    )
     p.add_argument("plan", help="plan YAML file")
     _scenario_option(p)
     p.add_argument(
         "--actuals",
         default=None,
         metavar="DIR",
-        help="also check every weekly actuals file in DIR (YYYY-Www.csv, YYYY-Www.spend.csv) against the plan",
+        help="check every weekly actuals file in DIR (YYYY-Www.csv, YYYY-Www.spend.csv) against the plan"
+        " (default: the plan's own actuals folder, if it has one)",
+    )
+    p.add_argument(
+        "--scenarios",
+        default=None,
+        metavar="DIR",
+        help="apply every scenario in DIR to the plan (default: the plan's own scenarios folder, if it has one)",
     )
 
     p = sub.add_parser("simulate", help="simulate a plan and print the forecast")
@@ -178,7 +186,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a sentence")
 
     p = sub.add_parser("report", help="run the report notebooks and write the weekly PDFs")
-    p.add_argument("--week", default=None, metavar="YYYY-Www", help="ISO week (default: the current week)")
+    p.add_argument(
+        "--week",
+        default=None,
+        metavar="YYYY-Www",
+        help="ISO week, or 'current' (default: the current week, or the latest actuals' week when those are"
+        " more than 4 weeks older)",
+    )
     p.add_argument("--plan", default=str(DEFAULT_PLAN), help="plan YAML file (default: the Lekhok plan in data/plans/)")
     p.add_argument(
         "--trials",
@@ -194,17 +208,21 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="DIR",
         help="folder of weekly actuals; the report re-forecasts from the latest file at or before"
-        " the week (default: data/actuals for the default Lekhok plan, none for another plan)",
+        " the week (default: the plan's own actuals folder: its `actuals:` key, else actuals/ beside it)",
     )
     actuals.add_argument("--no-actuals", action="store_true", help="ignore actuals: report the plan's own forecast")
     p.add_argument("--notebooks", default=None, metavar="DIR", help="folder of report notebooks (default notebooks/)")
     p.add_argument(
         "--scenarios",
-        default=str(SCENARIOS_DIR),
+        default=None,
         metavar="DIR",
         help="folder of scenario files the scenarios PDF compares, each checked against the plan before any"
-        " notebook runs (default: data/scenarios)",
+        " notebook runs (default: the plan's own: its `scenarios:` key, else scenarios/ beside it)",
     )
+
+    p = sub.add_parser("init", help="write a starter project: plan.yaml, scenarios/, actuals/, reports/, README.md")
+    p.add_argument("folder", metavar="DIR", help="the new project's folder (must not exist, or be empty)")
+    p.add_argument("--name", default=None, help="the project's name (default: the folder's name)")
 
     p = sub.add_parser("notebooks", help="refresh or check the stored notebooks in notebooks/")
     nsub = p.add_subparsers(dest="notebooks_command", metavar="ACTION", required=True, parser_class=_Parser)
@@ -224,13 +242,14 @@ def _version() -> str:
 
 
 def _load(path: str, scenarios: list[str]) -> Plan:
-    from lekhok_forecast.sources.plan_file import load_plan
+    """The plan with its ``--scenario`` overlays; a bare name is looked up in the plan's scenario folder."""
+    from lekhok_forecast.sources.plan_folders import plan_folders
+    from lekhok_forecast.sources.scenario_file import load_scenario, plan_with_scenarios
+    from lekhok_forecast.sources.yamlsource import load_yaml
 
-    if not scenarios:
-        return load_plan(path)
-    from lekhok_forecast.sources.scenario_file import load_plan_with_scenarios
-
-    return load_plan_with_scenarios(path, scenarios)
+    source = load_yaml(path)
+    folder = plan_folders(source).scenarios if scenarios else None
+    return plan_with_scenarios(source, [load_scenario(s, folder) for s in scenarios])
 
 
 def _progress_printer(enabled: bool) -> Callable[[int, int], None] | None:
@@ -251,23 +270,10 @@ def _progress_printer(enabled: bool) -> Callable[[int, int], None] | None:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    plan = _load(args.plan, args.scenario)
-    n_effort = sum(t.workstream is not None for t in plan.tasks)
-    weeks = []
-    if args.actuals is not None:
-        from lekhok_forecast.sources.actuals_file import read_weeks
+    from lekhok_forecast.sources.plan_folders import validate_plan
 
-        weeks = read_weeks(args.actuals, plan)  # every file validated before anything is printed
-    print(
-        f"{args.plan}: OK: '{plan.name}', {len(plan.tasks)} tasks ({n_effort} effort, "
-        f"{len(plan.tasks) - n_effort} duration), {len(plan.workstreams)} workstreams, "
-        f"{len(plan.risks)} risks, {len(plan.milestones)} milestones, {len(plan.costs)} costs"
-    )
-    if args.actuals is not None:
-        for a in weeks:
-            print(f"{a.path}: OK: {a}")
-        if not weeks:
-            print(f"{args.actuals}: OK: no actuals files yet")
+    for line in validate_plan(args.plan, args.scenario, scenarios=args.scenarios, actuals=args.actuals):
+        print(line)
     return 0
 
 
@@ -418,6 +424,23 @@ def _cmd_notebooks(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def _cmd_init(args: argparse.Namespace) -> int:
+    """Exit 0 when the project is written, 2 on bad input, 1 when the folder cannot be written."""
+    from pathlib import Path
+
+    from lekhok_forecast.sources.workspace import write_workspace
+
+    folder = Path(args.folder)
+    try:
+        written = write_workspace(folder, args.name)
+    except OSError as exc:
+        sys.stderr.write(f"lekhok-forecast init: cannot write {folder}: {exc.strerror or exc}; nothing was written\n")
+        return 1
+    print(f"wrote {folder}/: {', '.join(p.relative_to(folder).as_posix() for p in written)}, reports/")
+    print(f"next: cd {folder} && lekhok-forecast validate plan.yaml (the weekly routine is in README.md)")
+    return 0
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from lekhok_forecast.report.run import run_report_cli
 
@@ -437,6 +460,7 @@ def main(argv: list[str] | None = None) -> int:
         "backtest": _cmd_backtest,
         "solve": _cmd_solve,
         "report": _cmd_report,
+        "init": _cmd_init,
         "notebooks": _cmd_notebooks,
     }
     try:

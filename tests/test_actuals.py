@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from lekhok_forecast.config import ACTUALS_DIR
+from lekhok_forecast.config import ACTUALS_DIR, SCENARIOS_DIR
 from lekhok_forecast.core.actuals import Status
 from lekhok_forecast.errors import ForecastInputError
 from lekhok_forecast.sources.actuals_file import actuals_from_text, list_weeks, read_actuals, read_weeks
@@ -242,10 +242,10 @@ def test_error_in_any_week_names_that_file(mini, tmp_path):
 
 
 def test_validate_command_exit_status(tmp_path, run_cli, lekhok_path):
-    # `lekhok-forecast validate PLAN --actuals DIR`: one OK line for the plan, one per week
+    # `lekhok-forecast validate PLAN --actuals DIR`: one OK line for the plan, one per scenario, one per week
     rc, out, err = run_cli("validate", lekhok_path, "--actuals", ACTUALS_DIR)
     assert rc == 0
-    assert out.count(": OK: ") == 1 + len(list_weeks(ACTUALS_DIR))
+    assert out.count(": OK: ") == 1 + len(list(SCENARIOS_DIR.glob("*.yaml"))) + len(list_weeks(ACTUALS_DIR))
     write(tmp_path, "2025-W06.csv", HEADER + "docker_bakend,done,4,0,1,,,,\n")
     rc, out, err = run_cli("validate", lekhok_path, "--actuals", tmp_path)
     assert rc == 2

@@ -97,6 +97,7 @@ def test_every_notebook_gives_a_pdf_that_opens(report):
 
 WEEKLY_KEYS = {
     "week",
+    "week_rule",
     "as_of_week",
     "actuals_week",
     "actuals_file",
@@ -117,6 +118,7 @@ def test_summary_json_has_the_keys_of_simulate_json_and_the_re_forecast(report, 
     simulated = json.loads(out)
     assert set(summary) == set(simulated) | WEEKLY_KEYS
     assert summary["week"] == WEEK and summary["actuals_week"] == WEEK and summary["as_of_week"] == 5.0
+    assert summary["week_rule"] == "given"  # --week YYYY-Www
     for key, value in simulated.items():  # same shape as simulate --json
         assert type(summary[key]) is type(value), key
         if key == "risks":  # a re-forecast drops the risks whose tasks are all done

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -206,7 +207,8 @@ def test_validate_checks_actuals(tmp_path, run_cli):
     rc, out, err = run_cli("validate", str(DEFAULT_PLAN), "--actuals", ACTUALS_DIR)
     assert rc == 0 and err == ""
     lines = out.splitlines()
-    assert len(lines) == 7 and lines[-1].startswith(f"{ACTUALS_DIR / '2025-W11.csv'}: OK: actuals 2025-W11")
+    # the plan, its 5 scenarios, its 6 weeks
+    assert len(lines) == 12 and lines[-1].startswith(f"{ACTUALS_DIR / '2025-W11.csv'}: OK: actuals 2025-W11")
     folder, line = _corrupt_copy(tmp_path)
     rc, out, err = run_cli("validate", str(DEFAULT_PLAN), "--actuals", folder)
     assert rc == 2 and out == ""
@@ -216,9 +218,11 @@ def test_validate_checks_actuals(tmp_path, run_cli):
 
 
 def test_another_plan_does_not_pick_up_the_lekhok_actuals(status_only, tmp_path):
-    """data/actuals tracks the Lekhok plan; a copy of it elsewhere gets the plan's own forecast."""
+    """data/actuals is the Lekhok plan's (it names it); a copy without that key elsewhere gets its own forecast."""
     plan = tmp_path / "copy_of_plan.yaml"
-    shutil.copy(DEFAULT_PLAN, plan)
+    text = DEFAULT_PLAN.read_text(encoding="utf-8")
+    plan.write_text(re.sub(r"(?m)^(scenarios|actuals): .*\n", "", text), encoding="utf-8")
+    assert "actuals:" not in plan.read_text(encoding="utf-8")
     proc = run_report("--week", "2025-W11", "--plan", plan, "--out", tmp_path / "out", "--notebooks", status_only)
     assert proc.returncode == 0, proc.stderr
     s = json.loads((tmp_path / "out" / "2025-W11" / "summary.json").read_text(encoding="utf-8"))

@@ -8,7 +8,16 @@ import pytest
 from conftest import make_plan
 
 from lekhok_forecast.errors import ForecastInputError
-from lekhok_forecast.sources.weeks import as_of_week, check_week, current_week, iso_week_monday, week_name
+from lekhok_forecast.sources.weeks import (
+    STALE_DEFAULT_WEEKS,
+    as_of_week,
+    check_week,
+    choose_week,
+    current_week,
+    iso_week_monday,
+    week_name,
+    weeks_between,
+)
 
 
 @pytest.fixture
@@ -58,3 +67,49 @@ def test_a_plan_without_start_cannot_map_week_names():
         as_of_week("2025-W06", plan)
     with pytest.raises(ForecastInputError, match="the plan has no `start` date"):
         week_name(1.0, plan)
+
+
+# ------------------------------------------------------------- the report's default week
+
+TODAY = dt.date(2026, 12, 1)  # a Tuesday of ISO week 2026-W49
+
+
+def test_weeks_between():
+    assert weeks_between("2025-W11", "2026-W49") == 90  # 2025 has 52 ISO weeks: 41 + 49
+    assert weeks_between("2026-W49", "2026-W49") == 0
+    assert weeks_between("2026-W49", "2026-W45") == -4
+    assert weeks_between("2020-W53", "2021-W01") == 1  # across a 53-week year
+
+
+@pytest.mark.parametrize(
+    "requested, actuals, week, rule",
+    [
+        ("2025-W11", ["2025-W11"], "2025-W11", "given"),  # --week YYYY-Www: as given, whatever the actuals
+        ("current", ["2025-W11"], "2026-W49", "current"),  # the scheduled run: this week however old the actuals
+        ("Current", [], "2026-W49", "current"),
+        (None, [], "2026-W49", "current"),  # no actuals: this week (the plan's own forecast)
+        (None, ["2026-W45"], "2026-W49", "current"),  # 4 weeks old: still this week
+        (None, ["2026-W44", "2026-W40"], "2026-W44", "latest-actuals"),  # 5 weeks old: their week
+        (None, ["2025-W06", "2025-W11", "2025-W09"], "2025-W11", "latest-actuals"),  # the demo data
+        (None, ["2027-W02"], "2026-W49", "current"),  # actuals ahead of today: this week
+    ],
+)
+def test_choose_week(requested, actuals, week, rule):
+    choice = choose_week(requested, actuals, TODAY)
+    assert (choice.week, choice.rule) == (week, rule)
+    assert bool(choice.note) == (rule == "latest-actuals")
+    assert STALE_DEFAULT_WEEKS == 4
+
+
+def test_choose_week_says_why():
+    note = choose_week(None, ["2025-W11"], TODAY).note
+    assert note == (
+        "no --week: the latest actuals (2025-W11) are 90 weeks older than the current week 2026-W49,"
+        " so this is the report of 2025-W11; --week current (the scheduled run) reports 2026-W49"
+    )
+
+
+@pytest.mark.parametrize("bad", ["2025-10", "2025-W54", "W10", "today", ""])
+def test_choose_week_refuses_other_text(bad):
+    with pytest.raises(ForecastInputError, match="^--week: expected an ISO week like 2025-W06, got"):
+        choose_week(bad, [], TODAY)

@@ -1,10 +1,12 @@
 """``lekhok-forecast report``: the week's forecast, computed once, shown by every notebook as a PDF.
 
-For an ISO week (default: the current one) the report
+For an ISO week (`lekhok_forecast.sources.weeks.choose_week`: ``--week``, else the current
+one, else the latest actuals' week when those are far older) the report
 
 1. reads every input once, as the user named it: the plan (parsed once), every actuals
-   file up to the week, the forecast history, the scenario files (bad input: one line
-   naming the file, line and field, exit status 2, nothing written);
+   file up to the week, the forecast history, the scenario files, from the plan's own
+   folders (`lekhok_forecast.sources.plan_folders`) unless a flag names others (bad
+   input: one line naming the file, line and field, exit status 2, nothing written);
 2. computes the week's forecast bundle once (`lekhok_forecast.app.bundle`): the plan as
    written, the re-forecast from the latest actuals at or before the week (else the plan's
    own forecast), the tracking results and each scenario, each variant simulated once;
@@ -39,15 +41,7 @@ from pathlib import Path
 from lekhok_forecast.analysis.summary import strict_json
 from lekhok_forecast.app.bundle import BUNDLE_FOLDER, build_bundle, save_bundle
 from lekhok_forecast.app.forecast import week_basis
-from lekhok_forecast.config import (
-    ACTUALS_DIR,
-    DEFAULT_PLAN,
-    NOTEBOOKS_DIR,
-    REPORT_TRIALS,
-    REPORTS_DIR,
-    SCENARIOS_DIR,
-    display_path,
-)
+from lekhok_forecast.config import DEFAULT_PLAN, NOTEBOOKS_DIR, REPORT_TRIALS, REPORTS_DIR, display_path
 from lekhok_forecast.report.execute import (
     WORKERS,
     NotebookOutcome,
@@ -68,11 +62,13 @@ from lekhok_forecast.report.staging import (
     publish,
     remove_stale_staging,
 )
+from lekhok_forecast.sources.actuals_file import list_weeks
 from lekhok_forecast.sources.history_file import HISTORY_FILE, read_history, record_weeks
 from lekhok_forecast.sources.plan_file import plan_from_source
+from lekhok_forecast.sources.plan_folders import FROM_PLAN, FolderChoice, chosen_folder, plan_folders
 from lekhok_forecast.sources.scenario_file import load_scenario, scenario_paths
 from lekhok_forecast.sources.table_cache import cached_tables
-from lekhok_forecast.sources.weeks import check_week, current_week
+from lekhok_forecast.sources.weeks import choose_week
 from lekhok_forecast.sources.yamlsource import load_yaml
 from lekhok_forecast.tracking.status import WeeklyStatus
 
@@ -82,12 +78,13 @@ class ReportResult:
     """The outcome of `run_report`."""
 
     week: str
-    week_dir: Path
+    week_dir: Path  # the week's folder (absolute)
     shown_dir: Path  # the week's folder as the user named it, for messages
     outcomes: list[NotebookOutcome] = field(default_factory=list)
     summary: dict | None = None
     seconds: float = 0.0
     history_file: Path | None = None  # the forecast history written (None: not written)
+    week_rule: str = "given"  # how the week was chosen (`lekhok_forecast.sources.weeks.WeekChoice.rule`)
 
     @property
     def ok(self) -> bool:
@@ -95,38 +92,40 @@ class ReportResult:
 
 
 def run_report(
-    week: str,
+    week: str | None,
     plan_path: str | Path = DEFAULT_PLAN,
     trials: int = REPORT_TRIALS,
     seed: int = 1,
     out_dir: str | Path = REPORTS_DIR,
     notebooks_dir: str | Path = NOTEBOOKS_DIR,
-    actuals_dir: str | Path | None = ACTUALS_DIR,
+    actuals_dir: FolderChoice = FROM_PLAN,
     workers: int = WORKERS,
     progress: Callable[[str], None] | None = None,
-    scenario_dir: str | Path | None = SCENARIOS_DIR,
+    scenario_dir: FolderChoice = FROM_PLAN,
 ) -> ReportResult:
     """Execute the report notebooks for `week` and write PDFs, notebooks and summary.json.
 
     Parameters
     ----------
-    week : str
-        ISO week ``YYYY-Www``; outputs go to ``out_dir/week/``.
+    week : str or None
+        ISO week ``YYYY-Www``, ``"current"``, or None for the default rule
+        (`lekhok_forecast.sources.weeks.choose_week`); outputs go to ``out_dir/<week>/``.
     plan_path : str or Path
         Plan YAML (relative to the current folder).
     trials, seed : int
         Passed to every notebook and used for summary.json.
     out_dir, notebooks_dir : str or Path
-    actuals_dir : str or Path or None
-        Folder of weekly actuals (default ``data/actuals``); the report uses the latest
-        file at or before `week`. None: no actuals, the plan's own forecast. Passed as
+    actuals_dir : str or Path or None or FROM_PLAN
+        Folder of weekly actuals (default `FROM_PLAN`: the plan's own folder,
+        `lekhok_forecast.sources.plan_folders`); the report uses the latest file at or
+        before the week. None: no actuals, the plan's own forecast. Passed as
         ``actuals_dir`` (and ``<out_dir>/forecast_history.csv`` as ``history_path``) to
         notebooks that declare those parameters.
     workers : int
         Notebooks executed (and printed) at a time.
-    scenario_dir : str or Path or None
-        Folder of scenario files the scenarios notebook compares (None: none); each is
-        checked against the plan before any notebook runs.
+    scenario_dir : str or Path or None or FROM_PLAN
+        Folder of scenario files the scenarios notebook compares (default: the plan's own
+        folder; None: none); each is checked against the plan before any notebook runs.
     progress : callable, optional
         Called with one line of text per step.
 
@@ -149,11 +148,23 @@ def run_report(
     """
     t0 = time.perf_counter()
     say = progress or (lambda line: None)
-    check_week(week)
+    if week is not None:
+        choose_week(week, ())  # a bad --week is reported before the plan is read
     # Every input is read once, as the user named it (so errors name the files as written),
     # and everything is computed before anything is written: bad input leaves no trace.
     source = load_yaml(plan_path)
     plan = plan_from_source(source)
+    folders = plan_folders(
+        source,
+        scenarios=scenario_dir if isinstance(scenario_dir, (str, Path)) else None,
+        actuals=actuals_dir if isinstance(actuals_dir, (str, Path)) else None,
+    )
+    actuals_dir = chosen_folder(actuals_dir, folders.actuals)
+    scenario_dir = chosen_folder(scenario_dir, folders.scenarios)
+    choice = choose_week(week, list_weeks(actuals_dir) if actuals_dir is not None else ())
+    week = choice.week
+    if choice.note:
+        say(choice.note)
     report, reported = week_basis(plan, week, actuals_dir)  # the folder comes back absolute
     notebooks = report_notebooks(Path(notebooks_dir).resolve())
     shown_dir = Path(out_dir) / week  # as the user wrote it, for messages
@@ -178,7 +189,7 @@ def run_report(
             f" {weekly.plan_file}, {_basis_note(weekly.status)}, {len(scenarios)} scenarios, {trials:,} trials,"
             f" seed {seed} -> {shown_dir}/"
         )
-        result = ReportResult(week, out / week, shown_dir)
+        result = ReportResult(week, out / week, shown_dir, week_rule=choice.rule)
         with locked(out):
             for stale in remove_stale_staging(out):
                 say(f"removed {stale.name}/, left behind by a report that was stopped")
@@ -198,7 +209,7 @@ def run_report(
                     "scenario_dir": str(Path(scenario_dir).resolve()) if scenario_dir is not None else "",
                 }
                 result.outcomes = run_notebooks(notebooks, parameters, staging, result.week_dir, shown_dir, warm, say)
-                result.summary = dict(weekly.summary, week=week)
+                result.summary = dict(weekly.summary, week=week, week_rule=choice.rule)
                 if all(o.error is None for o in result.outcomes):
                     (staging / "summary.json").write_text(
                         json.dumps(strict_json(result.summary), indent=1) + "\n", encoding="utf-8"
@@ -229,32 +240,21 @@ def _basis_note(status: WeeklyStatus) -> str:
 # ------------------------------------------------------------------------- CLI
 
 
-def _same_file(a: str | Path, b: str | Path) -> bool:
-    try:
-        return Path(a).resolve() == Path(b).resolve()
-    except OSError:
-        return False
-
-
 def run_report_cli(args: argparse.Namespace) -> int:
     """``lekhok-forecast report``: returns the exit status (0 ok, 1 a notebook/PDF failed).
 
     Bad input (week, plan, notebooks folder) raises `ForecastInputError`, which the CLI
     prints as one line with exit status 2.
     """
-    week = args.week or current_week()
 
     def say(line: str) -> None:
         sys.stderr.write(line + "\n")
         sys.stderr.flush()
 
     try:
-        actuals = getattr(args, "actuals", None)
-        if actuals is None and not getattr(args, "no_actuals", False) and _same_file(args.plan, DEFAULT_PLAN):
-            # data/actuals tracks the Lekhok plan; another plan has no actuals unless given.
-            actuals = ACTUALS_DIR
+        actuals: FolderChoice = None if getattr(args, "no_actuals", False) else args.actuals or FROM_PLAN
         result = run_report(
-            week,
+            args.week,
             args.plan,
             args.trials or REPORT_TRIALS,
             args.seed,
@@ -262,7 +262,7 @@ def run_report_cli(args: argparse.Namespace) -> int:
             getattr(args, "notebooks", None) or NOTEBOOKS_DIR,
             actuals,
             progress=say,
-            scenario_dir=getattr(args, "scenarios", SCENARIOS_DIR),
+            scenario_dir=getattr(args, "scenarios", None) or FROM_PLAN,
         )
     except (PdfError, OutputError) as exc:
         say(f"lekhok-forecast report: {exc}")

@@ -35,6 +35,8 @@ from lekhok_forecast.sources.yamlsource import read_text
 
 TASK_FILE = re.compile(rf"^({WEEK_TEXT})\.csv$")
 SPEND_FILE = re.compile(rf"^({WEEK_TEXT})\.spend\.csv$")
+#: Header-only files to copy for a new week (``lekhok-forecast init`` writes them); not weeks themselves.
+TEMPLATE_FILES = ("template.csv", "template.spend.csv")
 
 TASK_COLUMNS = (
     "task",
@@ -68,15 +70,15 @@ def list_weeks(actuals_dir: str | Path) -> list[str]:
     ------
     ForecastInputError
         If the folder is missing, or holds a ``.csv`` file whose name is neither
-        ``YYYY-Www.csv`` nor ``YYYY-Www.spend.csv`` (a misnamed week must not be skipped
-        silently), or a spend file without its task file.
+        ``YYYY-Www.csv`` nor ``YYYY-Www.spend.csv`` nor one of `TEMPLATE_FILES` (a
+        misnamed week must not be skipped silently), or a spend file without its task file.
     """
     folder = Path(actuals_dir)
     if not folder.is_dir():
         raise ForecastInputError("actuals folder not found", file=str(folder))
     weeks, spends = [], []
     for p in sorted(folder.iterdir()):
-        if p.suffix.lower() != ".csv":
+        if p.suffix.lower() != ".csv" or p.name.lower() in TEMPLATE_FILES:
             continue
         if m := TASK_FILE.match(p.name):
             weeks.append(m.group(1))
@@ -84,7 +86,9 @@ def list_weeks(actuals_dir: str | Path) -> list[str]:
             spends.append((m.group(1), p))
         else:
             raise ForecastInputError(
-                "file name must be YYYY-Www.csv (tasks) or YYYY-Www.spend.csv (spend), e.g. 2025-W07.csv", file=str(p)
+                "file name must be YYYY-Www.csv (tasks) or YYYY-Www.spend.csv (spend), e.g. 2025-W07.csv"
+                " (template.csv and template.spend.csv are the blank forms to copy)",
+                file=str(p),
             )
     for w, p in spends:
         if w not in weeks:

@@ -59,6 +59,8 @@ TOP_KEYS = (
     "correlation",
     "report",
     "description",
+    "scenarios",
+    "actuals",
 )
 REPORT_KEYS = ("title", "context", "questions", "notes")
 CALENDAR_KEYS = ("workdays", "holidays")
@@ -102,6 +104,9 @@ def plan_from_source(src: Source) -> Plan:
     r = FieldReader(src)
     doc = r.mapping(src.data, "", TOP_KEYS, required=("name", "tasks"))
     name = r.text(doc["name"], "name")
+    for folder in ("scenarios", "actuals"):  # where they are is `sources.plan_folders`' rule; here only their type
+        if doc.get(folder) is not None:
+            r.text(doc[folder], folder)
     start = r.date(doc["start"], "start") if doc.get("start") is not None else None
     calendar = _calendar(r, doc.get("calendar"))
     if start is not None and not calendar.is_workday(start):

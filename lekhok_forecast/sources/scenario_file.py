@@ -115,24 +115,25 @@ def scenario_from_source(src: Source) -> Scenario:
     return Scenario(data["name"].strip(), " ".join(description.split()), src.path, src)
 
 
-def load_scenario(path: str | Path) -> Scenario:
+def load_scenario(path: str | Path, folder: str | Path | None = SCENARIOS_DIR) -> Scenario:
     """Read a scenario file.
 
-    A bare name (``thirty_hours``) is looked up in ``data/scenarios/`` as ``<name>.yaml``.
+    A bare name (``thirty_hours``) is looked up in `folder` (the plan's scenario folder,
+    `lekhok_forecast.sources.plan_folders`; default ``data/scenarios/``) as ``<name>.yaml``.
 
     Raises
     ------
     ForecastInputError
         For a missing file, bad YAML or a badly shaped scenario (file, line and field).
     """
-    return scenario_from_source(load_yaml(resolve_scenario_path(path)))
+    return scenario_from_source(load_yaml(resolve_scenario_path(path, folder)))
 
 
-def resolve_scenario_path(path: str | Path) -> Path:
-    """A scenario path as given, or ``data/scenarios/<name>.yaml`` for a bare name."""
+def resolve_scenario_path(path: str | Path, folder: str | Path | None = SCENARIOS_DIR) -> Path:
+    """A scenario path as given, or ``<folder>/<name>.yaml`` for a bare name found there."""
     p = Path(path)
-    if not p.exists() and p.suffix == "" and len(p.parts) == 1:
-        candidate = SCENARIOS_DIR / f"{p.name}.yaml"
+    if folder is not None and not p.exists() and p.suffix == "" and len(p.parts) == 1:
+        candidate = Path(folder) / f"{p.name}.yaml"
         if candidate.exists():
             return candidate
     return p

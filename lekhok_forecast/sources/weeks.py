@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lekhok_forecast.errors import ForecastInputError
@@ -100,3 +102,78 @@ def week_name(as_of: float, plan: Plan) -> str:
     if plan.start is None:
         raise ForecastInputError("the plan has no `start` date", file=plan.source)
     return week_of(plan.calendar.date_of_week(plan.start, as_of))
+
+
+#: ``--week current``: the current ISO week, however old the actuals are (the scheduled run).
+CURRENT = "current"
+#: Without ``--week``, a report whose latest actuals are more than this many weeks older than
+#: the current week reports the latest actuals' week instead (a clone with old demo data).
+STALE_DEFAULT_WEEKS = 4
+
+
+@dataclass(frozen=True)
+class WeekChoice:
+    """The week a report is for, and the rule that chose it.
+
+    Attributes
+    ----------
+    week : str
+        ISO week ``YYYY-Www``.
+    rule : str
+        ``"given"`` (``--week YYYY-Www``), ``"current"`` (``--week current``, or no ``--week``
+        and actuals at most `STALE_DEFAULT_WEEKS` old, or none) or ``"latest-actuals"`` (no
+        ``--week`` and the latest actuals are older than that: their week is reported).
+    note : str
+        One sentence saying why, for ``"latest-actuals"``; empty otherwise.
+    """
+
+    week: str
+    rule: str
+    note: str = ""
+
+
+def weeks_between(earlier: str, later: str) -> int:
+    """Whole weeks from ISO week `earlier` to `later` (negative when `later` is earlier)."""
+    return (iso_week_monday(later) - iso_week_monday(earlier)).days // 7
+
+
+def choose_week(requested: str | None, actuals_weeks: Sequence[str], today: _dt.date | None = None) -> WeekChoice:
+    """The report's week: ``--week`` as given, the current week, or the latest actuals' week.
+
+    Parameters
+    ----------
+    requested : str or None
+        ``--week``: an ISO week ``YYYY-Www``, `CURRENT`, or None (not given).
+    actuals_weeks : sequence of str
+        The ISO weeks of the plan's actuals files (any order; empty: none).
+    today : date, optional
+        Default: today.
+
+    Returns
+    -------
+    WeekChoice
+        Without ``--week``: the current week, unless the latest actuals are more than
+        `STALE_DEFAULT_WEEKS` weeks older than it, in which case their week (so a fresh
+        clone's first report is a real report of its demo data, and says so).
+
+    Raises
+    ------
+    ForecastInputError
+        ``--week: ...`` for a week that is neither ``YYYY-Www`` nor ``current``.
+    """
+    now = current_week(today)
+    if requested is not None and requested.strip().lower() == CURRENT:
+        return WeekChoice(now, "current")
+    if requested is not None:
+        return WeekChoice(check_week(requested), "given")
+    if actuals_weeks:
+        latest = max(actuals_weeks)
+        behind = weeks_between(latest, now)
+        if behind > STALE_DEFAULT_WEEKS:
+            return WeekChoice(
+                latest,
+                "latest-actuals",
+                f"no --week: the latest actuals ({latest}) are {behind} weeks older than the current week"
+                f" {now}, so this is the report of {latest}; --week current (the scheduled run) reports {now}",
+            )
+    return WeekChoice(now, "current")
