@@ -139,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--week",
         default=None,
         metavar="YYYY-Www",
-        help="the report's ISO week, with --actuals (default: the current week)",
+        help="the report's ISO week or 'current', with --actuals (default: as the report chooses it)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
 
@@ -316,12 +316,17 @@ def _simulate_as_of(args: argparse.Namespace) -> int:
     from lekhok_forecast.app.forecast import as_of_forecast, week_basis
     from lekhok_forecast.config import display_path
     from lekhok_forecast.present.simulate_text import basis_line, summary_text
+    from lekhok_forecast.sources.actuals_file import list_weeks
     from lekhok_forecast.sources.plan_file import load_plan
     from lekhok_forecast.sources.table_cache import cached_tables
-    from lekhok_forecast.sources.weeks import check_week, current_week
+    from lekhok_forecast.sources.weeks import choose_week
 
-    week = check_week(args.week) if args.week is not None else current_week()
+    choose_week(args.week, ())  # a bad --week before the plan is read
     plan = load_plan(args.plan)
+    choice = choose_week(args.week, list_weeks(args.actuals))  # the report's default-week rule
+    week = choice.week
+    if choice.note:
+        sys.stderr.write(choice.note + "\n")
     deadlines = _deadlines(plan, args.deadline)
     basis, reported = week_basis(plan, week, args.actuals)  # every actuals file up to the week validated
     with cached_tables(plan):
@@ -335,7 +340,7 @@ def _simulate_as_of(args: argparse.Namespace) -> int:
             deadlines,
             workers=args.workers,
         )
-    summary = strict_json(dict(fc.summary, week=week))
+    summary = strict_json(dict(fc.summary, week=week, week_rule=choice.rule))
     if args.json:
         print(json.dumps(summary, indent=1))
     else:
