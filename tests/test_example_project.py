@@ -96,7 +96,7 @@ def test_the_weekly_report_writes_every_pdf_and_the_summary(week_report, run_cli
     text = pdf_text(week_dir / "weekly-status.pdf")
     assert "4 of 13 tasks were done and 4 in progress" in text  # the actuals as the file says, from the bundle
     scenarios = pdf_text(week_dir / "scenarios.pdf")
-    for name in ("Second fit-out crew", "Movers pack", "Leave after the move"):
+    for name in ("AV installer", "Movers pack", "Leave after the move"):
         assert name in scenarios, name
     assert "30 hours a week" not in scenarios  # none of Lekhok's scenarios
 
