@@ -229,7 +229,9 @@ class ScenarioExplorer:
         for control in (self.hours, self.buffer, self.consultant, *self.scope.values()):
             control.observe(self.update, names="value")
         scope_box = w.VBox([w.HTML("<b>In scope at launch</b>"), *self.scope.values()])
-        controls = w.HBox([w.VBox([self.hours, self.buffer, self.consultant]), scope_box])
+        # a control that does not apply to this plan (no consultant overlay) is left out
+        shown = [self.hours, self.buffer] + ([self.consultant] if self.model.consultant_available else [])
+        controls = w.HBox([w.VBox(shown), scope_box])
         self.widget = w.VBox([controls, self.answer, self.status, w.HBox([self.table, self.chart])])
         self.last_seconds: float | None = None
         self.update()

@@ -323,7 +323,8 @@ def buffer_curve(
         ax.annotate(
             f"planned {planned:.0%} ({baseline_weeks * (1 + planned):.1f} wk): {pct(planned_confidence)}",
             (planned, planned_confidence),
-            xytext=(10, -12),
+            # below the marker, unless that would put it on the x-axis tick labels
+            xytext=(10, -12) if planned_confidence >= 0.15 else (10, 8),
             textcoords="offset points",
             fontsize=8.5,
             color=COLORS["plan"],
