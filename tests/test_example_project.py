@@ -89,11 +89,13 @@ def test_the_weekly_report_writes_every_pdf_and_the_summary(week_report, run_cli
     assert sorted(p.name for p in week_dir.glob("*.pdf")) == sorted(nb.pdf_name for nb in report_notebooks())
     for pdf in week_dir.glob("*.pdf"):
         assert pdf.stat().st_size > 10_000, pdf
+        assert "lekhok" not in pdf_text(pdf).lower(), pdf  # the plan's own story (its `report:`), no Lekhok words
     s = json.loads((week_dir / "summary.json").read_text(encoding="utf-8"))
     assert s["week"] == WEEK and s["week_rule"] == "given" and s["actuals_week"] == WEEK
     assert s["as_of_week"] == 4.0 and s["calibrated"] is True and s["done_tasks"] == 4
     assert s["actuals_file"] == "data/examples/office_move/actuals/2026-W13.csv"
     text = pdf_text(week_dir / "weekly-status.pdf")
+    assert text.startswith("Office move: weekly status")
     assert "4 of 13 tasks were done and 4 in progress" in text  # the actuals as the file says, from the bundle
     scenarios = pdf_text(week_dir / "scenarios.pdf")
     for name in ("AV installer", "Movers pack", "Leave after the move"):
