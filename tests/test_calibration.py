@@ -15,6 +15,7 @@ from lekhok_forecast.config import ACTUALS_DIR
 from lekhok_forecast.core.actuals import Status, TaskActual, WeeklyActuals
 from lekhok_forecast.core.distributions import Dist, Range
 from lekhok_forecast.core.plan import Plan, Task, Workstream
+from lekhok_forecast.core.ratios import lognormal_factor, task_scale
 from lekhok_forecast.sources.actuals_file import read_weeks
 from lekhok_forecast.sources.plan_file import plan_from_text
 from lekhok_forecast.tracking.calibration import MIN_DONE_FOR_CALIBRATION, calibration_from_actuals
@@ -84,7 +85,7 @@ def test_calibration_recovers_a_known_bias_within_monte_carlo_error():
         week += hours / cap
     assert week <= n_week
     a = WeeklyActuals(as_of_week=n_week, tasks=tuple(rows))
-    cal = calibration_from_actuals(plan, a)
+    cal = calibration_from_actuals(plan, a, method="resample")
     assert cal.applied and cal.n_done == done
     np.testing.assert_allclose(cal.ratios, bias, rtol=1e-12)
     # the evidence recovers the bias: E[ratio] = 1.5 exp(sigma^2 / 2)
@@ -104,6 +105,20 @@ def test_calibration_recovers_a_known_bias_within_monte_carlo_error():
     assert (calibrated.finish_weeks.mean() - n_week) / (unc.finish_weeks.mean() - n_week) == pytest.approx(
         cal.mean_ratio, rel=5e-3
     )
+
+    # The default (size-smooth): each task's mean multiplier is its scale times the mean of the
+    # residual table times the common factor's mean, all read off the fitted model.
+    smooth = calibration_from_actuals(plan, a)
+    model = smooth.model
+    assert smooth.method == "size-smooth" and model is not None and model.sigma > 0
+    factor_mean = float(np.mean(lognormal_factor(model.sigma, np.arange(65536, dtype=np.uint16)).astype(np.float64)))
+    table_mean = float(np.mean(np.asarray(model.ratios, dtype=np.float32).astype(np.float64)))
+    scales = task_scale(model, [t.effort_hours.mode for t in plan.tasks[done:]]).astype(np.float64)
+    expected = (
+        n_week + table_mean * factor_mean * float(scales @ [t.effort_hours.mean for t in plan.tasks[done:]]) / cap
+    )
+    f = reforecast(plan, a, trials, 3, calibration=smooth).finish_weeks
+    assert_close(f.mean(), expected, K_SE * f.std() / math.sqrt(trials) + 1e-4, "size-smooth mean finish")
 
 
 def test_calibration_table_and_message(lekhok_plan):

@@ -58,7 +58,7 @@ def test_sentences_say_the_computed_numbers():
     assert f"The {s.windows} done tasks after the first 100" in text
     assert f"{s.coverage[1].covered:.0%} no more than its P80" in text
     assert f"chi-square against flat is {s.pit_chi_square:.1f}" in text
-    assert calibration_text.honesty_section(r).text.startswith("### How honest have our forecasts been")
+    assert calibration_text.honesty_section(r).text.startswith("## How honest have our forecasts been")
     table = calibration_text.reliability_display(r).frame
     assert list(table.index) == [f"P{k}0" for k in range(1, 10)]
     assert table.loc["P80", "outcomes at or below"] == f"{s.coverage[1].covered:.0%}"

@@ -11,7 +11,7 @@ from lekhok_forecast.cli import main
 from lekhok_forecast.config import NOTEBOOKS_DIR
 from lekhok_forecast.report.stored import check_notebook, refresh_notebook, stored_notebooks
 
-NOTEBOOKS = ["budget_burn", "buffers", "scenarios", "schedule_risk", "weekly_status"]
+NOTEBOOKS = ["budget_burn", "buffers", "calibration", "scenarios", "schedule_risk", "weekly_status"]
 REQUIRED_PARAMETERS = {"plan_path": "str", "trials": "int", "seed": "int", "week": "str", "output_dir": "str"}
 
 

@@ -26,7 +26,7 @@ every calibrated task (the correlated overrun). The evidence is turned into a
     sum of squared deviations of the log estimates); ``scale = exp(a + b log est_j)``,
     the ratios are the residual multipliers ``exp(e_i)``, and the common factor is that
     of ``level`` with ``s`` the residuals' spread.
-``size-smooth``
+``size-smooth`` (the default)
     ``size`` with two changes the backtest on real histories asked for
     (``benchmarks/BACKTEST.md``): the slope is `SLOPE_BLEND` times ``size``'s (the full
     in-sample slope overstates how much a new task's size tells: its median came out too
@@ -253,7 +253,7 @@ RATIO_METHODS: dict[str, Callable[[np.ndarray, np.ndarray], RatioModel]] = {
     "size-smooth": _size_smooth,
 }
 #: The method the weekly re-forecast and the backtest use unless told otherwise.
-DEFAULT_RATIO_METHOD = "resample"
+DEFAULT_RATIO_METHOD = "size-smooth"
 
 
 def fit_ratio_model(method: str, estimates: Sequence[float], ratios: Sequence[float]) -> RatioModel:

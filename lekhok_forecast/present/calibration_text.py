@@ -80,7 +80,7 @@ def honesty_section(result: BacktestResult) -> Markdown:
     """
     if result.scores.windows < MIN_WINDOWS_FOR_HONESTY:
         return Markdown("")
-    return Markdown("### How honest have our forecasts been\n\n" + honesty_sentences(result).text)
+    return Markdown("## How honest have our forecasts been\n\n" + honesty_sentences(result).text)
 
 
 def methods_display(results: Sequence[BacktestResult]) -> HtmlTable:
