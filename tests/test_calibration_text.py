@@ -73,3 +73,11 @@ def test_charts_draw_the_given_scores():
     assert np.allclose(points.lines[0].get_ydata(), [c.covered for c in r.scores.reliability])
     fig, ax = calibration_plots.pit_histogram_plot(r.scores)
     assert [p.get_height() for p in ax.patches] == list(r.scores.pit_counts)
+
+
+def test_charts_of_no_replay_say_so_without_warnings(lekhok_plan, recwarn):
+    empty = project_backtest(lekhok_plan, None, trials=10).scores
+    for plot in (calibration_plots.reliability_plot, calibration_plots.pit_histogram_plot):
+        _, ax = plot(empty)
+        assert "no done task to replay yet" in [t.get_text() for t in ax.texts]
+    assert not [w for w in recwarn if "legend" in str(w.message)]

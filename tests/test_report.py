@@ -200,8 +200,8 @@ def test_progress_goes_to_stderr(report):
     _, proc = report
     assert proc.stdout == ""
     lines = proc.stderr.splitlines()
-    assert lines[0].startswith(f"report {WEEK}: 5 notebooks")
-    assert any(line.startswith("[1/5] weekly_status: executed in") for line in lines)
+    assert lines[0].startswith(f"report {WEEK}: {len(report_notebooks())} notebooks")
+    assert any(line.startswith(f"[1/{len(report_notebooks())}] weekly_status: executed in") for line in lines)
     assert lines[-1].startswith(f"wrote reports/{WEEK}/weekly-status.pdf")
     assert "Traceback" not in proc.stderr and "WARNING" not in proc.stderr
 

@@ -46,12 +46,14 @@ def reliability_plot(scores: Scores, *, ax=None, title: str | None = "Forecast q
             p, obs, yerr=[obs - lo, hi - obs], fmt="o", color=COLORS["main"], ms=5, capsize=3, lw=1.2,
             label="observed, 95% interval",
         )  # fmt: skip
+        ax.legend(loc="upper left", fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "no done task to replay yet", ha="center", va="center", fontsize=10)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_xticks([0.1, 0.3, 0.5, 0.7, 0.9], ["P10", "P30", "P50", "P70", "P90"])
     ax.set_xlabel("forecast quantile")
     ax.set_ylabel("share of outcomes at or below it")
-    ax.legend(loc="upper left", fontsize=8)
     set_title(fig, ax, title)
     return fig, ax
 
@@ -79,6 +81,9 @@ def pit_histogram_plot(scores: Scores, *, ax=None, title: str | None = "Where th
     if scores.windows:
         ax.axhline(scores.windows / bins, color="0.3", lw=1.0, ls=":", label="flat (honest)")
         ax.legend(loc="upper right", fontsize=8)
+    else:
+        ax.set_ylim(0, 1)
+        ax.text(0.5, 0.5, "no done task to replay yet", ha="center", va="center", fontsize=10)
     ax.set_xlim(0, 1)
     ax.set_xlabel("forecast probability of an outcome below the one observed (PIT)")
     ax.set_ylabel("outcomes")
