@@ -95,7 +95,7 @@ class Milestone:
 
 
 #: The parts of the weekly report a plan's `report:` section can tell a story for (the notebooks).
-STORY_PARTS = ("weekly_status", "schedule_risk", "buffers", "budget_burn", "scenarios")
+STORY_PARTS = ("weekly_status", "schedule_risk", "buffers", "budget_burn", "scenarios", "calibration")
 
 
 @dataclass(frozen=True)

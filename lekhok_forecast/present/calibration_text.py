@@ -100,3 +100,32 @@ def methods_display(results: Sequence[BacktestResult]) -> HtmlTable:
         rows.append(cells)
     frame = pd.DataFrame(rows)
     return HtmlTable(frame.set_index("method"), right_columns=tuple(c for c in frame.columns if c != "method"))
+
+
+def section_heading(text: str) -> Markdown:
+    """A section heading (``## text``) for a section shown only when it has data."""
+    return Markdown(f"## {text}")
+
+
+def pit_note() -> Markdown:
+    """The PIT histogram's heading and how to read it."""
+    return Markdown(
+        "## Where the outcomes fell in their forecasts\n\n"
+        "The PIT of an outcome is the forecast's probability of a smaller one. Honest forecasts spread the"
+        " PITs evenly over the ten bins; a U shape means forecasts too narrow, a hump in the middle too"
+        " wide, a slope a biased median."
+    )
+
+
+def methods_note() -> Markdown:
+    """The methods table's heading and what its columns mean."""
+    return Markdown(
+        "## The calibration methods side by side\n\n"
+        "The same replay with each method the re-forecast can use (`resample`: each remaining task scaled"
+        " by one done task's ratio, drawn at random; `level`: plus one factor per trial shared by all;"
+        " `size`: ratios that depend on the task's size; `size-smooth`, the default: half the size effect,"
+        " smoothed ratios and the shared factor). `*`: outside the range an honest forecast shows with this"
+        " many tasks. Pinball loss: lower is better, on the scale of each task's estimate; the last column"
+        " scores the estimate itself. How the methods fare on tens of thousands of real tasks of other"
+        " teams is in `benchmarks/BACKTEST.md`."
+    )

@@ -21,6 +21,7 @@ PART_NAMES = {
     "buffers": "buffers",
     "budget_burn": "budget burn",
     "scenarios": "scenarios",
+    "calibration": "calibration",
 }
 
 
@@ -58,6 +59,8 @@ def question(plan: Plan, part: str) -> str:
         return f"Is the {plan.buffer:.0%} buffer on {weeks(plan.baseline_weeks)} weeks enough?"
     if part == "budget_burn":
         return "What will it cost by the finish, and when is the money spent?"
+    if part == "calibration":
+        return "How honest have the forecasts been?"
     return "What if…?"
 
 
@@ -97,6 +100,14 @@ def _default_note(plan: Plan, part: str) -> str:
         if plan.budget is not None and plan.deadlines:
             text += ", and the chance of being both on time and within budget"
         return text + "."
+    if part == "calibration":
+        return (
+            "Every done task is a test of the forecast. Here each done effort task, in the order they finished,"
+            " is forecast from the ones done before it, with the calibration the weekly re-forecast uses, and"
+            " compared with the hours it really took. An honest forecast's P80 covers 80% of the outcomes, its"
+            " P50 half; the charts show how far the project's own history is from that, with the range chance"
+            " alone allows for so few tasks."
+        )
     if part == "scenarios":
         return (
             "Each scenario is a small YAML overlay that changes the plan without copying it. Every scenario is"
