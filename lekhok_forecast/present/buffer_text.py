@@ -43,13 +43,13 @@ def buffer_display(table: pd.DataFrame) -> HtmlTable:
 
 
 def chain_display(plan: Plan, chain) -> HtmlTable:
-    """The modal critical chain as a table: task, workstream, phase."""
+    """The modal critical chain as a table: task, workstream and (for a plan with phases) phase."""
     index = plan.task_index()
     rows = [
         {
             "task": plan.tasks[index[t]].name,
             "workstream": plan.tasks[index[t]].workstream or "(calendar time)",
-            "phase": plan.tasks[index[t]].phase or "",
+            **({"phase": plan.tasks[index[t]].phase or ""} if plan.phases else {}),
         }
         for t in chain
     ]
