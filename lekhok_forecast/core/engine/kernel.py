@@ -193,7 +193,7 @@ def _run_chunk(
     s = max(0, min(n, sample_trials - first_trial))
     s_start = np.empty((T, s), dtype=np.float32)
     # Each task's own draw (before risk impacts) in the sampled trials, for the drivers.
-    s_est = np.zeros((T, s if drivers else 0), dtype=np.float32)
+    s_est = np.empty((T, s if drivers else 0), dtype=np.float32)
     since_tasks = {tindex[c.from_task] for c in plan.costs if c.from_task}
     since_rows: dict[int, np.ndarray] = {}
     ratios = model.calib_ratios
@@ -216,6 +216,8 @@ def _run_chunk(
         if step.done is not None:
             ft.fill(step.done[1])
             st = _start_into(step, finish, st_buf)
+            if drivers and s:
+                s_est[t] = 0.0  # a done task has no draw of its own
         else:
             table = step.table
             if table is None:
