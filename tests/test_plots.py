@@ -8,6 +8,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from conftest import DATA  # noqa: E402
 from figure_checks import assert_no_overlapping_labels, assert_readable_at_a4_width, shown_texts  # noqa: E402
 
 from lekhok_forecast.analysis import buffers, drivers, schedule  # noqa: E402
@@ -104,6 +105,24 @@ def test_tornado_has_capacity_rows(all_figures):
     names = [t.get_text() for t in ax.get_yticklabels()]
     assert any("capacity" in n for n in names)
     assert len(ax.patches) == 10
+
+
+def test_tornado_tells_tasks_capacities_and_risks_apart(all_figures, result):
+    fig, ax = all_figures["tornado"]
+    top = drivers.driver_table(result).head(10)
+    labels = [t.get_text().replace("\n", " ") for t in ax.get_yticklabels()]  # first row at the top
+    for label, (_, row) in zip(labels, top.iterrows()):
+        assert label == (f"Risk: {row['name']}" if row["kind"] == "risk" else row["name"])
+    colours = {tuple(p.get_facecolor()[:3]) for p in ax.patches}
+    assert len(colours) == len(set(top["kind"])) == 3  # one colour per kind, all three shown
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == [plots.TORNADO_LEGEND[k] for k in ("task", "capacity", "risk")]
+
+
+def test_tornado_legend_lists_only_the_kinds_shown():
+    plan = load_plan(DATA / "minimal.yaml")
+    fig, _ = plots.tornado(drivers.driver_table(simulate(plan, 2_000, 1)))
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [plots.TORNADO_LEGEND["task"]]
 
 
 def test_scenario_chart_names_far_scenario_instead_of_squashing(all_figures):
