@@ -15,6 +15,7 @@ from lekhok_forecast.analysis.drivers import (
     capacity_sensitivity,
     criticality_counts,
     driver_table,
+    factor_sensitivity,
     risk_drivers,
     spearman_sensitivity,
     task_estimates,
@@ -293,6 +294,55 @@ def test_a_risk_whose_tasks_are_done_is_omitted():
     r = simulate(plan, 5_000, seed=11, as_of=both)
     assert risk_drivers(r).ids == ()
     np.testing.assert_array_equal(spearman_sensitivity(r), 0.0)
+
+
+CORRELATED = """
+    name: correlated
+    units: weeks
+    correlation: {overrun: 0.3}
+    tasks:
+      - {id: a, duration: 2}
+      - {id: b, duration: 2, after: [a]}
+    """
+
+
+def test_a_common_factor_has_its_own_row_and_is_not_counted_into_the_tasks():
+    """finish = 4 x F with one lognormal F per trial: the factor's row is exactly 1, the
+    fixed tasks' own rows exactly 0 (they used to carry the factor)."""
+    r = simulate(make_plan(CORRELATED), 5_000, seed=13)
+    assert r.factor_names == ("overrun",) and r.sample_factors.shape == (1, r.sample_trials)
+    np.testing.assert_allclose(r.finish_weeks[: r.sample_trials], 4 * r.sample_factors[0], rtol=1e-6)
+    np.testing.assert_array_equal(spearman_sensitivity(r), 0.0)
+    assert factor_sensitivity(r) == {"overrun": pytest.approx(1.0, abs=1e-12)}
+    t = driver_table(r)
+    assert t.index[0] == "factor:overrun" and t.loc["factor:overrun", "kind"] == "factor"
+    assert t.loc["factor:overrun", "name"] == "Plan-wide overrun (correlation)"
+
+
+def test_a_group_factor_beside_random_tasks_matches_an_independent_sample():
+    """finish = A + B x F, A, B ~ U(1, 2), F = exp(0.5 z): the factor's and the tasks' own
+    rows against scipy's spearmanr on an independent sample of the same model."""
+    plan = make_plan("""
+        name: group
+        units: weeks
+        correlation: {groups: [{tasks: [b, c], sigma: 0.5}]}
+        tasks:
+          - {id: a, duration: {low: 1, high: 2}}
+          - {id: b, duration: {low: 1, high: 2}, after: [a]}
+          - {id: c, duration: 0.001}
+        """)
+    r = simulate(plan, 20_000, seed=14)
+    rng = np.random.default_rng(99)
+    m = 1_000_000
+    a, b, f = rng.uniform(1, 2, m), rng.uniform(1, 2, m), np.exp(0.5 * rng.standard_normal(m))
+    finish = a + b * f
+    ref = [stats.spearmanr(x, finish).statistic for x in (a, b, f)]
+    tol = K_SE / math.sqrt(r.sample_trials - 1) + K_SE / math.sqrt(m)
+    rho = spearman_sensitivity(r)
+    assert_close(rho[0], ref[0], tol, "a")
+    assert_close(rho[1], ref[1], tol, "b's own draw")
+    assert_close(factor_sensitivity(r)["group1"], ref[2], tol, "the group's factor")
+    assert driver_table(r).loc["factor:group1", "name"] == "Correlated group 1 (b, c)"
 
 
 def test_without_driver_samples_the_drivers_say_so():

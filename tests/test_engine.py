@@ -320,6 +320,7 @@ def assert_same_result(a, b, prefix: int | None = None, criticality: bool = True
         "sample_estimates",
         "sample_risk_fired",
         "sample_risk_hours",
+        "sample_factors",
     ]
     for name in names:
         x, y = getattr(a, name), getattr(b, name)

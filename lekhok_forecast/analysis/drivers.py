@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lekhok_forecast.core.engine import SimulationResult
+from lekhok_forecast.core.plan import Plan
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -75,9 +76,9 @@ def _spearman_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 def task_estimates(result: SimulationResult) -> np.ndarray:
     """Each task's own sampled estimate in the sample: effort hours or duration weeks.
 
-    The engine's draw before any risk impact (calibration included; 0 for a done task),
-    so a risk shared by several tasks is not counted into each of them: it has its own
-    row (`risk_drivers`). Tasks on the first axis, the `sample_trials` trials on the last.
+    The engine's draw before any common factor or risk impact (its calibration ratio
+    included; 0 for a done task), so a risk or factor shared by several tasks is not
+    counted into each of them: each has its own row (`risk_drivers`, `factor_sensitivity`). Tasks on the first axis, the `sample_trials` trials on the last.
     """
     _check_driver_samples(result)
     return result.sample_estimates.astype(np.float64)
@@ -92,7 +93,7 @@ def spearman_sensitivity(result: SimulationResult) -> np.ndarray:
     """Spearman rank correlation of each task's own estimate with the project finish.
 
     The estimate is the task's own sampled effort (effort tasks) or duration (duration
-    tasks), without risk impacts (`task_estimates`). Computed on the engine's sample of
+    tasks), without common factors and risk impacts (`task_estimates`). Computed on the engine's sample of
     full schedules (the first `sample_trials` trials); its standard error is about
     ``1 / sqrt(sample_trials - 1)`` (0.007 at 20,000). A task whose estimate cannot vary
     (fixed and not calibrated, or done) gets exactly 0.
@@ -162,6 +163,34 @@ def risk_drivers(result: SimulationResult) -> RiskDrivers:
     return RiskDrivers(tuple(plan.risks[k].id for k in keep), rho, fire_rate, delay)
 
 
+def factor_sensitivity(result: SimulationResult) -> dict[str, float]:
+    """Spearman rho of the finish with each common factor's multiplier, by factor name.
+
+    A common factor (the plan's ``correlation:`` overrun or group, the calibration's
+    level) multiplies several tasks' estimates by one draw per trial; like a shared risk
+    it is one driver row of its own, never counted into each task's row. Names as in
+    `SimulationResult.factor_names`; empty without common factors.
+    """
+    _check_driver_samples(result)
+    n = result.sample_trials
+    if n < 3 or not result.factor_names:
+        return dict.fromkeys(result.factor_names, 0.0)
+    rho = _spearman_rows(result.sample_factors.astype(np.float64), result.finish_weeks[:n])
+    return {name: float(r) for name, r in zip(result.factor_names, rho)}
+
+
+def factor_label(plan: Plan, name: str) -> str:
+    """A common factor's row label: ``overrun``, ``group<k>`` or ``calibration`` in words."""
+    if name == "overrun":
+        return "Plan-wide overrun (correlation)"
+    if name == "calibration":
+        return "Calibration level (shared by calibrated tasks)"
+    k = int(name.removeprefix("group"))
+    tasks = plan.correlation.groups[k - 1].tasks
+    shown = ", ".join(tasks[:3]) + (", ..." if len(tasks) > 3 else "")
+    return f"Correlated group {k} ({shown})"
+
+
 def capacity_sensitivity(result: SimulationResult) -> pd.Series:
     """Spearman rho of each workstream's weekly capacity with the finish (negative: more is faster)."""
     import pandas as pd  # only for tables: `simulate --json` does not import pandas
@@ -179,13 +208,14 @@ def driver_table(
 ) -> pd.DataFrame:
     """Every driver of the finish (tasks, workstream capacities, risks), most influential first.
 
-    A task's row measures its own estimate only (`spearman_sensitivity`). With
+    A task's row measures its own estimate only (`spearman_sensitivity`); each common
+    factor (``factor:<name>``, `factor_sensitivity`) has a row of its own. With
     `include_capacity`, one row per workstream (``capacity:<id>``) gives the sensitivity
     to that workstream's weekly hours; workstreams that share one team draw carry the
     same correlation. With `include_risks`, one row per risk that can move the finish
     (``risk:<id>``, `risk_drivers`).
 
-    Columns: ``kind`` (``task``, ``capacity`` or ``risk``), ``name``, ``phase``,
+    Columns: ``kind`` (``task``, ``capacity``, ``risk`` or ``factor``), ``name``, ``phase``,
     ``criticality`` (share of trials on a longest path; NaN for other kinds),
     ``sensitivity`` (Spearman rho with the finish), ``mean_weeks``, ``p10_weeks``,
     ``p90_weeks`` (task duration in the sample, risk impact included), ``fire_rate`` and
@@ -243,6 +273,20 @@ def driver_table(
                     index=pd.Index([f"risk:{i}" for i in rd.ids], name="task"),
                 )
             )
+    factors = factor_sensitivity(result)
+    if factors:
+        frames.append(
+            pd.DataFrame(
+                {
+                    "kind": "factor",
+                    "name": [factor_label(plan, f) for f in factors],
+                    "phase": "",
+                    "criticality": np.nan,
+                    "sensitivity": list(factors.values()),
+                },
+                index=pd.Index([f"factor:{f}" for f in factors], name="task"),
+            )
+        )
     df = pd.concat(frames)
     for col in ("fire_rate", "mean_delay_weeks"):
         if col not in df:

@@ -186,8 +186,8 @@ def phase_ends(phases: pd.DataFrame, ax=None, title: str | None = "Phase ends: r
 def tornado(drivers: pd.DataFrame, top: int = 10, ax=None, title: str | None = "What drives the finish date"):
     """Tornado chart of sensitivities (Spearman rho with the finish), largest first.
 
-    Tasks (their own estimate), workstream capacities and risks are told apart by colour,
-    a ``Risk:`` label prefix and a legend listing the kinds shown.
+    Tasks (their own estimate), workstream capacities, risks and common factors are told
+    apart by colour, a ``Risk:`` label prefix and a legend listing the kinds shown.
 
     Parameters
     ----------
@@ -233,12 +233,15 @@ def tornado(drivers: pd.DataFrame, top: int = 10, ax=None, title: str | None = "
 
 
 #: Bar colour of each kind of driver row in the tornado.
-TORNADO_COLORS = {"task": COLORS["positive"], "capacity": COLORS["capacity"], "risk": COLORS["risk"]}
+TORNADO_COLORS = {
+    kind: COLORS["positive" if kind == "task" else kind] for kind in ("task", "capacity", "risk", "factor")
+}
 #: The tornado's legend: one entry per kind of driver shown.
 TORNADO_LEGEND = {
     "task": "task's own estimate",
     "capacity": "capacity (more hours: earlier)",
     "risk": "risk (fires or not, how much)",
+    "factor": "shared overrun factor",
 }
 
 

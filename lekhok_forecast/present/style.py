@@ -24,6 +24,7 @@ COLORS = {
     "negative": "#2f6690",  # makes the finish earlier
     "capacity": "#7a9a01",
     "risk": "#7b3294",  # a risk's row among the drivers
+    "factor": "#8c6d31",  # a common factor's row among the drivers
     "reference": "#9aa7b4",  # the first scenario's pale band under the others
     "ink": "#222222",  # target marks, annotations
     "green": "#2e9d4b",

@@ -54,6 +54,7 @@ class _Chunk:
     s_est: np.ndarray
     s_fired: np.ndarray
     s_risk: np.ndarray
+    s_factor: np.ndarray
 
 
 def _buffer(ws: dict | None, name: str, rows: int, width: int, dtype: DTypeLike) -> np.ndarray:
@@ -163,7 +164,7 @@ def _run_chunk(
     into it, valid until the next call with the same `ws`. `prefetch` forces table
     prefetching on or off (None: `_prefetch_tables` decides); ``criticality=False``
     skips the criticality pass (its counts are zeros); ``drivers=False`` keeps no
-    driver samples (own estimates, risk firings and impacts: zero columns).
+    driver samples (own estimates, risk firings and impacts, common factors: zero columns).
     """
     plan = model.plan
     T = len(plan.tasks)
@@ -234,10 +235,10 @@ def _run_chunk(
                 ft *= resampled_ratios(ratios, u[step.calib_row])
                 if step.calib_scale is not None:
                     ft *= step.calib_scale
+            if drivers and s:  # the task's own draw: before the shared factors and risks
+                s_est[t] = ft[:s]
             for k in step.factors:
                 ft *= factors[k]
-            if drivers and s:
-                s_est[t] = ft[:s]
             w = step.ws
             for k in step.risks:
                 ft += risk_effort[k] if w >= 0 else risk_duration[k]
@@ -297,6 +298,9 @@ def _run_chunk(
             costs[c] = rate * worked
     cap_arr = np.stack(caps) if caps else np.empty((0, n), dtype=np.float32)
     s_fired, s_risk = _risk_samples(model, fired, risk_effort, risk_duration, s if drivers else 0)
+    s_factor = np.empty((len(factors), s if drivers else 0), dtype=np.float32)
+    for k, factor in enumerate(factors):
+        s_factor[k] = factor[: s_factor.shape[1]]
     # Last: the uniform draws are no longer needed, so criticality may reuse their memory.
     crit_counts = _criticality(steps, finish, project, ws) if criticality else np.zeros(T, dtype=np.int64)
     return _Chunk(
@@ -313,6 +317,7 @@ def _run_chunk(
         s_est,
         s_fired,
         s_risk,
+        s_factor,
     )
 
 

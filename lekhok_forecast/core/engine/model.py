@@ -65,6 +65,7 @@ class Model:
     calib_scales: tuple[float, ...]  # per task, its calibration scale (1: none)
     factor_rows: tuple[int, ...]  # per common factor, the row of its per-trial draw
     factor_sigmas: tuple[float, ...]  # per common factor, its log-scale spread
+    factor_names: tuple[str, ...]  # per common factor: overrun, group<k> (1-based) or calibration
     task_factors: tuple[tuple[int, ...], ...]  # per task, the common factors scaling it
     n_rows: int
     steps: tuple = ()  # the forward pass, resolved (see `_steps`)
@@ -166,7 +167,7 @@ def compile_plan(plan: Plan, as_of: AsOf | None = None) -> Model:
             calib_rows.append(len(rows) - 1)
         else:
             calib_rows.append(-1)
-    factor_sigmas, factor_members = _factors(plan, states, calib_rows, as_of)
+    factor_sigmas, factor_members, factor_names = _factors(plan, states, calib_rows, as_of)
     factor_rows = []
     task_factors: list[list[int]] = [[] for _ in plan.tasks]
     for f, members in enumerate(factor_members):
@@ -200,6 +201,7 @@ def compile_plan(plan: Plan, as_of: AsOf | None = None) -> Model:
         calib_scales=tuple(s.calibration_scale if c >= 0 else 1.0 for s, c in zip(states, calib_rows)),
         factor_rows=tuple(factor_rows),
         factor_sigmas=tuple(factor_sigmas),
+        factor_names=tuple(factor_names),
         task_factors=tuple(tuple(x) for x in task_factors),
         n_rows=len(rows),
     )
@@ -208,22 +210,23 @@ def compile_plan(plan: Plan, as_of: AsOf | None = None) -> Model:
 
 def _factors(
     plan: Plan, states: tuple[TaskState, ...], calib_rows: list[int], as_of: AsOf | None
-) -> tuple[list[float], list[list[int]]]:
-    """The common factors (log-scale spread, member task indices) in row order: the plan's
-    ``correlation:`` (plan-wide overrun, then each group) on open tasks that are not
+) -> tuple[list[float], list[list[int]], list[str]]:
+    """The common factors (log-scale spread, member task indices, name) in row order: the
+    plan's ``correlation:`` (plan-wide overrun, then each group) on open tasks that are not
     calibrated, then the calibration's on the calibrated ones. Factors with a zero spread
-    or no member take no row, so a plan without correlation draws what it always drew."""
+    or no member take no row, so a plan without correlation draws what it always drew.
+    Names: ``overrun``, ``group<k>`` (the plan's k-th group, from 1), ``calibration``."""
     tindex = plan.task_index()
     free = [t for t, s in enumerate(states) if not s.done and calib_rows[t] < 0]
     corr = plan.correlation
-    spec: list[tuple[float, list[int]]] = [(corr.overrun, free)]
-    for g in corr.groups:
+    spec: list[tuple[float, list[int], str]] = [(corr.overrun, free, "overrun")]
+    for k, g in enumerate(corr.groups, start=1):
         members = {tindex[x] for x in g.tasks}
-        spec.append((g.sigma, [t for t in free if t in members]))
+        spec.append((g.sigma, [t for t in free if t in members], f"group{k}"))
     sigma = as_of.calibration_sigma if as_of is not None else 0.0
-    spec.append((sigma, [t for t, c in enumerate(calib_rows) if c >= 0]))
-    kept = [(s, m) for s, m in spec if s > 0 and m]
-    return [s for s, _ in kept], [m for _, m in kept]
+    spec.append((sigma, [t for t, c in enumerate(calib_rows) if c >= 0], "calibration"))
+    kept = [(s, m, name) for s, m, name in spec if s > 0 and m]
+    return [s for s, _, _ in kept], [m for _, m, _ in kept], [name for _, _, name in kept]
 
 
 @dataclass(frozen=True)

@@ -66,13 +66,19 @@ class SimulationResult:
     sample_cost_rates : ndarray (costs, sample)
         Monthly amount or hourly rate of each cost item in those trials.
     sample_estimates : ndarray (tasks, sample)
-        Each task's own draw in those trials, before risk impacts (calibration
-        included): effort hours, or duration weeks; 0 for a done task.
+        Each task's own draw in those trials, before common factors and risk impacts
+        (its calibration ratio included): effort hours, or duration weeks; 0 for a done task.
     sample_risk_fired : ndarray (risks, sample), bool
         Whether each risk fired in those trials.
     sample_risk_hours : ndarray (risks, sample)
         Each risk's impact in hours (effort hours plus duration weeks at
         ``hours_per_day x 5`` hours a week), 0 where it did not fire.
+    sample_factors : ndarray (factors, sample)
+        Each common factor's multiplier in those trials (the plan's ``correlation:``,
+        the calibration's level), in the order of `factor_names`.
+    factor_names : tuple of str
+        ``overrun``, ``group<k>`` (the plan's k-th correlation group, from 1) or
+        ``calibration``, one per common factor the simulation drew.
     """
 
     plan: Plan
@@ -91,7 +97,9 @@ class SimulationResult:
     sample_estimates: np.ndarray
     sample_risk_fired: np.ndarray
     sample_risk_hours: np.ndarray
+    sample_factors: np.ndarray
     as_of: AsOf = AsOf()
+    factor_names: tuple[str, ...] = ()
 
     @property
     def cost_total(self) -> np.ndarray:
@@ -182,7 +190,7 @@ def _worker_run(args: tuple[int, ...]) -> tuple[np.ndarray, int]:
     return ch.crit_counts, ch.finish.size
 
 
-def _outputs(plan: Plan, trials: int, sample: int, shared: bool, drivers: bool = True) -> _Chunk:
+def _outputs(plan: Plan, trials: int, sample: int, shared: bool, drivers: bool = True, factors: int = 0) -> _Chunk:
     """The result arrays, allocated once and filled chunk by chunk (no concatenation,
     which would hold every trial's outputs twice).
 
@@ -220,6 +228,7 @@ def _outputs(plan: Plan, trials: int, sample: int, shared: bool, drivers: bool =
         s_est=empty((T, sample if drivers else 0), f32),
         s_fired=empty((R, sample if drivers else 0), bool),
         s_risk=empty((R, sample if drivers else 0), f32),
+        s_factor=empty((factors, sample if drivers else 0), f32),
     )
 
 
@@ -234,7 +243,7 @@ def _place(out: _Chunk, first_trial: int, ch: _Chunk) -> None:
         for name in ("s_start", "s_finish", "s_cap", "s_rates"):
             getattr(out, name)[:, a : a + s] = getattr(ch, name)
         if ch.s_est.shape[1]:
-            for name in ("s_est", "s_fired", "s_risk"):
+            for name in ("s_est", "s_fired", "s_risk", "s_factor"):
                 getattr(out, name)[:, a : a + s] = getattr(ch, name)
 
 
@@ -284,7 +293,8 @@ def simulate(
         timing it.
     drivers : bool
         False keeps no driver samples (`sample_estimates`, `sample_risk_fired`,
-        `sample_risk_hours` then have no columns); every other output is the same.
+        `sample_risk_hours`, `sample_factors` then have no columns); every other output
+        is the same.
 
     Returns
     -------
@@ -321,7 +331,9 @@ def simulate(
         jobs.append((seed, b, nb, min(nb * BLOCK_TRIALS, trials - first), first, sample_trials))
 
     parallel = workers > 1 and len(jobs) > 1
-    out = _outputs(plan, trials, max(sample_trials, 0), shared=parallel, drivers=drivers)
+    out = _outputs(
+        plan, trials, max(sample_trials, 0), shared=parallel, drivers=drivers, factors=len(model.factor_rows)
+    )
     state = {"done": 0}
 
     def account(crit_counts: np.ndarray, n: int) -> None:
@@ -397,5 +409,7 @@ def simulate(
         sample_estimates=out.s_est,
         sample_risk_fired=out.s_fired,
         sample_risk_hours=out.s_risk,
+        sample_factors=out.s_factor,
         as_of=as_of,
+        factor_names=model.factor_names,
     )
