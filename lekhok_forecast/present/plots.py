@@ -213,21 +213,16 @@ def tornado(drivers: pd.DataFrame, top: int = 10, ax=None, title: str | None = "
     ax.set_xlim(-lim, lim)
     for yi, r in zip(y, rho):
         ax.text(
-            r + (0.01 if r >= 0 else -0.01) * lim * 2,
-            yi,
-            f"{r:+.2f}",
-            va="center",
-            ha="left" if r >= 0 else "right",
-            fontsize=8,
+            r + 0.02 * lim * np.sign(r or 1), yi, f"{r:+.2f}", va="center", ha="left" if r >= 0 else "right", fontsize=8
         )
     ax.set_xlabel("Rank correlation with the finish week")
     ax.grid(axis="y", visible=False)
-    shown = set(kinds)
-    handles = [Patch(color=TORNADO_COLORS[k], label=label) for k, label in TORNADO_LEGEND.items() if k in shown]
+    handles = [Patch(color=TORNADO_COLORS[k], label=label) for k, label in TORNADO_LEGEND.items() if k in set(kinds)]
+    ncol = len(handles) if len(handles) < 4 else 2  # four entries do not fit on one line
     if getattr(fig, "_lekhok_own", False):  # centred under the whole figure: the long labels take the left
-        fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8.5)
+        fig.legend(handles=handles, loc="outside lower center", ncol=ncol, fontsize=8.5)
     else:
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.4, -0.16), ncol=len(handles), fontsize=8)
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.4, -0.16), ncol=min(ncol, 2), fontsize=8)
     set_title(fig, ax, title)
     return fig, ax
 
