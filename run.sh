@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
 VENV=${LEKHOK_VENV:-$ROOT/.venv}
+# the extras every set-up installs: dev and lab for the tests and notebooks, dask so that the
+# tests exercise `sweep --cluster` (a change here re-installs, like a change of pyproject.toml)
+EXTRAS=dev,lab,dask
 APT_PACKAGES=(chromium poppler-utils fonts-dejavu-core fonts-liberation libcap2-bin)
 
 say() { printf '==> %s\n' "$*" >&2; }
@@ -54,11 +57,11 @@ python_env() {
     fi
   fi
   stamp=$VENV/.lekhok-installed
-  want=$(cat pyproject.toml | sha256sum | cut -c1-16)
+  want=$({ cat pyproject.toml; echo "extras=$EXTRAS"; } | sha256sum | cut -c1-16)
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     say "installing lekhok-forecast and its tools into $VENV (first run takes a few minutes)"
     "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
-    "$VENV/bin/python" -m pip install -q -e ".[dev,lab]"
+    "$VENV/bin/python" -m pip install -q -e ".[$EXTRAS]"
     echo "$want" > "$stamp"
   fi
   export PATH="$VENV/bin:$PATH"

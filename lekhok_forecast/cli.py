@@ -185,6 +185,17 @@ def build_parser() -> argparse.ArgumentParser:
     _scenario_option(p, "apply a scenario overlay first (repeatable, in order)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a sentence")
 
+    p = sub.add_parser("sweep", help="evaluate a grid of capacities, buffers, scopes, scenarios or plans")
+    p.add_argument("plan", help="plan YAML file")
+    p.add_argument("--vary", action="append", default=[], metavar="NAME=START:STOP:STEP", help="a grid axis")
+    p.add_argument("--by-week", type=_week, metavar="W", help="P(finish <= W) per point (default: latest deadline)")
+    p.add_argument("--scenario-files", nargs="+", default=[], metavar="YAML", help="an axis of scenario files")
+    p.add_argument("--plans", nargs="+", default=[], metavar="PLAN", help="more plan files: an axis of plans")
+    p.add_argument("--cluster", metavar="local|tcp://HOST:PORT", help="run the points on Dask")
+    p.add_argument("--workers", type=_positive_int(256), help="processes of --cluster local")
+    _trials_and_seed(p, SOLVE_TRIALS, " of every point")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+
     p = sub.add_parser("report", help="run the report notebooks and write the weekly PDFs")
     p.add_argument(
         "--week",
@@ -417,6 +428,12 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     return 0 if solution.reached else 1
 
 
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from lekhok_forecast.app.sweep import sweep_cli
+
+    return sweep_cli(args)
+
+
 def _cmd_notebooks(args: argparse.Namespace) -> int:
     from lekhok_forecast.report.stored import check_notebook, choose_notebooks, refresh
 
@@ -459,17 +476,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_BAD_INPUT
-    handlers = {
-        "validate": _cmd_validate,
-        "simulate": _cmd_simulate,
-        "backtest": _cmd_backtest,
-        "solve": _cmd_solve,
-        "report": _cmd_report,
-        "init": _cmd_init,
-        "notebooks": _cmd_notebooks,
-    }
+    handler = globals()[f"_cmd_{args.command}"]  # subcommand NAME is handled by _cmd_NAME
     try:
-        return handlers[args.command](args)
+        return handler(args)
     except ForecastInputError as exc:
         sys.stderr.write(f"{exc}\n")
         return EXIT_BAD_INPUT
