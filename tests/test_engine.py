@@ -9,6 +9,7 @@ most 8.6e-6 in probability each), with fixed seeds.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -24,6 +25,7 @@ from lekhok_forecast.core.engine import (
     default_chunk_trials,
     simulate,
 )
+from lekhok_forecast.core.engine import run as engine_run
 from lekhok_forecast.core.engine.kernel import _draw
 from lekhok_forecast.core.modal import deterministic_schedule
 from lekhok_forecast.core.plan import Cost, Milestone, Plan, Risk, Task, Workstream
@@ -332,10 +334,22 @@ def assert_same_result(a, b, prefix: int | None = None, criticality: bool = True
         np.testing.assert_array_equal(a.task_criticality, b.task_criticality)
 
 
+@contextlib.contextmanager
+def parallel_at_any_size():
+    """`simulate(workers>1)` uses worker processes even below its size threshold."""
+    keep = engine_run.PARALLEL_MIN_CELLS
+    engine_run.PARALLEL_MIN_CELLS = 0
+    try:
+        yield
+    finally:
+        engine_run.PARALLEL_MIN_CELLS = keep
+
+
 def test_workers_do_not_change_the_numbers(lekhok_plan):
     trials = 3 * BLOCK_TRIALS + 5
     one = simulate(lekhok_plan, trials, seed=7, chunk_trials=BLOCK_TRIALS, workers=1)
-    two = simulate(lekhok_plan, trials, seed=7, chunk_trials=BLOCK_TRIALS, workers=2)
+    with parallel_at_any_size():
+        two = simulate(lekhok_plan, trials, seed=7, chunk_trials=BLOCK_TRIALS, workers=2)
     assert_same_result(one, two)
 
 
@@ -470,7 +484,8 @@ def test_same_seed_same_numbers_for_any_chunk_size(plan):
 def test_same_seed_same_numbers_for_any_worker_count(plan):
     trials = 2 * BLOCK_TRIALS + 9
     ref = simulate(plan, trials, seed=19, chunk_trials=BLOCK_TRIALS)
-    assert_same_result(ref, simulate(plan, trials, seed=19, chunk_trials=BLOCK_TRIALS, workers=2))
+    with parallel_at_any_size():
+        assert_same_result(ref, simulate(plan, trials, seed=19, chunk_trials=BLOCK_TRIALS, workers=2))
 
 
 @PROPERTY

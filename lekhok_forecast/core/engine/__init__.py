@@ -5,7 +5,8 @@ it loops over *tasks* (in topological order) and over fixed-size random-number *
 
 - `model`: a plan and its as-of state compiled to index arrays (`compile_plan`).
 - `kernel`: the draws, the forward pass of one chunk, and criticality.
-- `run`: chunks, work memory, worker processes, `simulate` and `SimulationResult`.
+- `run`: chunks, work memory, `simulate` and `SimulationResult`.
+- `pool`: the worker processes of ``simulate(workers=K)``, kept warm across calls.
 
 The modal (non-random) schedule is `lekhok_forecast.core.modal`.
 """

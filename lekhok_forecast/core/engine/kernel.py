@@ -57,6 +57,21 @@ class _Chunk:
     s_factor: np.ndarray
 
 
+def _place(out: _Chunk, first_trial: int, ch: _Chunk) -> None:
+    """Copy a chunk's per-trial outputs into the result arrays at `first_trial`."""
+    a, b = first_trial, first_trial + ch.finish.size
+    out.finish[a:b] = ch.finish
+    for name in ("milestones", "phases", "costs", "hours"):
+        getattr(out, name)[:, a:b] = getattr(ch, name)
+    s = ch.s_start.shape[1]
+    if s:
+        for name in ("s_start", "s_finish", "s_cap", "s_rates"):
+            getattr(out, name)[:, a : a + s] = getattr(ch, name)
+        if ch.s_est.shape[1]:
+            for name in ("s_est", "s_fired", "s_risk", "s_factor"):
+                getattr(out, name)[:, a : a + s] = getattr(ch, name)
+
+
 def _buffer(ws: dict | None, name: str, rows: int, width: int, dtype: DTypeLike) -> np.ndarray:
     """A (rows, width) work array, reused from `ws` across the chunks of one simulation
     (fresh pages cost more to fault in than the arithmetic done on them)."""

@@ -1,4 +1,4 @@
-"""Running a simulation: chunks of whole blocks, work memory, worker processes, the result.
+"""Running a simulation: chunks of whole blocks, work memory, worker processes (`pool`), the result.
 
 Memory
     Trials are processed in chunks of whole blocks; only per-trial outputs (finish week,
@@ -22,13 +22,19 @@ from numpy.typing import DTypeLike
 
 from lekhok_forecast.config import MAX_TRIALS
 from lekhok_forecast.core.asof import AsOf
-from lekhok_forecast.core.engine.kernel import BLOCK_TRIALS, _Chunk, _run_chunk
+from lekhok_forecast.core.engine.kernel import BLOCK_TRIALS, _Chunk, _place, _run_chunk
 from lekhok_forecast.core.engine.model import compile_plan
+from lekhok_forecast.core.engine.pool import Job, SharedArrays, pool_available, run_parallel, shared_arrays
 from lekhok_forecast.core.plan import Plan
 
 #: Default number of trials whose full schedule is kept (sensitivity, burn chart).
 SAMPLE_TRIALS = 20_000
 _CHUNK_CELLS = 1 << 24  # tasks x trials per chunk: bounds the per-chunk arrays
+#: Trials x tasks from which `simulate(workers=K>1)` uses worker processes; below it one
+#: process is faster whatever K (measured: benchmarks/workers.py).
+PARALLEL_MIN_CELLS = 8_000_000
+_CHUNKS_PER_WORKER = 4
+_MIN_SPLIT_BLOCKS = 4
 _LARGE_OUTPUT_BYTES = 512 << 20
 _PLAIN_PAGES_BYTES = 32 << 20  # result arrays this large are mapped without huge pages
 
@@ -172,79 +178,48 @@ def _chunk_trials(plan: Plan, trials: int) -> int:
     return chunk
 
 
-# Worker processes inherit the compiled model (and its quantile tables), bound into
-# `_WORKER_RUN` with the run's options, through fork.
-_WORKER_RUN: Callable[..., _Chunk] | None = None
-_WORKER_OUT: _Chunk | None = None
-_WORKER_WS: dict = {}
-
-
-def _worker_run(args: tuple[int, ...]) -> tuple[np.ndarray, int]:
-    """Run one chunk in a worker process and write its outputs straight into the shared
-    output arrays; only the criticality counts travel back."""
-    run, out = _WORKER_RUN, _WORKER_OUT
-    if run is None or out is None:  # bound by `simulate` before the pool forks
-        raise RuntimeError("worker started outside a parallel simulation")
-    ch = run(*args, ws=_WORKER_WS)
-    _place(out, args[4], ch)
-    return ch.crit_counts, ch.finish.size
-
-
-def _outputs(plan: Plan, trials: int, sample: int, shared: bool, drivers: bool = True, factors: int = 0) -> _Chunk:
+def _outputs(
+    plan: Plan, trials: int, sample: int, shared: bool, drivers: bool = True, factors: int = 0
+) -> tuple[_Chunk, SharedArrays | None]:
     """The result arrays, allocated once and filled chunk by chunk (no concatenation,
     which would hold every trial's outputs twice).
 
-    `shared`: in anonymous shared memory, which processes forked afterwards write to
-    directly. Large arrays are mapped privately otherwise: NumPy asks for transparent
-    huge pages on big arrays, and where the kernel must compact memory to find them,
-    first touching fresh ones cost 1.5-2.5 ms/MB here against 0.4 for plain pages (the
-    outputs of 10^7 trials are ~650 MB, written once, front to back).
+    `shared`: in one shared memory file that the warm worker processes map and write to
+    directly (`lekhok_forecast.core.engine.pool.shared_arrays`; returned too). Large
+    arrays are mapped privately otherwise: NumPy asks for transparent huge pages on big
+    arrays, and where the kernel must compact memory to find them, first touching fresh
+    ones cost 1.5-2.5 ms/MB here against 0.4 for plain pages (the outputs of 10^7 trials
+    are ~650 MB, written once, front to back).
     """
 
     def empty(shape: tuple[int, ...], dtype: DTypeLike) -> np.ndarray:
         count = math.prod(shape)
         nbytes = count * np.dtype(dtype).itemsize
-        if shared and count:
-            buf = mmap.mmap(-1, nbytes)
-        elif nbytes >= _PLAIN_PAGES_BYTES and hasattr(mmap, "MAP_PRIVATE"):
+        if nbytes >= _PLAIN_PAGES_BYTES and hasattr(mmap, "MAP_PRIVATE"):
             buf = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
-        else:
-            return np.empty(shape, dtype=dtype)
-        return np.frombuffer(buf, dtype=dtype, count=count).reshape(shape)
+            return np.frombuffer(buf, dtype=dtype, count=count).reshape(shape)
+        return np.empty(shape, dtype=dtype)
 
     T, W, C, R = len(plan.tasks), len(plan.workstreams), len(plan.costs), len(plan.risks)
     f32 = np.float32
-    return _Chunk(
-        finish=empty((trials,), np.float64),
-        crit_counts=np.zeros(T, dtype=np.int64),
-        milestones=empty((len(plan.milestones), trials), f32),
-        phases=empty((len(plan.phase_names()), trials), f32),
-        costs=empty((C, trials), np.float64),
-        hours=empty((W, trials), f32),
-        s_start=empty((T, sample), f32),
-        s_finish=empty((T, sample), f32),
-        s_cap=empty((W, sample), f32),
-        s_rates=empty((C, sample), f32),
-        s_est=empty((T, sample if drivers else 0), f32),
-        s_fired=empty((R, sample if drivers else 0), bool),
-        s_risk=empty((R, sample if drivers else 0), f32),
-        s_factor=empty((factors, sample if drivers else 0), f32),
-    )
-
-
-def _place(out: _Chunk, first_trial: int, ch: _Chunk) -> None:
-    """Copy a chunk's per-trial outputs into the result arrays at `first_trial`."""
-    a, b = first_trial, first_trial + ch.finish.size
-    out.finish[a:b] = ch.finish
-    for name in ("milestones", "phases", "costs", "hours"):
-        getattr(out, name)[:, a:b] = getattr(ch, name)
-    s = ch.s_start.shape[1]
-    if s:
-        for name in ("s_start", "s_finish", "s_cap", "s_rates"):
-            getattr(out, name)[:, a : a + s] = getattr(ch, name)
-        if ch.s_est.shape[1]:
-            for name in ("s_est", "s_fired", "s_risk", "s_factor"):
-                getattr(out, name)[:, a : a + s] = getattr(ch, name)
+    specs = [
+        ("finish", (trials,), np.float64),
+        ("milestones", (len(plan.milestones), trials), f32),
+        ("phases", (len(plan.phase_names()), trials), f32),
+        ("costs", (C, trials), np.float64),
+        ("hours", (W, trials), f32),
+        ("s_start", (T, sample), f32),
+        ("s_finish", (T, sample), f32),
+        ("s_cap", (W, sample), f32),
+        ("s_rates", (C, sample), f32),
+        ("s_est", (T, sample if drivers else 0), f32),
+        ("s_fired", (R, sample if drivers else 0), np.bool_),
+        ("s_risk", (R, sample if drivers else 0), f32),
+        ("s_factor", (factors, sample if drivers else 0), f32),
+    ]
+    block = shared_arrays(specs) if shared else None
+    arrays = block.arrays if block is not None else {name: empty(shape, dt) for name, shape, dt in specs}
+    return _Chunk(crit_counts=np.zeros(T, dtype=np.int64), **arrays), block
 
 
 def simulate(
@@ -319,19 +294,25 @@ def simulate(
     if sample_trials is None:
         sample_trials = min(SAMPLE_TRIALS, max(2_000, 10_000_000 // max(T, 1)))
     sample_trials = min(int(sample_trials), trials)
+    n_blocks = math.ceil(trials / BLOCK_TRIALS)
+    parallel = workers > 1 and n_blocks > 1 and trials * max(T, 1) >= PARALLEL_MIN_CELLS and pool_available()
     chunk = _chunk_trials(plan, trials) if chunk_trials is None else int(chunk_trials)
     if chunk < 1:
         raise ValueError(f"chunk_trials must be positive, got {chunk_trials!r}")
+    if parallel and chunk_trials is None:
+        # a few chunks per worker, so that none waits long for the last, but not so small
+        # that the per-chunk cost (~3 ms for 100 tasks, whatever the trials) dominates
+        split = max(_MIN_SPLIT_BLOCKS, math.ceil(n_blocks / (_CHUNKS_PER_WORKER * workers)))
+        chunk = min(chunk, split * BLOCK_TRIALS)
     blocks_per_chunk = max(1, math.ceil(chunk / BLOCK_TRIALS))
-    n_blocks = math.ceil(trials / BLOCK_TRIALS)
-    jobs = []
+    jobs: list[Job] = []
     for b in range(0, n_blocks, blocks_per_chunk):
         nb = min(blocks_per_chunk, n_blocks - b)
         first = b * BLOCK_TRIALS
         jobs.append((seed, b, nb, min(nb * BLOCK_TRIALS, trials - first), first, sample_trials))
 
-    parallel = workers > 1 and len(jobs) > 1
-    out = _outputs(
+    parallel = parallel and len(jobs) > 1
+    out, block = _outputs(
         plan, trials, max(sample_trials, 0), shared=parallel, drivers=drivers, factors=len(model.factor_rows)
     )
     state = {"done": 0}
@@ -342,55 +323,29 @@ def simulate(
         if progress:
             progress(state["done"], trials)
 
-    def collect(job: tuple[int, ...], ch: _Chunk) -> None:
+    ws = _workspace()
+
+    def collect(job: Job) -> None:
+        ch = run(*job, ws=ws)
         _place(out, job[4], ch)
         account(ch.crit_counts, ch.finish.size)
 
-    if parallel:
-        import concurrent.futures as cf
-        import multiprocessing as mp
-        from collections import deque
-
-        global _WORKER_RUN, _WORKER_OUT
-        _WORKER_RUN, _WORKER_OUT = run, out
-        # This process works too: `workers` processes in all take chunks from one queue,
-        # each child with one chunk queued ahead so it never waits for this process.
-        pending = deque(jobs)
-        children = min(workers, len(jobs)) - 1
-        ws = _workspace()
-        try:
-            ctx = mp.get_context("fork")
-            pool = cf.ProcessPoolExecutor(max_workers=children, mp_context=ctx)
+    large = _large_output(plan, trials)
+    try:
+        if block is not None:
+            options = {"prefetch": prefetch, "criticality": criticality, "drivers": drivers}
             try:
-                running: dict = {}
-                finished: list[cf.Future] | set[cf.Future]
-                while pending or running:
-                    while pending and len(running) < 2 * children:
-                        job = pending.popleft()
-                        running[pool.submit(_worker_run, job)] = job
-                    if pending:
-                        job = pending.popleft()
-                        collect(job, run(*job, ws=ws))
-                        finished = [f for f in running if f.done()]
-                    else:
-                        finished = cf.wait(running, return_when=cf.FIRST_COMPLETED).done
-                    for f in finished:
-                        running.pop(f)
-                        account(*f.result())
+                ran = run_parallel(plan, as_of, options, block, jobs, workers, collect, account, large)
             finally:
-                # (wait=False would save the children's exit, ~20 ms, but leaves CPython's
-                # exit handler writing to a closed pipe: "Bad file descriptor" on stderr.)
-                pool.shutdown(wait=True, cancel_futures=True)
-        finally:
-            _WORKER_RUN = _WORKER_OUT = None
-            _release_workspace(ws, _large_output(plan, trials))
-    else:
-        ws = _workspace()
-        try:
+                block.close_fd()
+            if not ran:  # another thread has the pool: here, one chunk after another
+                for job in jobs:
+                    collect(job)
+        else:
             for job in jobs:
-                collect(job, run(*job, ws=ws))
-        finally:
-            _release_workspace(ws, _large_output(plan, trials))
+                collect(job)
+    finally:
+        _release_workspace(ws, large)
 
     return SimulationResult(
         plan=plan,
