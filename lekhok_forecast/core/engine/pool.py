@@ -302,11 +302,18 @@ def _run(
     account: Callable[[np.ndarray, int], None],
     forget_workspace: bool,
 ) -> None:
+    def send(c: _Child, msg: tuple, fd: int | None = None) -> None:
+        try:
+            c.conn.send(msg)
+            if fd is not None:
+                reduction.send_handle(c.conn, fd, c.process.pid)
+        except OSError:  # BrokenPipeError: not the reader of our output going away
+            raise RuntimeError(f"worker process {c.process.pid} died before a simulation") from None
+
     keys = shape_keys(plan, as_of)
     for c in children:
         tables = {k: quantile_table(k) for k in keys - c.known}
-        c.conn.send(("setup", plan, as_of, options, out.size, out.layout, tables))
-        reduction.send_handle(c.conn, out.fd, c.process.pid)
+        send(c, ("setup", plan, as_of, options, out.size, out.layout, tables), out.fd)
         c.known |= keys
     by_conn = {c.conn: c for c in children}
 
@@ -325,7 +332,7 @@ def _run(
         for c in children:
             # one job queued ahead while enough are left for this process to take its share
             while pending and c.busy < (2 if len(pending) > len(children) + 1 else 1):
-                c.conn.send(("job", pending.popleft()))
+                send(c, ("job", pending.popleft()))
                 c.busy += 1
         if pending:
             local(pending.popleft())
@@ -337,4 +344,4 @@ def _run(
             while c.busy and c.conn.poll():
                 answer(c)
     for c in children:
-        c.conn.send(("end", forget_workspace))
+        send(c, ("end", forget_workspace))
