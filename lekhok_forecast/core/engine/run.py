@@ -253,7 +253,10 @@ def simulate(
     chunk_trials : int, optional
         Trials per chunk, rounded up to whole blocks of `BLOCK_TRIALS`; bounds memory.
     workers : int
-        Processes to use (1: this process). Results do not depend on it.
+        Processes to use (1: this process). Results do not depend on it. Below
+        `PARALLEL_MIN_CELLS` trials x tasks this process runs alone whatever `workers`
+        is (it is faster there); above, the other ``workers - 1`` are the warm pool's
+        (`lekhok_forecast.core.engine.pool`), forked on first use and kept.
     sample_trials : int, optional
         Trials whose full schedule is kept for sensitivity and burn analyses (default
         ``SAMPLE_TRIALS``, fewer for very large networks to bound memory).
