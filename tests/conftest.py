@@ -7,15 +7,19 @@ is wrong (at K_SE = 5 a correct engine fails one assertion in about 1.7 million)
 
 from __future__ import annotations
 
+import json
 import math
 import os
+import subprocess
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from lekhok_forecast.config import DEFAULT_PLAN
+from lekhok_forecast.config import DEFAULT_PLAN, NOTEBOOKS_DIR
 from lekhok_forecast.core.plan import Plan
+from lekhok_forecast.present.format import pct, weeks
+from lekhok_forecast.report.execute import report_notebooks
 from lekhok_forecast.sources.plan_file import load_plan, plan_from_text
 from lekhok_forecast.sources.table_cache import ENV
 
@@ -135,6 +139,50 @@ def weekly_forecast():
     from lekhok_forecast.app.forecast import run_weekly_forecast
 
     return run_weekly_forecast("data/plans/lekhok_deployment.yaml", 4_096, 2, "2025-W11")
+
+
+def pdf_text(path: Path) -> str:
+    """The text of a PDF (``pdftotext -layout``), whitespace folded to single spaces."""
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return " ".join(text.split())
+
+
+def assert_one_forecast_in_every_pdf(week_dir: Path, basis: str, head: int) -> dict:
+    """Every PDF of a report names `basis` in its first `head` characters and shows summary.json's
+    P80 and chances by each deadline (page one of the weekly status in its own words); returns the summary."""
+    s = json.loads((week_dir / "summary.json").read_text(encoding="utf-8"))
+    p80 = f"P80 launch week {weeks(s['finish_weeks']['p80'])} ({s['finish_dates']['p80']})"
+    odds = [f"week {d} {pct(p)}" for d, p in s["p_finish_by"].items()]
+    for nb in report_notebooks():
+        text = pdf_text(week_dir / nb.pdf_name)
+        assert basis in text[:head], nb.name  # on its first lines
+        if nb.name == "weekly_status":  # page one states the answer in its own words
+            assert f"80% confidence date: {p80[len('P80 launch ') :]}" in text
+            for d, p in s["p_finish_by"].items():
+                assert f"{pct(p)} by week {d}" in text, (nb.name, d)
+        else:
+            assert p80 in text, nb.name
+            for o in odds:
+                assert o in text, (nb.name, o)
+    return s
+
+
+def weekly_status_with_cell(folder: Path, cell_id: str, source: list[str]) -> Path:
+    """`folder` holding the weekly status notebook with one code cell added after its set-up cell."""
+    nb = json.loads((NOTEBOOKS_DIR / "weekly_status.ipynb").read_text(encoding="utf-8"))
+    code = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"]
+    cell = {
+        "cell_type": "code",
+        "execution_count": None,
+        "id": cell_id,
+        "metadata": {},
+        "outputs": [],
+        "source": source,
+    }
+    nb["cells"].insert(code[1] + 1, cell)
+    folder.mkdir()
+    (folder / "weekly_status.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+    return folder
 
 
 def history_row(week: str, as_of: float, p80: float, **extra) -> dict:

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import pdf_text
 
 from lekhok_forecast.config import DATA_DIR, NOTEBOOKS_DIR
 from lekhok_forecast.report.execute import report_notebooks
@@ -37,11 +38,6 @@ def cli(*args, cwd=None) -> subprocess.CompletedProcess:
         timeout=900,
         cwd=cwd,
     )
-
-
-def pdf_text(path: Path) -> str:
-    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
-    return " ".join(text.split())
 
 
 def test_the_example_is_laid_out_as_init_writes_it():

@@ -18,8 +18,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import assert_one_forecast_in_every_pdf, pdf_text
 
-from lekhok_forecast.present.format import pct, weeks
 from lekhok_forecast.report.execute import report_notebooks
 
 OWN = Path(__file__).parent / "data" / "own_project"
@@ -34,11 +34,6 @@ def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "lekhok_forecast.cli", *args], capture_output=True, text=True, timeout=600, cwd=cwd
     )
-
-
-def _pdf_text(path: Path) -> str:
-    out = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
-    return " ".join(out.split())
 
 
 @pytest.fixture(scope="module")
@@ -80,23 +75,23 @@ def test_validate_and_simulate_exit_0():
 
 def test_no_pdf_tells_another_plans_story(own_report):
     for nb in report_notebooks():
-        text = _pdf_text(own_report / nb.pdf_name)
+        text = pdf_text(own_report / nb.pdf_name)
         for word in FOREIGN_WORDS:
             assert word not in text, (nb.name, word)
         assert text.startswith(f"Shop relaunch: {nb.name.replace('_', ' ')}"), (nb.name, text[:80])
-    weekly = _pdf_text(own_report / "weekly-status.pdf")
+    weekly = pdf_text(own_report / "weekly-status.pdf")
     assert "week 8, 10 and 12" in weekly or "by week 8" in weekly  # the plan's own deadlines
-    risk = _pdf_text(own_report / "schedule-risk.pdf")
+    risk = pdf_text(own_report / "schedule-risk.pdf")
     assert "Both workstreams have their own weekly hours" in risk
     assert "share of the same team" not in risk
-    assert "The plan commits to 9 weeks plus a 25% buffer" in _pdf_text(own_report / "buffers.pdf")
+    assert "The plan commits to 9 weeks plus a 25% buffer" in pdf_text(own_report / "buffers.pdf")
 
 
 def test_sections_without_data_are_left_out_and_nothing_is_drawn_empty(own_report):
     figures = {p.stem for p in (own_report / "figures").glob("*.png")}
     assert "schedule_phase_ends" not in figures  # the plan has no phases
     assert {"schedule_milestones", "budget_burn_fan", "scenarios_finish_cdfs", "buffer_curve"} <= figures
-    assert "Phases" not in _pdf_text(own_report / "schedule-risk.pdf")
+    assert "Phases" not in pdf_text(own_report / "schedule-risk.pdf")
     for nb in report_notebooks():
         executed = json.loads((own_report / f"{nb.name}.ipynb").read_text(encoding="utf-8"))
         for cell in executed["cells"]:
@@ -109,19 +104,6 @@ def test_sections_without_data_are_left_out_and_nothing_is_drawn_empty(own_repor
 
 
 def test_every_pdf_states_the_same_forecast_as_summary_json(own_report):
-    s = json.loads((own_report / "summary.json").read_text(encoding="utf-8"))
+    s = assert_one_forecast_in_every_pdf(own_report, "Basis: re-forecast from the actuals of 2026-W02", 1200)
     assert s["actuals_week"] == "2026-W02" and s["headline"] == "uncalibrated"  # one done task: not calibrated
-    p80 = f"P80 launch week {weeks(s['finish_weeks']['p80'])} ({s['finish_dates']['p80']})"
-    odds = [f"week {d} {pct(p)}" for d, p in s["p_finish_by"].items()]
     assert list(s["p_finish_by"]) == ["8", "10", "12"]
-    for nb in report_notebooks():
-        text = _pdf_text(own_report / nb.pdf_name)
-        assert "Basis: re-forecast from the actuals of 2026-W02" in text[:1200], nb.name
-        if nb.name == "weekly_status":  # page one states the answer in its own words
-            assert f"80% confidence date: {p80[len('P80 launch ') :]}" in text
-            for d, p in s["p_finish_by"].items():
-                assert f"{pct(p)} by week {d}" in text, (nb.name, d)
-        else:
-            assert p80 in text, nb.name
-            for o in odds:
-                assert o in text, (nb.name, o)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import assert_one_forecast_in_every_pdf, pdf_text, weekly_status_with_cell
 
 from lekhok_forecast.app.forecast import run_weekly_forecast
 from lekhok_forecast.config import ACTUALS_DIR, DEFAULT_PLAN, NOTEBOOKS_DIR
@@ -34,11 +35,6 @@ def run_report(*args, cwd=None):
     )
 
 
-def pdf_text(path: Path) -> str:
-    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
-    return " ".join(text.split())
-
-
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     """One real report, run from another folder with a relative --out (as the README does)."""
@@ -54,23 +50,9 @@ def report(tmp_path_factory):
 
 def _failing_notebooks(tmp_path: Path) -> Path:
     """A notebooks folder whose weekly status raises in the cell after its set-up."""
-    folder = tmp_path / "failing_notebooks"
-    folder.mkdir()
-    nb = json.loads((NOTEBOOKS_DIR / "weekly_status.ipynb").read_text(encoding="utf-8"))
-    code = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"]
-    nb["cells"].insert(
-        code[1] + 1,
-        {
-            "cell_type": "code",
-            "execution_count": None,
-            "id": "boom",
-            "metadata": {},
-            "outputs": [],
-            "source": ["raise RuntimeError('plan data went missing')"],
-        },
+    return weekly_status_with_cell(
+        tmp_path / "failing_notebooks", "boom", ["raise RuntimeError('plan data went missing')"]
     )
-    (folder / "weekly_status.ipynb").write_text(json.dumps(nb), encoding="utf-8")
-    return folder
 
 
 def test_every_notebook_gives_a_pdf_that_opens(report):
@@ -178,22 +160,10 @@ def test_every_pdf_states_the_same_forecast_as_summary_json(report):
     """One forecast per week: every PDF opens with the week's basis and the same P80 and
     chances by each deadline as summary.json (the re-forecast, not the plan as written)."""
     week_dir, _ = report
-    s = json.loads((week_dir / "summary.json").read_text(encoding="utf-8"))
-    p80 = f"P80 launch week {weeks(s['finish_weeks']['p80'])} ({s['finish_dates']['p80']})"
-    odds = [f"week {d} {pct(p)}" for d, p in s["p_finish_by"].items()]
-    basis = f"Basis: re-forecast from the actuals of {WEEK}, calibrated on"
+    s = assert_one_forecast_in_every_pdf(
+        week_dir, f"Basis: re-forecast from the actuals of {WEEK}, calibrated on", 1500
+    )
     assert s["calibrated"] and s["forecasts"]["plan"]["finish_weeks"]["p80"] != s["finish_weeks"]["p80"]
-    for nb in report_notebooks():
-        text = pdf_text(week_dir / nb.pdf_name)
-        assert basis in text[:1500], nb.name  # on its first lines
-        if nb.name == "weekly_status":  # page one states the answer in its own words
-            assert f"80% confidence date: {p80[len('P80 launch ') :]}" in text
-            for d, p in s["p_finish_by"].items():
-                assert f"{pct(p)} by week {d}" in text, (nb.name, d)
-        else:
-            assert p80 in text, nb.name
-            for o in odds:
-                assert o in text, (nb.name, o)
 
 
 def test_progress_goes_to_stderr(report):

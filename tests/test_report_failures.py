@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import weekly_status_with_cell
 
 from lekhok_forecast.config import NOTEBOOKS_DIR
 from lekhok_forecast.report import run as report_run
@@ -271,22 +272,9 @@ def test_written_files_follow_the_umask(tmp_path, notebooks):
 
 def test_a_kernel_killed_mid_notebook_is_one_line_and_changes_nothing(reports, tmp_path):
     """The kernel dies (SIGKILL from inside a cell): the report names the notebook and keeps last week."""
-    nb = json.loads((NOTEBOOKS_DIR / "weekly_status.ipynb").read_text(encoding="utf-8"))
-    code = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"]
-    nb["cells"].insert(
-        code[1] + 1,
-        {
-            "cell_type": "code",
-            "execution_count": None,
-            "id": "die",
-            "metadata": {},
-            "outputs": [],
-            "source": ["import os, signal\n", "os.kill(os.getpid(), signal.SIGKILL)"],
-        },
+    folder = weekly_status_with_cell(
+        tmp_path / "dying", "die", ["import os, signal\n", "os.kill(os.getpid(), signal.SIGKILL)"]
     )
-    folder = tmp_path / "dying"
-    folder.mkdir()
-    (folder / "weekly_status.ipynb").write_text(json.dumps(nb), encoding="utf-8")
     before = _snapshot(reports)
     proc = report("--week", WEEK, "--trials", TRIALS, "--out", reports, "--notebooks", folder)
     assert proc.returncode == 1
