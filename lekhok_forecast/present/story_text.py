@@ -10,6 +10,8 @@ leaves it out instead of drawing it empty; `has_section` says which sections app
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from lekhok_forecast.core.plan import Plan, week_label
 from lekhok_forecast.present.display import Markdown
 from lekhok_forecast.present.format import join_words, plural, weeks
@@ -179,6 +181,115 @@ def _deadline_lines(plan: Plan) -> str:
     return f" Dashed lines are the plan's deadlines (week {_deadline_words(plan, 'and')} from the start)."
 
 
+def _finish_text(plan: Plan) -> str:
+    return (
+        "## When does the project finish?\n\nEach trial draws every task's effort, the workstreams' weekly"
+        " hours and the risks, then schedules the tasks: a workstream does one task at a time, and a task"
+        " waits for the tasks it depends on." + _deadline_lines(plan)
+    )
+
+
+def _percentiles_text(plan: Plan) -> str:
+    head = "## Percentiles and deadlines" if plan.deadlines else "## Percentiles"
+    return (
+        f"{head}\n\nA percentile is the week by which that share of the trials has finished (P80: 80% of"
+        " trials). The Monte Carlo error says how much a probability could move with a different seed."
+    )
+
+
+def _phases_text(plan: Plan) -> str:
+    text = "## Phases\n\nA phase ends when its last task ends."
+    if any(p.original_end_week is not None or p.realistic_end_week is not None for p in plan.phases):
+        text += (
+            " The plan gives phases an original and a realistic end week; the table gives the chance"
+            " that a phase is done by each of them."
+        )
+    return text
+
+
+def _drivers_text(plan: Plan) -> str:
+    risks = (
+        " Each risk has its own row: its sampled impact (zero when it does not fire), how often it fires and"
+        " the mean delay to the finish when it does."
+        if plan.risks
+        else ""
+    )
+    return (
+        "## What drives the finish\n\n*Sensitivity* is the rank correlation between a driver's own draw and"
+        " the finish week: the larger it is, the more that uncertainty moves the finish. A task's row measures"
+        f" its own sampled effort (or duration, before any risk's impact).{risks} The capacity rows are the"
+        f" weekly hours (negative: more hours, earlier finish). {team_sentence(plan)} *Criticality* is the"
+        " share of trials in which a task is on the critical path."
+    )
+
+
+def _side_by_side_text(plan: Plan) -> str:
+    text = "## Side by side\n\nFinish weeks are from the start"
+    if has_section(plan, "buffer"):
+        text += "; the buffer confidence uses each scenario's own buffer"
+    if has_section(plan, "budget"):
+        text += "; the budget is the plan's"
+    return text + "."
+
+
+def _fixed(text: str) -> Callable[[Plan], str]:
+    return lambda plan: text
+
+
+#: Each section: the `has_section` keys it needs (all of them), and its text from the plan.
+_SECTIONS: dict[str, tuple[tuple[str, ...], Callable[[Plan], str]]] = {
+    "finish": ((), _finish_text),
+    "percentiles": ((), _percentiles_text),
+    "phases": (("phases",), _phases_text),
+    "milestones": (
+        ("milestones",),
+        _fixed(
+            "## Milestones\n\nA milestone is reached when all of its tasks are done. Green: at least 80% chance"
+            " of meeting the target week; amber: 50–80%; red: below 50%."
+        ),
+    ),
+    "drivers": ((), _drivers_text),
+    "buffer_curve": (
+        ("buffer",),
+        lambda plan: (
+            "## Buffer size against confidence\n\nEach point is the chance that the project finishes within"
+            f" the {weeks(plan.baseline_weeks or 0)}-week baseline plus that buffer."
+        ),
+    ),
+    "chain": (
+        ("buffer",),
+        _fixed(
+            "## The critical chain behind the RSEM buffer\n\nThe root-square-error (RSEM) buffer is a different"
+            " thing from the plan's buffer: a rule of thumb from critical-chain scheduling, the square root of"
+            " the sum of squared (pessimistic − most likely) durations along the chain below, the longest path"
+            " when every task takes its most likely effort and the team works its middle hours, risks left out."
+        ),
+    ),
+    "burn": (
+        ("costs",),
+        _fixed(
+            "## Cumulative spend by week\n\nThe band holds the middle 80% of trials (P10 to P90); the line is"
+            " the median."
+        ),
+    ),
+    "total": (("costs",), _fixed("## Total cost")),
+    "joint": (
+        ("budget", "deadlines"),
+        _fixed("## On time and within budget\n\nEach dot is one trial. The quadrant shares add up to 100%."),
+    ),
+    "scenarios": ((), _fixed("## The scenarios")),
+    "side_by_side": ((), _side_by_side_text),
+    "explorer": (
+        (),
+        _fixed(
+            "## Explorer\n\nControls: the team's hours a week (a range; equal ends mean a fixed number), the"
+            " buffer and the scenario and scope switches that apply to this plan. Each change re-simulates the"
+            " plan from where the project stands and compares it with the unchanged plan."
+        ),
+    ),
+}
+
+
 def section(plan: Plan, key: str) -> Markdown:
     """A section heading and its explanation, from the plan; empty when the plan has no data for it.
 
@@ -186,94 +297,12 @@ def section(plan: Plan, key: str) -> Markdown:
     ``buffer_curve``, ``chain`` (buffers), ``burn``, ``total``, ``joint`` (budget burn),
     ``scenarios``, ``side_by_side``, ``explorer`` (scenarios).
     """
-    if key == "finish":
-        return Markdown(
-            "## When does the project finish?\n\nEach trial draws every task's effort, the workstreams' weekly"
-            " hours and the risks, then schedules the tasks: a workstream does one task at a time, and a task"
-            " waits for the tasks it depends on." + _deadline_lines(plan)
-        )
-    if key == "percentiles":
-        head = "## Percentiles and deadlines" if plan.deadlines else "## Percentiles"
-        return Markdown(
-            f"{head}\n\nA percentile is the week by which that share of the trials has finished (P80: 80% of"
-            " trials). The Monte Carlo error says how much a probability could move with a different seed."
-        )
-    if key == "phases":
-        if not has_section(plan, "phases"):
-            return Markdown("")
-        text = "## Phases\n\nA phase ends when its last task ends."
-        if any(p.original_end_week is not None or p.realistic_end_week is not None for p in plan.phases):
-            text += (
-                " The plan gives phases an original and a realistic end week; the table gives the chance"
-                " that a phase is done by each of them."
-            )
-        return Markdown(text)
-    if key == "milestones":
-        if not has_section(plan, "milestones"):
-            return Markdown("")
-        return Markdown(
-            "## Milestones\n\nA milestone is reached when all of its tasks are done. Green: at least 80% chance"
-            " of meeting the target week; amber: 50–80%; red: below 50%."
-        )
-    if key == "drivers":
-        risks = (
-            " Each risk has its own row: its sampled impact (zero when it does not fire), how often it fires and"
-            " the mean delay to the finish when it does."
-            if plan.risks
-            else ""
-        )
-        return Markdown(
-            "## What drives the finish\n\n*Sensitivity* is the rank correlation between a driver's own draw and"
-            " the finish week: the larger it is, the more that uncertainty moves the finish. A task's row measures"
-            f" its own sampled effort (or duration, before any risk's impact).{risks} The capacity rows are the"
-            f" weekly hours (negative: more hours, earlier finish). {team_sentence(plan)} *Criticality* is the"
-            " share of trials in which a task is on the critical path."
-        )
-    if key == "buffer_curve":
-        if not has_section(plan, "buffer"):
-            return Markdown("")
-        return Markdown(
-            "## Buffer size against confidence\n\nEach point is the chance that the project finishes within"
-            f" the {weeks(plan.baseline_weeks or 0)}-week baseline plus that buffer."
-        )
-    if key == "chain":
-        if not has_section(plan, "buffer"):
-            return Markdown("")
-        return Markdown(
-            "## The critical chain behind the RSEM buffer\n\nThe root-square-error (RSEM) buffer is a different"
-            " thing from the plan's buffer: a rule of thumb from critical-chain scheduling, the square root of"
-            " the sum of squared (pessimistic − most likely) durations along the chain below, the longest path"
-            " when every task takes its most likely effort and the team works its middle hours, risks left out."
-        )
-    if key == "burn":
-        if not has_section(plan, "costs"):
-            return Markdown("")
-        return Markdown(
-            "## Cumulative spend by week\n\nThe band holds the middle 80% of trials (P10 to P90); the line is"
-            " the median."
-        )
-    if key == "total":
-        return Markdown("## Total cost") if has_section(plan, "costs") else Markdown("")
-    if key == "joint":
-        if not (has_section(plan, "budget") and plan.deadlines):
-            return Markdown("")
-        return Markdown("## On time and within budget\n\nEach dot is one trial. The quadrant shares add up to 100%.")
-    if key == "scenarios":
-        return Markdown("## The scenarios")
-    if key == "side_by_side":
-        text = "## Side by side\n\nFinish weeks are from the start"
-        if has_section(plan, "buffer"):
-            text += "; the buffer confidence uses each scenario's own buffer"
-        if has_section(plan, "budget"):
-            text += "; the budget is the plan's"
-        return Markdown(text + ".")
-    if key == "explorer":
-        return Markdown(
-            "## Explorer\n\nControls: the team's hours a week (a range; equal ends mean a fixed number), the"
-            " buffer and the scenario and scope switches that apply to this plan. Each change re-simulates the"
-            " plan from where the project stands and compares it with the unchanged plan."
-        )
-    raise ValueError(f"unknown section {key!r}")
+    if key not in _SECTIONS:
+        raise ValueError(f"unknown section {key!r}")
+    needs, text = _SECTIONS[key]
+    if not all(has_section(plan, need) for need in needs):
+        return Markdown("")
+    return Markdown(text(plan))
 
 
 def about(plan: Plan) -> Markdown:
