@@ -1,6 +1,6 @@
 """Write a benchmark network (`networks.py`) as a plan file, for whole-process benchmarks.
 
-    python benchmarks/plan_yaml.py net100 /tmp/net100.yaml
+    python benchmarks/plan_yaml.py net100 net100.yaml
 
 `plan_text(plan)` gives the plan file (units hours; durations per range in weeks); reading
 it back with `lekhok_forecast.sources.plan_file.load_plan` gives the same tasks, ranges,

@@ -67,7 +67,7 @@ def test_check_catches_broken_rules(tmp_path):
             _code("trials = 10"),
             _code("def helper():\n    return 1"),
             _code("x = 1", count=None),
-            _code("print(path)", outputs=[{"output_type": "stream", "name": "stdout", "text": "/work/main/data/x\n"}]),
+            _code("print(path)", outputs=[{"output_type": "stream", "name": "stdout", "text": "/home/alex/project/data/x\n"}]),
         ],
     )
     problems = "\n".join(check_notebook(path))
@@ -75,7 +75,7 @@ def test_check_catches_broken_rules(tmp_path):
     assert "not tagged 'parameters'" in problems
     assert "defines a function or class" in problems
     assert "has not been executed" in problems
-    assert "absolute path: /work/main/data/x" in problems
+    assert "absolute path: /home/alex/project/data/x" in problems
     assert "NBVAL_CHECK_OUTPUT" in problems
 
 
