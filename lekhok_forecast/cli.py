@@ -162,6 +162,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_seed, default=1, help="random seed (default 1)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
 
+    p = sub.add_parser("task-history", help="write a plan's done work as the history file backtest reads")
+    p.add_argument("plan", help="plan YAML file")
+    p.add_argument("--actuals", default=None, metavar="DIR", help="weekly actuals (default: the plan's own folder)")
+    p.add_argument("--week", default=None, metavar="YYYY-Www", help="use the latest actuals at or before this week")
+    p.add_argument("--out", default=None, metavar="FILE", help="write the CSV here, atomically (default: print it)")
+
     p = sub.add_parser("solve", help="find the smallest change that reaches a confidence by a week")
     p.add_argument("plan", help="plan YAML file")
     p.add_argument(
@@ -361,35 +367,15 @@ def _simulate_as_of(args: argparse.Namespace) -> int:
 
 
 def _cmd_backtest(args: argparse.Namespace) -> int:
-    from lekhok_forecast.errors import did_you_mean
-    from lekhok_forecast.present.backtest_text import backtest_text
-    from lekhok_forecast.sources.task_history_file import read_task_history
-    from lekhok_forecast.tracking.backtest import DEFAULT_METHOD, METHODS, backtest
+    from lekhok_forecast.app.task_history import backtest_cli
 
-    method = args.method if args.method is not None else DEFAULT_METHOD
-    if method not in METHODS:
-        raise ForecastInputError(
-            f"unknown method {method!r}{did_you_mean(method, METHODS)}; one of {', '.join(METHODS)}",
-            field="--method",
-        )
-    hist = read_task_history(args.history_file, by=args.by)
-    result = backtest(
-        hist.estimates,
-        hist.actuals,
-        labels=hist.labels[args.by] if args.by else None,
-        order=hist.order(),
-        history=args.history,
-        horizon=args.horizon,
-        method=method,
-        trials=args.trials,
-        seed=args.seed,
-        by=args.by,
-    )
-    if args.json:
-        print(json.dumps({"history_file": args.history_file, **result.as_dict()}, indent=1))
-    else:
-        print(backtest_text(result, args.history_file))
-    return 0
+    return backtest_cli(args)
+
+
+def _cmd_task_history(args: argparse.Namespace) -> int:
+    from lekhok_forecast.app.task_history import task_history_cli
+
+    return task_history_cli(args)
 
 
 def _cmd_solve(args: argparse.Namespace) -> int:
@@ -476,7 +462,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_BAD_INPUT
-    handler = globals()[f"_cmd_{args.command}"]  # subcommand NAME is handled by _cmd_NAME
+    handler = globals()[f"_cmd_{args.command.replace('-', '_')}"]  # subcommand NAME is handled by _cmd_NAME
     try:
         return handler(args)
     except ForecastInputError as exc:

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from lekhok_forecast.errors import ForecastInputError, did_you_mean
+from lekhok_forecast.sources.atomic import atomic_write_text
 
 REQUIRED = ("estimate", "actual")
 FINISH = "finish"
@@ -181,3 +182,40 @@ def read_task_history(path: str | Path, *, by: str | None = None) -> TaskHistory
     except (OSError, UnicodeDecodeError) as exc:
         raise ForecastInputError(f"cannot read the file ({exc.__class__.__name__})", file=str(path)) from None
     return task_history_from_text(text, str(path), by=by)
+
+
+def task_history_text(history: TaskHistory) -> str:
+    """The task history as the CSV text `task_history_from_text` reads back unchanged.
+
+    Columns: ``estimate,actual``, then the label columns in the history's order, then
+    ``finish`` when the history has finish days. Numbers are written with ``repr`` (they
+    read back bit-identical); label cells are quoted by the csv module where needed.
+
+    Parameters
+    ----------
+    history : TaskHistory
+        At least one task (a file with no rows is not a valid history).
+
+    Raises
+    ------
+    ValueError
+        For a history without tasks.
+    """
+    if len(history) == 0:
+        raise ValueError("a task history file needs at least one task")
+    names = list(history.labels)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow([*REQUIRED, *names, *([FINISH] if history.finish is not None else [])])
+    for i in range(len(history)):
+        cells = [repr(float(history.estimates[i])), repr(float(history.actuals[i]))]
+        cells += [history.labels[c][i] for c in names]
+        if history.finish is not None:
+            cells.append(history.finish[i].isoformat())
+        w.writerow(cells)
+    return buf.getvalue()
+
+
+def write_task_history(path: str | Path, history: TaskHistory) -> None:
+    """Write `history` to `path` atomically (`task_history_text`; a failure leaves the old file)."""
+    atomic_write_text(path, task_history_text(history))
