@@ -1,7 +1,9 @@
 """The interactive scenario explorer (ipywidgets) of the scenarios notebook.
 
-Controls: team hours a week (a range), buffer %, the DevOps consultant on/off and scope
-toggles. Every change builds scenario overlays (`lekhok_forecast.sources.scenario_file`) for the
+Controls, all from the plan and its own scenarios: team hours a week (a range), buffer %, one
+switch per scenario overlay that does more than set hours or buffer (the sliders do that), and
+one "in scope at launch" toggle per task the plan marks ``optional: true``. Every change builds
+scenario overlays (`lekhok_forecast.sources.scenario_file`) for the
 settings, re-simulates the plan from where the project stands (a
 `lekhok_forecast.app.scenarios.Standing`: the week's actuals and calibration, or the plan's
 start) and redraws a comparison with the unchanged plan from the same standing.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import html
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +27,7 @@ from lekhok_forecast.analysis.compare import scenario_table
 from lekhok_forecast.analysis.schedule import cdf_curve, cdf_median
 from lekhok_forecast.analysis.solve import Solution
 from lekhok_forecast.app.scenarios import SOLVE_TRIALS, Standing, capacity_answers
-from lekhok_forecast.config import SCENARIOS_DIR, resolve_path
+from lekhok_forecast.config import resolve_path
 from lekhok_forecast.core.engine import SimulationResult
 from lekhok_forecast.errors import ForecastInputError
 from lekhok_forecast.present.display import HtmlTable
@@ -33,20 +36,19 @@ from lekhok_forecast.present.scenario_text import scenario_display
 from lekhok_forecast.present.solve_text import solve_sentence
 from lekhok_forecast.sources.scenario_file import (
     Scenario,
-    load_scenario,
     plan_with_scenarios,
     scenario_from_dict,
 )
 from lekhok_forecast.sources.yamlsource import load_yaml
 
-#: The consultant overlay the checkbox switches on.
-CONSULTANT_SCENARIO = SCENARIOS_DIR / "devops_consultant.yaml"
-#: Scope toggles: label -> scenario file, or the task ids that leave scope when unticked.
-DEFAULT_SCOPE = {
-    "Usage tracking at launch": SCENARIOS_DIR / "defer_usage_tracking.yaml",
-    "Redis caching at launch": ("redis_caching",),
-    "Load balancer at launch": ("load_balancing",),
-}
+#: Plan fields the sliders set; a scenario that sets only these is a slider position, not a switch.
+SLIDER_FIELDS = frozenset({"team_hours_per_week", "buffer"})
+
+
+def is_switch(scenario: Scenario) -> bool:
+    """Whether the explorer offers `scenario` as a switch: it does more than set hours or buffer."""
+    ops = scenario.operations
+    return set(ops) != {"set"} or not set(ops["set"]) <= SLIDER_FIELDS
 
 
 @dataclass(frozen=True)
@@ -59,37 +61,33 @@ class Settings:
         Team capacity range in hours per week (low == high: a fixed number).
     buffer : float
         Planned buffer as a fraction of the baseline.
-    consultant : bool
+    switched_on : tuple of str
+        Names of the scenario switches that are on, applied in the order the explorer lists them.
     deferred : tuple of str
-        Labels of the scope toggles that are off (their work moves past launch).
+        Ids of the optional tasks left out of scope (their work moves past launch).
     """
 
     team_hours: tuple[float, float]
     buffer: float
-    consultant: bool = False
+    switched_on: tuple[str, ...] = ()
     deferred: tuple[str, ...] = ()
 
 
-def _scope_scenario(label: str, what) -> Scenario:
-    if isinstance(what, (str, Path)):
-        return load_scenario(what)
-    return scenario_from_dict({"name": label, "remove": {"tasks": list(what)}}, f"<scope: {label}>")
-
-
-def settings_scenarios(
-    settings: Settings, scope: dict | None = None, consultant: str | Path = CONSULTANT_SCENARIO
-) -> list[Scenario]:
+def settings_scenarios(settings: Settings, switches: Sequence[Scenario] = ()) -> list[Scenario]:
     """The overlays that turn the plan into `settings`, in the order they are applied.
 
-    The consultant comes first (it reassigns tasks that scope toggles may then remove),
-    then the deferred scope, then hours and buffer.
+    First the switches that are on, in the order of `switches` (a scenario may reassign
+    tasks that the scope then removes), then the deferred optional tasks that no switch
+    removes already (one overlay that removes them with every reference), then hours and buffer: the sliders win over a
+    switch's own hours or buffer.
     """
-    scope = DEFAULT_SCOPE if scope is None else scope
-    out = []
-    if settings.consultant:
-        out.append(load_scenario(consultant))
-    for label in settings.deferred:
-        out.append(_scope_scenario(label, scope[label]))
+    on = set(settings.switched_on)
+    out = [s for s in switches if s.name in on]
+    # a task a switch already removes is not removed twice
+    gone = {task for s in out for task in s.operations.get("remove", {}).get("tasks", ())}
+    deferred = [task for task in settings.deferred if task not in gone]
+    if deferred:
+        out.append(scenario_from_dict({"name": "deferred scope", "remove": {"tasks": deferred}}, "<deferred scope>"))
     low, high = (float(x) for x in settings.team_hours)
     hours = low if low == high else {"low": low, "high": high}
     out.append(
@@ -111,6 +109,9 @@ class ExplorerModel:
         Plan YAML (relative paths from the project root).
     trials, seed : int
         Trials per update (10,000 keeps an update well under a second) and the seed.
+    scenarios : sequence of Scenario
+        The plan's scenario overlays (the scenarios notebook's); those that fit the plan and
+        do more than the sliders become switches.
     standing : Standing
         Where the project stands (`lekhok_forecast.app.scenarios.standing_of` of the
         week's status); every setting is simulated from it. Default: the plan's start.
@@ -119,8 +120,7 @@ class ExplorerModel:
     plan_path: str | Path
     trials: int = 10_000
     seed: int = 1
-    scope: dict = field(default_factory=lambda: dict(DEFAULT_SCOPE))
-    consultant: str | Path = CONSULTANT_SCENARIO
+    scenarios: Sequence[Scenario] = ()
     standing: Standing = field(default_factory=Standing)
 
     def __post_init__(self):
@@ -128,19 +128,16 @@ class ExplorerModel:
         self.plan = plan_with_scenarios(self.source, [])
         self.baseline = self.standing.simulate(self.plan, self.trials, self.seed)
         self._answers: tuple[Solution, ...] | None = None
-        # Offer only the controls that apply to this plan.
-        self.available_scope = {}
-        for label, what in self.scope.items():
-            try:
-                plan_with_scenarios(self.source, [_scope_scenario(label, what)])
-            except ForecastInputError:
-                continue
-            self.available_scope[label] = what
+        # Offer only the controls that apply to this plan: the switches that fit it, its optional tasks.
+        self.switches: tuple[Scenario, ...] = tuple(s for s in self.scenarios if is_switch(s) and self._fits(s))
+        self.optional: dict[str, str] = {t.id: t.name for t in self.plan.tasks if t.optional}
+
+    def _fits(self, scenario: Scenario) -> bool:
         try:
-            plan_with_scenarios(self.source, [load_scenario(self.consultant)])
-            self.consultant_available = True
+            plan_with_scenarios(self.source, [scenario])
         except ForecastInputError:
-            self.consultant_available = False
+            return False
+        return True
 
     def default_settings(self) -> Settings:
         """The controls' starting position: the plan as written."""
@@ -170,7 +167,7 @@ class ExplorerModel:
             If the settings make an invalid plan (the message says which control).
         """
         t0 = time.perf_counter()
-        plan = plan_with_scenarios(self.source, settings_scenarios(settings, self.available_scope, self.consultant))
+        plan = plan_with_scenarios(self.source, settings_scenarios(settings, self.switches))
         result = self.standing.simulate(plan, self.trials, self.seed)
         table = scenario_table({self.baseline_label: self.baseline, "Your settings": result})
         return result, table, time.perf_counter() - t0
@@ -183,10 +180,17 @@ class ScenarioExplorer:
     (sliders update when released). The line under the chart says how long the update took.
     """
 
-    def __init__(self, plan_path: str | Path, trials: int = 10_000, seed: int = 1, standing: Standing | None = None):
+    def __init__(
+        self,
+        plan_path: str | Path,
+        trials: int = 10_000,
+        seed: int = 1,
+        standing: Standing | None = None,
+        scenarios: Sequence[Scenario] = (),
+    ):
         import ipywidgets as w
 
-        self.model = ExplorerModel(plan_path, trials, seed, standing=standing or Standing())
+        self.model = ExplorerModel(plan_path, trials, seed, scenarios, standing or Standing())
         start = self.model.default_settings()
         style = {"description_width": "150px"}
         layout = w.Layout(width="480px")
@@ -211,14 +215,14 @@ class ScenarioExplorer:
             style=style,
             layout=layout,
         )
-        self.consultant = w.Checkbox(
-            value=False,
-            description="Hire the DevOps consultant",
-            disabled=not self.model.consultant_available,
-            indent=False,
-        )
+        auto = w.Layout(width="auto")
+        self.switches = {
+            s.name: w.Checkbox(value=False, description=s.name, tooltip=s.description, indent=False, layout=auto)
+            for s in self.model.switches
+        }
         self.scope = {
-            label: w.Checkbox(value=True, description=label, indent=False) for label in self.model.available_scope
+            task_id: w.Checkbox(value=True, description=name, indent=False, layout=auto)
+            for task_id, name in self.model.optional.items()
         }
         self.status = w.HTML()
         # one small line: the solver's answer for the plan's latest deadline, from the standing
@@ -226,12 +230,15 @@ class ScenarioExplorer:
         self.answer = w.HTML("".join(f"<i>What would it take: {html.escape(solve_sentence(a))}</i>" for a in last))
         self.table = w.HTML()
         self.chart = w.Output()
-        for control in (self.hours, self.buffer, self.consultant, *self.scope.values()):
+        for control in (self.hours, self.buffer, *self.switches.values(), *self.scope.values()):
             control.observe(self.update, names="value")
-        scope_box = w.VBox([w.HTML("<b>In scope at launch</b>"), *self.scope.values()])
-        # a control that does not apply to this plan (no consultant overlay) is left out
-        shown = [self.hours, self.buffer] + ([self.consultant] if self.model.consultant_available else [])
-        controls = w.HBox([w.VBox(shown), scope_box])
+        # the sliders, then a row of switch groups; a group the plan gives nothing for is left out
+        groups = [
+            w.VBox([w.HTML(f"<b>{heading}</b>"), *boxes.values()], layout=w.Layout(width="auto", overflow="visible"))
+            for heading, boxes in (("Scenarios", self.switches), ("In scope at launch", self.scope))
+            if boxes
+        ]
+        controls = w.VBox([self.hours, self.buffer, w.HBox(groups, layout=w.Layout(grid_gap="48px"))])
         self.widget = w.VBox([controls, self.answer, self.status, w.HBox([self.table, self.chart])])
         self.last_seconds: float | None = None
         self.update()
@@ -241,8 +248,8 @@ class ScenarioExplorer:
         return Settings(
             (float(self.hours.value[0]), float(self.hours.value[1])),
             self.buffer.value / 100,
-            self.consultant.value,
-            tuple(label for label, box in self.scope.items() if not box.value),
+            tuple(name for name, box in self.switches.items() if box.value),
+            tuple(task_id for task_id, box in self.scope.items() if not box.value),
         )
 
     def update(self, change=None) -> None:
