@@ -11,7 +11,6 @@ from conftest import DATA, K_SE, assert_close, make_plan, mean_tolerance, prob_t
 from scipy import stats
 
 from lekhok_forecast.analysis.drivers import (
-    _spearman_rows,
     capacity_sensitivity,
     criticality_counts,
     driver_table,
@@ -102,16 +101,6 @@ def test_spearman_sign_and_size():
     assert 0.05 < rho["narrow"] < 0.2
     assert abs(rho["idle"]) < K_SE / math.sqrt(n - 1)  # never critical: uncorrelated
     assert rho["fixed"] == 0.0
-
-
-def test_spearman_rows_match_scipy():
-    rng = np.random.default_rng(0)
-    y = rng.normal(size=500)
-    x = np.vstack([y + rng.normal(size=500), -y, rng.normal(size=500), np.ones(500)])
-    got = _spearman_rows(x, y)
-    for i in range(3):
-        assert got[i] == pytest.approx(stats.spearmanr(x[i], y).statistic, abs=1e-12)
-    assert got[1] == pytest.approx(-1.0) and got[3] == 0.0
 
 
 EFFORT = """

@@ -74,7 +74,7 @@ def buffer_summary(result: SimulationResult) -> BufferSummary:
         raise ValueError("the plan has no baseline_weeks, so there is no buffer to size")
     base = plan.baseline_weeks
     buffered = buffered_weeks(plan)
-    p80, p90 = np.percentile(result.finish_weeks, [80, 90])
+    p80, p90 = np.percentile(result.sorted_finish_weeks, [80, 90])
     rsem, chain = rsem_buffer_weeks(plan, result.as_of)
     return BufferSummary(
         base,

@@ -8,69 +8,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from lekhok_forecast.analysis.ranks import spearman_rows
 from lekhok_forecast.core.engine import SimulationResult
 from lekhok_forecast.core.plan import Plan
 
 if TYPE_CHECKING:
     import pandas as pd
-
-
-def _ranks(x: np.ndarray) -> np.ndarray:
-    """Average ranks along the last axis (ties share their mean rank), as float64.
-
-    Exactly ``scipy.stats.rankdata(x, axis=-1)`` (ranks and tie means are exact
-    half-integers), about five times faster on the sensitivity sample: rows are ranked
-    a few at a time so every temporary stays small and in cache.
-    """
-    x = np.asarray(x)
-    if x.ndim == 0 or x.shape[-1] == 0 or np.isnan(x).any():
-        from scipy.stats import rankdata
-
-        return rankdata(x, axis=-1).astype(np.float64)
-    rows = x.reshape(-1, x.shape[-1])
-    out = np.empty(rows.shape, dtype=np.float64)
-    block = max(1, (1 << 18) // rows.shape[1])
-    for a in range(0, rows.shape[0], block):
-        _rank_rows(rows[a : a + block], out[a : a + block])
-    return out.reshape(x.shape)
-
-
-def _rank_rows(x: np.ndarray, out: np.ndarray) -> None:
-    """Average ranks of each row of `x` (no NaN) into `out`."""
-    r, n = x.shape
-    order = np.argsort(x, axis=1)
-    xs = np.take_along_axis(x, order, axis=1)
-    # Sorted positions i..j holding equal values all get rank (i + j) / 2 + 1.
-    new = np.empty((r, n + 1), dtype=bool)  # new[:, i]: sorted position i starts a run of ties
-    new[:, 0] = new[:, n] = True
-    np.not_equal(xs[:, 1:], xs[:, :-1], out=new[:, 1:n])
-    pos = np.arange(n, dtype=np.float64)
-    first = np.where(new[:, :n], pos, 0.0)
-    np.maximum.accumulate(first, axis=1, out=first)
-    last = np.minimum.accumulate(np.where(new[:, 1:], pos, float(n))[:, ::-1], axis=1)[:, ::-1]
-    first += last
-    first += 2.0
-    first /= 2.0
-    out[np.arange(r)[:, None], order] = first
-
-
-def _spearman_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Spearman rho of each row of `x` with `y` (0 for constant rows)."""
-    rx = _ranks(x)
-    ry = _ranks(y)
-    rx -= rx.mean(axis=1, keepdims=True)
-    ry = ry - ry.mean()
-    num = rx @ ry
-    # Row sums of squares a few rows at a time (each row's sum is the same pairwise sum;
-    # a full rx * rx temporary would be as large as the sample).
-    ss = np.empty(rx.shape[0])
-    block = max(1, (1 << 18) // max(rx.shape[1], 1))
-    for a in range(0, rx.shape[0], block):
-        part = rx[a : a + block]
-        np.sum(part * part, axis=1, out=ss[a : a + block])
-    den = np.sqrt(ss * (ry @ ry))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / den, 0.0)
 
 
 def task_estimates(result: SimulationResult) -> np.ndarray:
@@ -101,7 +44,8 @@ def spearman_sensitivity(result: SimulationResult) -> np.ndarray:
     n = result.sample_trials
     if n < 3:
         return np.zeros(len(result.plan.tasks))
-    return _spearman_rows(task_estimates(result), result.finish_weeks[:n])
+    _check_driver_samples(result)
+    return spearman_rows(result.sample_estimates, result.finish_weeks[:n])
 
 
 @dataclass(frozen=True)
@@ -150,11 +94,7 @@ def risk_drivers(result: SimulationResult) -> RiskDrivers:
     n = result.sample_trials
     finish = result.finish_weeks[:n]
     fired = result.sample_risk_fired[keep]
-    rho = (
-        _spearman_rows(result.sample_risk_hours[keep].astype(np.float64), finish)
-        if n >= 3 and keep
-        else np.zeros(len(keep))
-    )
+    rho = spearman_rows(result.sample_risk_hours[keep], finish) if n >= 3 and keep else np.zeros(len(keep))
     hits = fired.sum(axis=1)
     fire_rate = hits / n if n else np.full(len(keep), np.nan)
     delay = np.full(len(keep), np.nan)
@@ -175,7 +115,7 @@ def factor_sensitivity(result: SimulationResult) -> dict[str, float]:
     n = result.sample_trials
     if n < 3 or not result.factor_names:
         return dict.fromkeys(result.factor_names, 0.0)
-    rho = _spearman_rows(result.sample_factors.astype(np.float64), result.finish_weeks[:n])
+    rho = spearman_rows(result.sample_factors, result.finish_weeks[:n])
     return {name: float(r) for name, r in zip(result.factor_names, rho)}
 
 
@@ -199,7 +139,7 @@ def capacity_sensitivity(result: SimulationResult) -> pd.Series:
     n = result.sample_trials
     if n < 3 or not plan.workstreams:
         return pd.Series(dtype=float)
-    rho = _spearman_rows(result.sample_capacity.astype(np.float64), result.finish_weeks[:n])
+    rho = spearman_rows(result.sample_capacity, result.finish_weeks[:n])
     return pd.Series(rho, index=[w.id for w in plan.workstreams], name="sensitivity")
 
 

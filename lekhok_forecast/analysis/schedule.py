@@ -30,7 +30,7 @@ def p_finish_by(result: SimulationResult, week: float) -> float:
 
 def finish_percentiles(result: SimulationResult, percentiles: Sequence[int] = PERCENTILES) -> dict[int, float]:
     """Exact empirical percentiles (linear interpolation) of the finish week."""
-    values = np.percentile(result.finish_weeks, list(percentiles))
+    values = np.percentile(result.sorted_finish_weeks, list(percentiles))
     return {int(p): float(v) for p, v in zip(percentiles, values)}
 
 
@@ -179,7 +179,8 @@ def milestone_rows(result: SimulationResult) -> list[dict[str, Any]]:
     for i, m in enumerate(plan.milestones):
         w = result.milestone_weeks[i]
         p = float(np.mean(w <= m.target_week))
-        p50, p80 = (float(x) for x in np.percentile(w, [50, 80]))
+        # sorting first, then reading both percentiles, is faster than partitioning for them
+        p50, p80 = (float(x) for x in np.percentile(np.sort(w), [50, 80]))
         row: dict[str, Any] = {
             "milestone": m.id,
             "name": m.name,

@@ -107,10 +107,22 @@ class SimulationResult:
     as_of: AsOf = AsOf()
     factor_names: tuple[str, ...] = ()
 
-    @property
+    @functools.cached_property
     def cost_total(self) -> np.ndarray:
-        """Total cost per trial (zeros when the plan has no costs)."""
-        return self.cost_by_item.sum(axis=0)
+        """Total cost per trial (zeros when the plan has no costs); read-only, computed once."""
+        return _read_only(self.cost_by_item.sum(axis=0))
+
+    @functools.cached_property
+    def sorted_finish_weeks(self) -> np.ndarray:
+        """`finish_weeks` in ascending order (read-only, sorted once): every percentile of
+        the finish is read from it (`np.percentile` of a sorted array gives the same
+        numbers, several times faster than partitioning the trials for each call)."""
+        return _read_only(np.sort(self.finish_weeks))
+
+    @functools.cached_property
+    def sorted_cost_total(self) -> np.ndarray:
+        """`cost_total` in ascending order (read-only, sorted once), for its percentiles."""
+        return _read_only(np.sort(self.cost_total))
 
     @property
     def sample_duration_weeks(self) -> np.ndarray:
@@ -127,6 +139,11 @@ class SimulationResult:
             f"SimulationResult({self.plan.name!r}: {self.trials:,} trials, seed {self.seed}, "
             f"finish P50 {np.percentile(f, 50):.2f} / P80 {np.percentile(f, 80):.2f} weeks)"
         )
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
 
 
 def default_chunk_trials(n_tasks: int) -> int:
