@@ -260,12 +260,15 @@ def _version() -> str:
 
 def _load(path: str, scenarios: list[str]) -> Plan:
     """The plan with its ``--scenario`` overlays; a bare name is looked up in the plan's scenario folder."""
-    from lekhok_forecast.sources.plan_folders import plan_folders
     from lekhok_forecast.sources.scenario_file import load_scenario, plan_with_scenarios
     from lekhok_forecast.sources.yamlsource import load_yaml
 
     source = load_yaml(path)
-    folder = plan_folders(source).scenarios if scenarios else None
+    folder = None
+    if scenarios:  # the plan's folders (actuals reading and all) are imported only for them
+        from lekhok_forecast.sources.plan_folders import plan_folders
+
+        folder = plan_folders(source).scenarios
     return plan_with_scenarios(source, [load_scenario(s, folder) for s in scenarios])
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 
 import numpy as np
 import pytest
@@ -358,6 +359,25 @@ def test_chunk_sizes_do_not_change_the_numbers(lekhok_plan):
     ref = simulate(lekhok_plan, trials, seed=3)
     for chunk in (BLOCK_TRIALS, 2 * BLOCK_TRIALS, 3 * BLOCK_TRIALS, 1000, 10**6):
         assert_same_result(ref, simulate(lekhok_plan, trials, seed=3, chunk_trials=chunk))
+
+
+def test_a_one_chunk_result_survives_later_runs_and_forks(lekhok_plan):
+    """A run of one chunk hands its work arrays to the result: a later run (which reuses
+    work arrays) must not overwrite them, and a forked process must be able to read them."""
+    trials = 300 * 34  # one chunk, work arrays over 1 MB (mapped)
+    first = simulate(lekhok_plan, trials, seed=1)
+    kept = {name: getattr(first, name).copy() for name in ("sample_finish_weeks", "sample_start_weeks", "finish_weeks")}
+    simulate(lekhok_plan, trials, seed=2)
+    simulate(lekhok_plan, trials // 2, seed=3, sample_trials=100)
+    for name, values in kept.items():
+        np.testing.assert_array_equal(getattr(first, name), values)
+    assert first.sample_finish_weeks.flags.c_contiguous
+    if hasattr(os, "fork"):
+        pid = os.fork()
+        if pid == 0:  # the child reads every sampled finish, then leaves at once
+            os._exit(0 if float(first.sample_finish_weeks.sum()) == float(kept["sample_finish_weeks"].sum()) else 1)
+        _, status = os.waitpid(pid, 0)
+        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
 
 
 def test_different_seeds_differ(lekhok_plan):

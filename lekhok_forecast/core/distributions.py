@@ -172,6 +172,11 @@ def preload_tables(tables: Mapping[tuple, np.ndarray]) -> None:
             _PRELOADED[key] = table
 
 
+def preloaded(keys: set[tuple]) -> set[tuple]:
+    """Those of `keys` whose tables were handed in by `preload_tables` (nothing to build)."""
+    return {k for k in keys if k in _PRELOADED}
+
+
 def quantile_table(key: tuple) -> np.ndarray:
     """Standardised quantile table (float32, read-only) for a shape key (built once, or preloaded)."""
     table = _PRELOADED.get(key)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import mmap
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -54,8 +55,38 @@ def table_file(folder: Path, key: tuple) -> Path:
     return folder / f"{digest}.npy"
 
 
+def _npy_bytes(table: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, table, allow_pickle=False)
+    return buf.getvalue()
+
+
+#: The ``.npy`` header of every stored table (float32, ``(TABLE_SIZE,)``): a file is a table
+#: if and only if it starts with these bytes and holds exactly one table after them.
+_HEADER = _npy_bytes(np.zeros(TABLE_SIZE, dtype=np.float32))[: -TABLE_SIZE * 4]
+_FILE_BYTES = len(_HEADER) + TABLE_SIZE * 4
+
+
+def _mapped_table(path: Path) -> np.ndarray | None:
+    """The table stored at `path`, mapped read-only (its pages come straight from the page
+    cache: reading hundreds of 256 KiB files into fresh memory cost more than building
+    some of them); None if there is none; raises ValueError for a file that is not a table."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        if os.fstat(fd).st_size != _FILE_BYTES or os.pread(fd, len(_HEADER), 0) != _HEADER:
+            raise ValueError(f"{path.name} is not a stored table")
+        flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)  # every page is used: map them all now
+        buf = mmap.mmap(fd, _FILE_BYTES, flags=flags, prot=mmap.PROT_READ)
+    finally:
+        os.close(fd)
+    return np.frombuffer(buf, dtype=np.float32, count=TABLE_SIZE, offset=len(_HEADER))
+
+
 def load_tables(keys: Iterable[tuple], folder: Path | None = None) -> dict[tuple, np.ndarray]:
-    """The stored tables of `keys` (those that are stored and whole)."""
+    """The stored tables of `keys` (those that are stored and whole), read-only."""
     folder = folder if folder is not None else cache_folder()
     out: dict[tuple, np.ndarray] = {}
     if folder is None:
@@ -63,14 +94,11 @@ def load_tables(keys: Iterable[tuple], folder: Path | None = None) -> dict[tuple
     for key in keys:
         path = table_file(folder, key)
         try:
-            table = np.load(path, allow_pickle=False)
-        except FileNotFoundError:
-            continue
+            table = _mapped_table(path)
         except (OSError, ValueError):  # cut short or not a table: drop it, it is built again
             path.unlink(missing_ok=True)
             continue
-        if not (isinstance(table, np.ndarray) and table.dtype == np.float32 and table.shape == (TABLE_SIZE,)):
-            path.unlink(missing_ok=True)
+        if table is None:
             continue
         with contextlib.suppress(OSError):
             os.utime(path)  # recently used: kept longest
@@ -90,9 +118,7 @@ def store_tables(keys: Iterable[tuple], folder: Path | None = None, max_bytes: i
             path = table_file(folder, key)
             if path.exists():
                 continue
-            buf = io.BytesIO()
-            np.save(buf, quantile_table(key), allow_pickle=False)
-            atomic_write_bytes(path, buf.getvalue())
+            atomic_write_bytes(path, _npy_bytes(quantile_table(key)))
             written += 1
         if written:
             _evict(folder, max_bytes)

@@ -50,59 +50,111 @@ def _join(prefix: str, key: Any) -> str:
     return f"{prefix}.{key}" if prefix else str(key)
 
 
-def _reject_shared_nodes(root: yaml.Node, file: str) -> None:
-    """Refuse anchors/aliases that reuse a mapping or list.
+_SCALAR_TAGS = frozenset(
+    f"tag:yaml.org,2002:{t}" for t in ("null", "bool", "int", "float", "binary", "timestamp", "str")
+)
 
-    A plan has no use for them, and nested aliases ("billion laughs") would otherwise
-    expand exponentially.
+
+class _Converter:
+    """Turns a composed node tree into plain values, recording each field's line.
+
+    Scalars are constructed by the loader's own constructor for their tag, once per
+    distinct (tag, text) (a plan repeats its keys and many of its numbers); a mapping or
+    list met twice is an alias of it, which is refused.
     """
-    seen: set[int] = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
+
+    def __init__(self, loader: Any, file: str) -> None:
+        self.loader = loader
+        self.file = file
+        self.lines: dict = {}
+        self.seen: set[int] = set()
+        self.scalars: dict[tuple[str, str], Any] = {}
+        self.constructors = loader.yaml_constructors
+
+    def scalar(self, node: yaml.ScalarNode, path: str) -> Any:
+        key = (node.tag, node.value)
+        try:
+            return self.scalars[key]
+        except KeyError:
+            pass
+        # the safe constructors' values of these tags are immutable: one object serves every copy
+        ctor = self.constructors.get(node.tag) if node.tag in _SCALAR_TAGS else None
+        try:
+            value = ctor(self.loader, node) if ctor is not None else self.loader.construct_object(node, deep=True)
+        except ValueError as exc:  # a scalar that matches a YAML type but is invalid: 2025-02-30
+            raise ForecastInputError(
+                f"invalid value {node.value!r}: {exc}",
+                file=self.file,
+                line=node.start_mark.line + 1,
+                field=path or None,
+            ) from None
+        self.scalars[key] = value
+        return value
+
+    def convert(self, node: yaml.Node, path: str) -> Any:
+        lines = self.lines
+        lines[path] = node.start_mark.line + 1
         if isinstance(node, yaml.ScalarNode):
-            continue
-        if id(node) in seen:
+            return self.scalar(node, path)
+        if id(node) in self.seen:
+            # A plan has no use for shared mappings or lists, and nested aliases ("billion
+            # laughs") would otherwise expand exponentially.
             raise ForecastInputError(
                 "YAML aliases of mappings or lists (*name) are not supported; write the value out",
-                file=file,
+                file=self.file,
                 line=node.start_mark.line + 1,
             )
-        seen.add(id(node))
+        self.seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                stack.extend((k, v))
-        else:
-            stack.extend(node.value)
+            out: dict = {}
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    key = self.scalar(key_node, path)
+                else:
+                    key = self.loader.construct_object(key_node, deep=True)
+                if not isinstance(key, (str, int, float)) or isinstance(key, bool):
+                    raise ForecastInputError(
+                        f"keys must be text, got {key!r}",
+                        file=self.file,
+                        line=key_node.start_mark.line + 1,
+                        field=path or None,
+                    )
+                key = str(key)
+                if key in out:
+                    raise ForecastInputError(
+                        f"duplicate key '{key}'",
+                        file=self.file,
+                        line=key_node.start_mark.line + 1,
+                        field=_join(path, key),
+                    )
+                child = _join(path, key)
+                out[key] = self.convert(value_node, child)
+                lines[child] = key_node.start_mark.line + 1
+            return out
+        return [self.convert(v, _join(path, i)) for i, v in enumerate(node.value)]
 
 
-def _convert(node: yaml.Node, loader: Any, path: str, lines: dict, file: str) -> Any:
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        out: dict = {}
-        for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            if not isinstance(key, (str, int, float)) or isinstance(key, bool):
-                raise ForecastInputError(
-                    f"keys must be text, got {key!r}", file=file, line=key_node.start_mark.line + 1, field=path or None
-                )
-            key = str(key)
-            if key in out:
-                raise ForecastInputError(
-                    f"duplicate key '{key}'", file=file, line=key_node.start_mark.line + 1, field=_join(path, key)
-                )
-            child = _join(path, key)
-            out[key] = _convert(value_node, loader, child, lines, file)
-            lines[child] = key_node.start_mark.line + 1
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_convert(v, loader, _join(path, i), lines, file) for i, v in enumerate(node.value)]
-    try:
-        return loader.construct_object(node, deep=True)
-    except ValueError as exc:  # a scalar that matches a YAML type but is invalid: 2025-02-30
-        raise ForecastInputError(
-            f"invalid value {node.value!r}: {exc}", file=file, line=node.start_mark.line + 1, field=path or None
-        ) from None
+class _MemoResolver:
+    """Resolves a plain scalar's tag once per distinct (text, implicit) in a document: the
+    implicit resolvers' regular expressions were a third of composing a large plan."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)  # type: ignore[call-arg]
+        self._tags: dict = {}
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is yaml.ScalarNode:
+            key = (value, implicit)
+            try:
+                return self._tags[key]
+            except KeyError:
+                tag = self._tags[key] = super().resolve(kind, value, implicit)  # type: ignore[misc]
+                return tag
+        return super().resolve(kind, value, implicit)  # type: ignore[misc]
+
+
+class _SafeLoader(_MemoResolver, yaml.SafeLoader):
+    pass
 
 
 #: Opening brackets and quotes of PyYAML's contexts, for "not closed" messages.
@@ -148,9 +200,15 @@ def _syntax_problem(exc: yaml.MarkedYAMLError) -> tuple[int | None, str]:
     return line, problem
 
 
+if hasattr(yaml, "CSafeLoader"):
+
+    class _CSafeLoader(_MemoResolver, yaml.CSafeLoader):
+        pass
+
+
 #: libyaml's C composer where PyYAML was built with it (several times faster on large
 #: plans; its nodes carry the same line marks); else PyYAML's pure-Python one.
-FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+FAST_LOADER: Any = _CSafeLoader if hasattr(yaml, "CSafeLoader") else _SafeLoader
 
 
 def parse_yaml(text: str, path: str) -> Source:
@@ -167,9 +225,9 @@ def parse_yaml(text: str, path: str) -> Source:
     try:
         return _parse(text, path, FAST_LOADER)
     except (yaml.YAMLError, ForecastInputError):
-        if FAST_LOADER is yaml.SafeLoader:
+        if FAST_LOADER is _SafeLoader:
             raise
-    return _parse(text, path, yaml.SafeLoader)  # the same document: the same error, in PyYAML's words
+    return _parse(text, path, _SafeLoader)  # the same document: the same error, in PyYAML's words
 
 
 def _parse(text: str, path: str, loader_class: Any) -> Source:
@@ -184,10 +242,9 @@ def _parse(text: str, path: str, loader_class: Any) -> Source:
             raise ForecastInputError(f"YAML error: {exc}", file=path) from None
         if node is None:
             raise ForecastInputError("file is empty, expected a YAML mapping", file=path)
-        _reject_shared_nodes(node, path)
-        lines: dict = {}
+        converter = _Converter(loader, path)
         try:
-            data = _convert(node, loader, "", lines, path)
+            data = converter.convert(node, "")
         except yaml.constructor.ConstructorError as exc:
             mark = exc.problem_mark
             raise ForecastInputError(
@@ -195,7 +252,7 @@ def _parse(text: str, path: str, loader_class: Any) -> Source:
             ) from None
     finally:
         loader.dispose()
-    return Source(path=path, data=data, lines=lines)
+    return Source(path=path, data=data, lines=converter.lines)
 
 
 def read_text(path: str | Path) -> str:

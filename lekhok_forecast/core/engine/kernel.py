@@ -101,6 +101,19 @@ def _work_array(shape: tuple[int, ...], dtype: DTypeLike) -> np.ndarray:
 _WORK_MAP_BYTES = 1 << 20
 
 
+def _inherited(a: np.ndarray) -> np.ndarray:
+    """`a`, its memory made inheritable by forked processes again: for a work array that
+    leaves the workspace to become part of a result (see `_work_array`)."""
+    base: object = a
+    while isinstance(base, np.ndarray):
+        base = base.base
+    if isinstance(base, memoryview):  # np.frombuffer's base: a view of the mapping
+        base = base.obj
+    if isinstance(base, mmap.mmap) and hasattr(mmap, "MADV_DOFORK"):
+        base.madvise(mmap.MADV_DOFORK)
+    return a
+
+
 def _draw(
     model: Model, seed: int, first_block: int, n_blocks: int, n_trials: int, ws: dict | None = None
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -9,6 +9,7 @@ Memory
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import mmap
@@ -22,7 +23,7 @@ from numpy.typing import DTypeLike
 
 from lekhok_forecast.config import MAX_TRIALS
 from lekhok_forecast.core.asof import AsOf
-from lekhok_forecast.core.engine.kernel import BLOCK_TRIALS, _Chunk, _place, _run_chunk
+from lekhok_forecast.core.engine.kernel import BLOCK_TRIALS, _Chunk, _inherited, _place, _run_chunk
 from lekhok_forecast.core.engine.model import compile_plan
 from lekhok_forecast.core.engine.pool import Job, SharedArrays, pool_available, run_parallel, shared_arrays
 from lekhok_forecast.core.plan import Plan
@@ -332,6 +333,18 @@ def simulate(
         jobs.append((seed, b, nb, min(nb * BLOCK_TRIALS, trials - first), first, sample_trials))
 
     parallel = parallel and len(jobs) > 1
+    ws = _workspace()
+    large = _large_output(plan, trials)
+    if len(jobs) == 1 and not parallel:
+        # One chunk: its arrays are the result (copying them into result arrays cost as much
+        # as simulating them at 10^4 trials of 1,000 tasks: fresh pages, written twice).
+        try:
+            out = _own(run(*jobs[0], ws=ws), ws)
+        finally:
+            _release_workspace(ws, large)
+        if progress:
+            progress(trials, trials)
+        return _result(plan, trials, seed, as_of, model.factor_names, out)
     out, block = _outputs(
         plan, trials, max(sample_trials, 0), shared=parallel, drivers=drivers, factors=len(model.factor_rows)
     )
@@ -343,14 +356,11 @@ def simulate(
         if progress:
             progress(state["done"], trials)
 
-    ws = _workspace()
-
     def collect(job: Job) -> None:
         ch = run(*job, ws=ws)
         _place(out, job[4], ch)
         account(ch.crit_counts, ch.finish.size)
 
-    large = _large_output(plan, trials)
     try:
         if block is not None:
             options = {"prefetch": prefetch, "criticality": criticality, "drivers": drivers}
@@ -367,6 +377,31 @@ def simulate(
     finally:
         _release_workspace(ws, large)
 
+    return _result(plan, trials, seed, as_of, model.factor_names, out)
+
+
+def _own(ch: _Chunk, ws: dict) -> _Chunk:
+    """The chunk's arrays, none of them a view into the work arrays `ws` (which the next
+    call reuses): the task finishes, whose sample is such a view, leave `ws` when the
+    sample is all of them, else the sample is copied out; other views are made compact."""
+    buffer = ws.get("finish")
+    s_finish = ch.s_finish
+    if buffer is not None and np.may_share_memory(s_finish, buffer):
+        if s_finish.shape == buffer.shape:
+            s_finish = _inherited(ws.pop("finish"))
+        else:
+            s_finish = s_finish.copy()
+    return dataclasses.replace(
+        ch,
+        s_finish=s_finish,
+        s_cap=np.ascontiguousarray(ch.s_cap),
+        s_rates=np.ascontiguousarray(ch.s_rates),
+    )
+
+
+def _result(
+    plan: Plan, trials: int, seed: int, as_of: AsOf, factor_names: tuple[str, ...], out: _Chunk
+) -> SimulationResult:
     return SimulationResult(
         plan=plan,
         trials=trials,
@@ -386,5 +421,5 @@ def simulate(
         sample_risk_hours=out.s_risk,
         sample_factors=out.s_factor,
         as_of=as_of,
-        factor_names=model.factor_names,
+        factor_names=factor_names,
     )
