@@ -95,6 +95,9 @@ def test_widget_updates_on_change():
     ex = ScenarioExplorer(DEFAULT_PLAN, trials=2_000)
     first = ex.table.value
     assert "Your settings" in first and "Updated in" in ex.status.value
+    chart = ex.chart.value
+    assert chart[:8] == b"\x89PNG\r\n\x1a\n"
     ex.hours.value = (30, 30)  # observe() fires update()
     assert ex.table.value != first
+    assert ex.chart.value != chart and ex.chart.value[:8] == chart[:8]
     assert ex.last_seconds is not None and ex.last_seconds < 5

@@ -31,7 +31,7 @@ from lekhok_forecast.config import resolve_path
 from lekhok_forecast.core.engine import SimulationResult
 from lekhok_forecast.errors import ForecastInputError
 from lekhok_forecast.present.display import HtmlTable
-from lekhok_forecast.present.plots import scenario_cdfs
+from lekhok_forecast.present.live_chart import LiveCdfChart
 from lekhok_forecast.present.scenario_text import scenario_display
 from lekhok_forecast.present.solve_text import solve_sentence
 from lekhok_forecast.sources.scenario_file import (
@@ -127,6 +127,7 @@ class ExplorerModel:
         self.source = load_yaml(resolve_path(self.plan_path))
         self.plan = plan_with_scenarios(self.source, [])
         self.baseline = self.standing.simulate(self.plan, self.trials, self.seed)
+        self.baseline_cdf = cdf_curve(self.baseline)  # drawn beside every setting's curve
         self._answers: tuple[Solution, ...] | None = None
         # Offer only the controls that apply to this plan: the switches that fit it, its optional tasks.
         self.switches: tuple[Scenario, ...] = tuple(s for s in self.scenarios if is_switch(s) and self._fits(s))
@@ -229,7 +230,9 @@ class ScenarioExplorer:
         last = self.model.answers[-1:] if self.model.answers else ()
         self.answer = w.HTML("".join(f"<i>What would it take: {html.escape(solve_sentence(a))}</i>" for a in last))
         self.table = w.HTML()
-        self.chart = w.Output()
+        # a PNG the chart redraws into (no figure displayed through the notebook's backend)
+        self.chart = w.Image(format="png")
+        self.live_chart = LiveCdfChart()
         for control in (self.hours, self.buffer, *self.switches.values(), *self.scope.values()):
             control.observe(self.update, names="value")
         # the sliders, then a row of switch groups; a group the plan gives nothing for is left out
@@ -254,9 +257,6 @@ class ScenarioExplorer:
 
     def update(self, change=None) -> None:
         """Re-simulate for the current controls and redraw (called on every change)."""
-        import matplotlib.pyplot as plt
-        from IPython.display import display
-
         t0 = time.perf_counter()
         try:
             result, table, _ = self.model.evaluate(self.settings())
@@ -265,18 +265,9 @@ class ScenarioExplorer:
             return
         shown = scenario_display(table, self.model.plan.currency).frame.T
         self.table.value = HtmlTable(shown)._repr_html_()
-        with self.chart:
-            self.chart.clear_output(wait=True)
-            cdfs = {self.model.baseline_label: cdf_curve(self.model.baseline), "Your settings": cdf_curve(result)}
-            fig, _ = scenario_cdfs(
-                cdfs,
-                medians={name: cdf_median(cdf) for name, cdf in cdfs.items()},
-                deadlines=self.model.plan.deadlines,
-                title=None,
-            )
-            fig.set_size_inches(5.2, 3.4)
-            display(fig)
-            plt.close(fig)
+        cdfs = {self.model.baseline_label: self.model.baseline_cdf, "Your settings": cdf_curve(result)}
+        medians = {name: cdf_median(cdf) for name, cdf in cdfs.items()}
+        self.chart.value = self.live_chart.png(cdfs, medians, self.model.plan.deadlines)
         self.last_seconds = time.perf_counter() - t0
         self.status.value = (
             f"<i>Updated in {self.last_seconds:.2f} s ({self.model.trials:,} trials, seed {self.model.seed}).</i>"

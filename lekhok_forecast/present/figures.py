@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import io
 import textwrap
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -18,6 +19,9 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from lekhok_forecast.present.style import FULL_WIDTH, HEIGHT, STYLE
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def use_report_style(inline_format: str | None = "retina") -> None:
@@ -106,3 +110,26 @@ def save_figure(fig: Figure, output_dir: str | None, name: str) -> None:
     folder = Path(output_dir) / "figures"
     folder.mkdir(parents=True, exist_ok=True)
     fig.savefig(folder / f"{name}.png", dpi=200, metadata={"Software": None})
+
+
+#: A scenario whose median is more than this times the reference's is not drawn to scale.
+FAR_FACTOR = 1.6
+
+
+def cdf_layout(
+    cdfs: Mapping[str, pd.DataFrame],
+    medians: Mapping[str, float],
+    deadlines: Sequence[float] = (),
+    far_factor: float = FAR_FACTOR,
+) -> tuple[tuple[str, ...], tuple[float, float] | None]:
+    """The scenarios not drawn to scale (median over `far_factor` times the first one's),
+    and the x-range in weeks that shows every other curve and the deadlines (None: no
+    curve to scale)."""
+    ref = medians[next(iter(cdfs))] if cdfs else 0.0
+    far = tuple(k for k in cdfs if not medians[k] <= far_factor * ref)
+    near = [v for k, v in cdfs.items() if k not in far]
+    if not near:
+        return far, None
+    xmin = min(float(v["week"].min()) for v in near)
+    xmax = max(float(v["week"].max()) for v in near)
+    return far, (min([xmin, *deadlines]) - 0.5, max([xmax, *deadlines]) + 0.5)

@@ -18,7 +18,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from lekhok_forecast.analysis.schedule import milestone_reached_on_time
-from lekhok_forecast.present.figures import figure_and_axes, set_title, wrap_label
+from lekhok_forecast.present.figures import FAR_FACTOR, cdf_layout, figure_and_axes, set_title, wrap_label
 from lekhok_forecast.present.format import pct, weeks
 from lekhok_forecast.present.style import COLORS, SERIES
 
@@ -349,7 +349,7 @@ def scenario_cdfs(
     medians: Mapping[str, float],
     deadlines: Sequence[float] = (),
     ax=None,
-    far_factor: float = 1.6,
+    far_factor: float = FAR_FACTOR,
     title: str | None = "Chance of finishing by each week, per scenario",
 ):
     """Overlaid cumulative finish curves, one per scenario.
@@ -369,9 +369,7 @@ def scenario_cdfs(
     """
     fig, ax = figure_and_axes(ax, height=3.7)
     styles = ("--", "-.", ":", (0, (6, 2, 1, 2)))
-    ref = medians[next(iter(cdfs))] if cdfs else 0.0
-    near = {k: v for k, v in cdfs.items() if medians[k] <= far_factor * ref}
-    far = {k: v for k, v in cdfs.items() if k not in near}
+    far, xlim = cdf_layout(cdfs, medians, deadlines, far_factor)
     for i, (name, cdf) in enumerate(cdfs.items()):
         if name in far:
             continue
@@ -388,11 +386,8 @@ def scenario_cdfs(
                 ls=styles[(i - 1) % len(styles)],
                 label=name,
             )
-    if near:
-        xmin = min(float(v["week"].min()) for v in near.values())
-        xmax = max(float(v["week"].max()) for v in near.values())
-        xmin, xmax = min([xmin, *deadlines]) - 0.5, max([xmax, *deadlines]) + 0.5
-        ax.set_xlim(xmin, xmax)
+    if xlim is not None:
+        ax.set_xlim(*xlim)
     for j, name in enumerate(far):
         i = list(cdfs).index(name)
         ax.annotate(
