@@ -28,8 +28,7 @@ import traceback
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from multiprocessing import connection, current_process, get_context, reduction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -38,6 +37,13 @@ from lekhok_forecast.core.distributions import preload_tables, quantile_table
 from lekhok_forecast.core.engine.kernel import _Chunk, _place, _run_chunk
 from lekhok_forecast.core.engine.model import _BUILT_SHAPES, compile_plan, shape_keys
 from lekhok_forecast.core.plan import Plan
+
+if TYPE_CHECKING:
+    from multiprocessing import connection
+
+# multiprocessing is imported by the functions that use it: a one-process run (every
+# `simulate` below `PARALLEL_MIN_CELLS`, and `simulate --json` by default) never needs it,
+# and importing it (sockets, pickling) was a few per cent of a 10^4-trial process.
 
 #: One chunk's arguments of `_run_chunk`: (seed, first block, blocks, trials, first trial, sample trials).
 Job = tuple[int, int, int, int, int, int]
@@ -99,6 +105,8 @@ def shared_arrays(specs: Sequence[tuple[str, tuple[int, ...], Any]]) -> SharedAr
 
 def _child_main(conn: connection.Connection) -> None:
     """A worker's loop: ``setup`` (plan, tables, output memory), ``job``s, ``end``, until ``stop``."""
+    from multiprocessing import reduction
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     ws: dict = {}
     run: Callable[..., _Chunk] | None = None
@@ -150,6 +158,8 @@ def _bind(model: Any, options: dict) -> Callable[..., _Chunk]:
 
 
 def _picklable(exc: BaseException) -> BaseException:
+    from multiprocessing import reduction
+
     text = "".join(traceback.format_exception(exc))
     try:
         reduction.ForkingPickler.dumps(exc)
@@ -174,6 +184,8 @@ class _Pool:
     def grow(self, n: int) -> list[_Child]:
         """At least `n` live children; the first `n`."""
         self.children = [c for c in self.children if c.process.is_alive()]
+        from multiprocessing import get_context
+
         ctx = get_context("fork")
         while len(self.children) < n:
             mine, theirs = ctx.Pipe(duplex=True)
@@ -236,6 +248,8 @@ if hasattr(os, "register_at_fork"):
 def pool_available() -> bool:
     """Whether this process can fork the pool (a platform with fork, not itself a daemonic
     worker such as a Dask worker's) and no other thread is using it now."""
+    from multiprocessing import current_process, reduction
+
     return (
         hasattr(os, "fork")
         and hasattr(reduction, "send_handle")
@@ -302,6 +316,8 @@ def _run(
     account: Callable[[np.ndarray, int], None],
     forget_workspace: bool,
 ) -> None:
+    from multiprocessing import connection, reduction
+
     def send(c: _Child, msg: tuple, fd: int | None = None) -> None:
         try:
             c.conn.send(msg)

@@ -34,7 +34,7 @@ _CHUNK_CELLS = 1 << 24  # tasks x trials per chunk: bounds the per-chunk arrays
 #: Trials x tasks from which `simulate(workers=K>1)` uses worker processes; below it one
 #: process is faster whatever K (measured: benchmarks/workers.py).
 PARALLEL_MIN_CELLS = 8_000_000
-_CHUNKS_PER_WORKER = 4
+_SHARE_OF_LEFT = 2  # a parallel chunk is at most 1 / (this x workers) of the blocks left
 _MIN_SPLIT_BLOCKS = 4
 _LARGE_OUTPUT_BYTES = 512 << 20
 _PLAIN_PAGES_BYTES = 32 << 20  # result arrays this large are mapped without huge pages
@@ -320,17 +320,20 @@ def simulate(
     chunk = _chunk_trials(plan, trials) if chunk_trials is None else int(chunk_trials)
     if chunk < 1:
         raise ValueError(f"chunk_trials must be positive, got {chunk_trials!r}")
-    if parallel and chunk_trials is None:
-        # a few chunks per worker, so that none waits long for the last, but not so small
-        # that the per-chunk cost (~3 ms for 100 tasks, whatever the trials) dominates
-        split = max(_MIN_SPLIT_BLOCKS, math.ceil(n_blocks / (_CHUNKS_PER_WORKER * workers)))
-        chunk = min(chunk, split * BLOCK_TRIALS)
     blocks_per_chunk = max(1, math.ceil(chunk / BLOCK_TRIALS))
     jobs: list[Job] = []
-    for b in range(0, n_blocks, blocks_per_chunk):
-        nb = min(blocks_per_chunk, n_blocks - b)
+    b = 0
+    while b < n_blocks:
+        left = n_blocks - b
+        nb = min(blocks_per_chunk, left)
+        if parallel and chunk_trials is None:
+            # chunks shrink towards the end (each a share of what is left), so that no process
+            # waits long for another's last one, but not below a few blocks: the per-chunk cost
+            # (~3 ms for 100 tasks, whatever the trials) would dominate
+            nb = min(nb, max(_MIN_SPLIT_BLOCKS, math.ceil(left / (_SHARE_OF_LEFT * workers))))
         first = b * BLOCK_TRIALS
         jobs.append((seed, b, nb, min(nb * BLOCK_TRIALS, trials - first), first, sample_trials))
+        b += nb
 
     parallel = parallel and len(jobs) > 1
     ws = _workspace()
