@@ -37,18 +37,16 @@ PLAN = ROOT / "data/plans/lekhok_deployment.yaml"
 HOURS = [(18, 26), (19, 26), (20, 27), (20, 28), (21, 28), (22, 30), (24, 32), (25, 35), (26, 36), (20, 30)]
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--updates", type=int, default=40)
-    ap.add_argument("--trials", type=int, default=10_000)
-    args = ap.parse_args()
+def update_times(updates: int = 40, trials: int = 10_000) -> dict:
+    """Seconds of each of `updates` slider moves (whole update), of the previous chart path
+    for the same curves, and how many updates redrew the whole chart."""
     use_report_style(None)
-    ex = ScenarioExplorer(PLAN, trials=args.trials)
-    updates, old_draws = [], []
-    for k in range(args.updates):
+    ex = ScenarioExplorer(PLAN, trials=trials)
+    moves, old_draws = [], []
+    for k in range(updates):
         t = time.perf_counter()
         ex.hours.value = HOURS[k % len(HOURS)]
-        updates.append(time.perf_counter() - t)
+        moves.append(time.perf_counter() - t)
         result, _, _ = ex.model.evaluate(ex.settings())
         t = time.perf_counter()
         cdfs = {ex.model.baseline_label: cdf_curve(ex.model.baseline), "Your settings": cdf_curve(result)}
@@ -59,17 +57,32 @@ def main() -> None:
         fig.savefig(io.BytesIO(), format="png", bbox_inches="tight")
         plt.close(fig)
         old_draws.append(time.perf_counter() - t)
+    return {
+        "median_s": statistics.median(moves),
+        "best_s": min(moves),
+        "worst_s": max(moves),
+        "redraws": ex.live_chart.redraws,
+        "old_chart_median_s": statistics.median(old_draws),
+        "updates": updates,
+        "trials": trials,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--updates", type=int, default=40)
+    ap.add_argument("--trials", type=int, default=10_000)
+    args = ap.parse_args()
+    r = update_times(args.updates, args.trials)
     ms = 1000.0
     print(
         f"explorer update ({args.trials:,} trials, Lekhok plan, {args.updates} slider moves; load {os.getloadavg()[0]:.2f})"
     )
     print(
-        f"  whole update: median {statistics.median(updates) * ms:.1f} ms, best {min(updates) * ms:.1f} ms, "
-        f"worst {max(updates) * ms:.1f} ms; full chart redraws {ex.live_chart.redraws} (the rest moved the curve)"
+        f"  whole update: median {r['median_s'] * ms:.1f} ms, best {r['best_s'] * ms:.1f} ms, "
+        f"worst {r['worst_s'] * ms:.1f} ms; full chart redraws {r['redraws']} (the rest moved the curve)"
     )
-    print(
-        f"  the chart drawn as before (new figure, tight PNG) alone: median {statistics.median(old_draws) * ms:.1f} ms"
-    )
+    print(f"  the chart drawn as before (new figure, tight PNG) alone: median {r['old_chart_median_s'] * ms:.1f} ms")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,13 @@ medians are quoted and compared within a row.
   quantities + risks)) into a reused 8 MB buffer. The quantile-table cache is warm (an
   earlier run filled it), as on any machine after its first run.
 - the weekly report of the Lekhok plan (``report --week 2025-W11 --trials 100000``), five PDFs;
-- ``solve --vary capacity`` on the Lekhok plan at 50,000 trials.
+- ``solve --vary capacity`` on the Lekhok plan at 50,000 trials;
+- one worker against two (`workers.py`: alternating calls in one process, medians) on the
+  100-task network at 10^4, 10^5 and 10^6 trials;
+- one update of the scenario explorer, end to end without a browser (`explorer.py`).
+
+``--only simulate,workers,explorer,report,solve`` runs some of them (the table then has
+only their rows).
 """
 
 from __future__ import annotations
@@ -36,7 +42,10 @@ ROOT = HERE.parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
+import explorer  # noqa: E402
+import networks  # noqa: E402
 import plan_yaml  # noqa: E402
+import workers  # noqa: E402
 
 from lekhok_forecast.core.engine import compile_plan  # noqa: E402
 from lekhok_forecast.sources.plan_file import load_plan  # noqa: E402
@@ -116,8 +125,9 @@ def solve_figures(runs: int, env: dict[str, str]) -> tuple[float, dict]:
     return alternate({"solve": cmd}, runs, env)["solve"], answer
 
 
-def markdown(rows: list[dict], report_s: float, solve_s: float, solve: dict, runs: int, minutes: float) -> str:
+def markdown(parts: dict, runs: int, minutes: float) -> str:
     load = os.getloadavg()
+    rows = parts.get("simulate", [])
     lines = [
         "# Speed targets: whole processes, one run",
         "",
@@ -125,10 +135,13 @@ def markdown(rows: list[dict], report_s: float, solve_s: float, solve: dict, run
         f"{_dt.datetime.now():%Y-%m-%d %H:%M} in {minutes:.1f} min ({os.cpu_count()} CPUs; load average at the "
         f"end {load[0]:.2f}). Medians of {runs} alternating runs ({max(2, runs // 2)} at 10^6 trials); "
         "ratios within a row. Read the module docstring for what each command is.",
-        "",
-        "| network | trials | uniform floor | plain NumPy script | `simulate --json` | simulate / plain | simulate / floor |",
-        "|---|---:|---:|---:|---:|---:|---:|",
     ]
+    if rows:
+        lines += [
+            "",
+            "| network | trials | uniform floor | plain NumPy script | `simulate --json` | simulate / plain | simulate / floor |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
     for r in rows:
         lines.append(
             f"| {r['network']} | 10^{len(str(r['trials'])) - 1} | {r['floor']:.2f} s | {r['plain']:.2f} s | "
@@ -140,47 +153,108 @@ def markdown(rows: list[dict], report_s: float, solve_s: float, solve: dict, run
         r = cell[(net, trials)]
         return r["simulate"] / r[base]
 
-    checks = [
-        (
-            "10^4 trials, 100 tasks: simulate no slower than the plain NumPy script",
-            ratio("net100", 10**4, "plain"),
-            1.0,
-        ),
-        (
-            "10^4 trials, 1,000 tasks: simulate no slower than the plain NumPy script",
-            ratio("net1000", 10**4, "plain"),
-            1.0,
-        ),
-        ("10^6 x 100 tasks: <= 2.5x the uniform floor", ratio("net100", 10**6, "floor"), 2.5),
-        ("10^5 x 1,000 tasks: <= 3x the uniform floor", ratio("net1000", 10**5, "floor"), 3.0),
-    ]
+    checks = []
+    if rows:
+        checks += [
+            (
+                "10^4 trials, 100 tasks: simulate no slower than the plain NumPy script",
+                f"{ratio('net100', 10**4, 'plain'):.2f}x",
+                ratio("net100", 10**4, "plain") <= 1.0,
+            ),
+            (
+                "10^4 trials, 1,000 tasks: simulate no slower than the plain NumPy script",
+                f"{ratio('net1000', 10**4, 'plain'):.2f}x",
+                ratio("net1000", 10**4, "plain") <= 1.0,
+            ),
+            (
+                "10^6 x 100 tasks: <= 2.5x the uniform floor",
+                f"{ratio('net100', 10**6, 'floor'):.2f}x",
+                ratio("net100", 10**6, "floor") <= 2.5,
+            ),
+            (
+                "10^5 x 1,000 tasks: <= 3x the uniform floor",
+                f"{ratio('net1000', 10**5, 'floor'):.2f}x",
+                ratio("net1000", 10**5, "floor") <= 3.0,
+            ),
+        ]
+    for w in parts.get("workers", []):
+        text = f"{w['speedup']:.2f}x ({w['one_s']:.3f} s vs {w['two_s']:.3f} s; CPU ratio {w['cpu_ratio']:.2f}; identical: {'yes' if w['identical'] else 'NO'})"
+        if w["trials"] == 10**6:
+            checks.append(
+                ("2 workers >= 1.8x one worker, 10^6 x 100 tasks", text, w["speedup"] >= 1.8 and w["identical"])
+            )
+        else:
+            checks.append(
+                (
+                    f"2 workers never slower than one, 10^{len(str(w['trials'])) - 1} x 100 tasks",
+                    text,
+                    w["speedup"] >= 0.95,
+                )
+            )
+    if "report" in parts:
+        report_s = parts["report"]
+        checks.append(("weekly report (5 PDFs, 100,000 trials) <= 6 s", f"{report_s:.1f} s", report_s <= 6))
+    if "solve" in parts:
+        solve_s, solve = parts["solve"]
+        checks.append(
+            (
+                "`solve` <= 3 s, Lekhok plan, 50,000 trials",
+                f"{solve_s:.2f} s ({solve.get('evaluations')} evaluations, capacity x{solve.get('value')}, p = {solve.get('p')})",
+                solve_s <= 3,
+            )
+        )
+    if "explorer" in parts:
+        e = parts["explorer"]
+        checks.append(
+            (
+                "explorer update <= 50 ms (10^4 trials, Lekhok plan, no browser)",
+                f"{e['median_s'] * 1000:.0f} ms median, best {e['best_s'] * 1000:.0f}, worst {e['worst_s'] * 1000:.0f}"
+                f" ({e['updates']} slider moves, {e['redraws']} full chart redraws; the previous chart alone:"
+                f" {e['old_chart_median_s'] * 1000:.0f} ms)",
+                e["median_s"] <= 0.05,
+            )
+        )
     lines += ["", "| target | measured | met? |", "|---|---|---|"]
-    for text, value, bound in checks:
-        lines.append(f"| {text} | {value:.2f}x | {'yes' if value <= bound else 'no'} |")
-    lines.append(
-        f"| weekly report (5 PDFs, 100,000 trials) <= 6 s | {report_s:.1f} s | {'yes' if report_s <= 6 else 'no'} |"
-    )
-    lines.append(
-        f"| `solve` <= 3 s, Lekhok plan, 50,000 trials | {solve_s:.2f} s ({solve.get('evaluations')} evaluations,"
-        f" capacity x{solve.get('value')}, p = {solve.get('p')}) | {'yes' if solve_s <= 3 else 'no'} |"
-    )
+    for text, value, ok in checks:
+        lines.append(f"| {text} | {value} | {'yes' if ok else 'no'} |")
     return "\n".join(lines) + "\n"
+
+
+PARTS = ("simulate", "workers", "explorer", "report", "solve")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--out", default=None, help="write the Markdown here (default: print it)")
+    ap.add_argument(
+        "--only", default=",".join(PARTS), help=f"comma-separated parts to run (default: {','.join(PARTS)})"
+    )
     args = ap.parse_args()
+    only = [p.strip() for p in args.only.split(",") if p.strip()]
+    unknown = sorted(set(only) - set(PARTS))
+    if unknown:
+        ap.error(f"unknown part(s) {', '.join(unknown)}; choose from {', '.join(PARTS)}")
     t0 = time.perf_counter()
+    parts: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, LEKHOK_CACHE_DIR=str(Path(tmp) / "cache"))
-        rows = simulate_rows(Path(tmp), args.runs, env)
-        print("  report ...", file=sys.stderr)
-        report_s = report_seconds(max(2, args.runs // 2), env)
-        print("  solve ...", file=sys.stderr)
-        solve_s, answer = solve_figures(args.runs, env)
-    text = markdown(rows, report_s, solve_s, answer, args.runs, (time.perf_counter() - t0) / 60)
+        if "simulate" in only:
+            parts["simulate"] = simulate_rows(Path(tmp), args.runs, env)
+        if "workers" in only:
+            print("  workers ...", file=sys.stderr)
+            net100 = networks.build("net100")
+            parts["workers"] = [workers.compare(net100, n, args.runs) for n in (10**4, 10**5, 10**6)]
+        if "explorer" in only:
+            print("  explorer ...", file=sys.stderr)
+            parts["explorer"] = explorer.update_times()
+        if "report" in only:
+            print("  report ...", file=sys.stderr)
+            parts["report"] = report_seconds(max(2, args.runs // 2), env)
+        if "solve" in only:
+            print("  solve ...", file=sys.stderr)
+            parts["solve"] = solve_figures(args.runs, env)
+    text = markdown(parts, args.runs, (time.perf_counter() - t0) / 60)
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
     print(text)

@@ -42,6 +42,39 @@ def _same(a, b) -> bool:
     return all(getattr(a, n).tobytes() == getattr(b, n).tobytes() for n in names)
 
 
+def compare(plan, trials: int, calls: int, seed: int = 1) -> dict:
+    """One worker against two for `trials` trials of `plan`, `calls` alternating calls each
+    (medians): wall and CPU seconds, the first two-worker call (pool start included), and
+    whether the two give identical arrays."""
+    one = simulate(plan, trials, seed, workers=1)
+    pool._shutdown()  # the first two-worker call of a process forks the pool
+    t = time.perf_counter()
+    two = simulate(plan, trials, seed, workers=2)
+    first = time.perf_counter() - t
+    wall: dict[int, list[float]] = {1: [], 2: []}
+    cpu: dict[str, list[float]] = {"1": [], "2": [], "child": []}
+    for _ in range(calls):
+        for w in (1, 2):
+            c0, k0, t0 = time.process_time(), _child_cpu(), time.perf_counter()
+            simulate(plan, trials, seed, workers=w)
+            wall[w].append(time.perf_counter() - t0)
+            cpu[str(w)].append(time.process_time() - c0)
+            if w == 2:
+                cpu["child"].append(_child_cpu() - k0)
+    med = {k: statistics.median(v) for k, v in cpu.items()}
+    m1, m2 = statistics.median(wall[1]), statistics.median(wall[2])
+    return {
+        "trials": trials,
+        "one_s": m1,
+        "two_s": m2,
+        "first_two_s": first,
+        "speedup": m1 / m2,
+        "cpu": med,
+        "cpu_ratio": med["1"] / max(med["2"], med["child"]),
+        "identical": _same(one, two),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--network", default="net100", choices=sorted(networks.NETWORKS))
@@ -56,28 +89,12 @@ def main() -> None:
     T = len(plan.tasks)
     rows = []
     for trials in (int(t) for t in args.trials):
-        one = simulate(plan, trials, args.seed, workers=1)
-        pool._shutdown()  # the first two-worker call of a process forks the pool
-        t = time.perf_counter()
-        two = simulate(plan, trials, args.seed, workers=2)
-        first = time.perf_counter() - t
-        wall: dict[int, list[float]] = {1: [], 2: []}
-        cpu: dict[str, list[float]] = {"1": [], "2": [], "child": []}
-        for _ in range(args.calls):
-            for w in (1, 2):
-                c0, k0, t0 = time.process_time(), _child_cpu(), time.perf_counter()
-                simulate(plan, trials, args.seed, workers=w)
-                wall[w].append(time.perf_counter() - t0)
-                cpu[str(w)].append(time.process_time() - c0)
-                if w == 2:
-                    cpu["child"].append(_child_cpu() - k0)
-        med = {k: statistics.median(v) for k, v in cpu.items()}
-        m1, m2 = statistics.median(wall[1]), statistics.median(wall[2])
-        cpu_ratio = med["1"] / max(med["2"], med["child"])
-        same = "yes" if _same(one, two) else "NO"
+        c = compare(plan, trials, args.calls, args.seed)
+        med = c["cpu"]
         rows.append(
-            f"| {trials:,} | {trials * T / 1e6:,.1f}M | {m1:.3f} | {m2:.3f} | {first:.3f} | {m1 / m2:.2f} | {med['1']:.3f} |"
-            f" {med['2']:.3f} | {med['child']:.3f} | {cpu_ratio:.2f} | {same} |"
+            f"| {trials:,} | {trials * T / 1e6:,.1f}M | {c['one_s']:.3f} | {c['two_s']:.3f} | {c['first_two_s']:.3f} |"
+            f" {c['speedup']:.2f} | {med['1']:.3f} | {med['2']:.3f} | {med['child']:.3f} | {c['cpu_ratio']:.2f} |"
+            f" {'yes' if c['identical'] else 'NO'} |"
         )
     print(f"network {args.network} ({T} tasks), {args.calls} calls each, medians in seconds")
     print(f"threshold {run.PARALLEL_MIN_CELLS:,} trials x tasks; load average {os.getloadavg()[0]:.1f} at the end")
