@@ -139,8 +139,8 @@ def _child_main(conn: connection.Connection) -> None:
                 if failed is not None:
                     raise failed
                 assert run is not None and out is not None
-                ch = run(job, ws)
-                _place(out, job[4], ch)
+                ch = run(job, ws, out)
+                _place(out, job[4], ch, per_trial=False)
                 conn.send(("ok", ch.crit_counts, ch.finish.size))
             except BaseException as exc:
                 conn.send(("error", _picklable(exc)))
@@ -151,8 +151,8 @@ def _child_main(conn: connection.Connection) -> None:
 
 
 def _bind(model: Any, options: dict) -> Callable[..., _Chunk]:
-    def run(job: Job, ws: dict) -> _Chunk:
-        return _run_chunk(model, *job, ws=ws, **options)
+    def run(job: Job, ws: dict, into: _Chunk) -> _Chunk:
+        return _run_chunk(model, *job, ws=ws, into=into, **options)
 
     return run
 

@@ -360,8 +360,8 @@ def simulate(
             progress(state["done"], trials)
 
     def collect(job: Job) -> None:
-        ch = run(*job, ws=ws)
-        _place(out, job[4], ch)
+        ch = run(*job, ws=ws, into=out)
+        _place(out, job[4], ch, per_trial=False)
         account(ch.crit_counts, ch.finish.size)
 
     try:
