@@ -4,13 +4,16 @@ Building a table costs about 1 ms per distinct shape, plus importing SciPy (0.3 
 the first PERT or lognormal one, in every process. Tables depend only on their shape key
 and the table format (`core.distributions.TABLE_FORMAT`), so they are stored by a hash of
 those (content-addressed): ``<cache>/lekhok-forecast/tables-<format>/<sha256>.npy``, one
-256 KiB file each. The folder is ``$LEKHOK_CACHE_DIR`` if set (empty or ``off``: no cache),
-else ``$XDG_CACHE_HOME/lekhok-forecast`` or ``~/.cache/lekhok-forecast``.
+256 KiB file each, read by mapping it read-only (no copy: the pages are the page cache's).
+The folder is ``$LEKHOK_CACHE_DIR`` if set (empty or ``off``: no cache), else
+``$XDG_CACHE_HOME/lekhok-forecast`` or ``~/.cache/lekhok-forecast``.
 
 Safe under concurrent writers (each file is written atomically; two processes writing the
 same table write the same bytes), bounded in size (`MAX_BYTES`: the least recently used
-files go first), and never trusted blindly: a file of the wrong shape or type is ignored
-and rebuilt. A cache that cannot be read or written is skipped: it only saves time.
+files go first), and never trusted blindly: a file of the wrong size or header is removed
+and the table rebuilt. Files are only ever replaced whole (renamed into place), never
+rewritten in place, so a mapped table never changes under a running simulation. A cache
+that cannot be read or written is skipped: it only saves time.
 """
 
 from __future__ import annotations
