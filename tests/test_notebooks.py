@@ -129,7 +129,8 @@ def test_explorer_cell_runs_in_a_kernel(tmp_path):
     """With interactive=True the scenarios notebook builds the widget explorer (what JupyterLab shows)."""
     import papermill
 
-    from lekhok_forecast.report.execute import KERNEL_ARGUMENTS, fast_notebook_imports
+    from lekhok_forecast.report.execute import KERNEL_ARGUMENTS
+    from lekhok_forecast.report.lane_engine import fast_notebook_imports
 
     fast_notebook_imports()
     out = tmp_path / "scenarios.ipynb"

@@ -23,9 +23,11 @@ from pathlib import Path
 import pytest
 from conftest import weekly_status_with_cell
 
+from lekhok_forecast.app.bundle import BUNDLE_FOLDER
 from lekhok_forecast.config import NOTEBOOKS_DIR
 from lekhok_forecast.report import run as report_run
 from lekhok_forecast.report.staging import LOCK_FILE, locked
+from lekhok_forecast.sources.bundle_file import STRUCTURE_FILE
 
 WEEK = "2025-W10"
 TRIALS = "2000"
@@ -213,9 +215,10 @@ def _start(out: Path, notebooks: Path) -> subprocess.Popen:
 
 
 def _wait_for_staging(out: Path, proc: subprocess.Popen) -> Path:
+    """The report's staging folder, once its bundle is written (the notebooks start next)."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        found = [p for p in out.glob(f".{WEEK}.staging-*") if any(p.glob("*.ipynb"))]
+        found = [p for p in out.glob(f".{WEEK}.staging-*") if (p / BUNDLE_FOLDER / STRUCTURE_FILE).exists()]
         if found:
             return found[0]
         assert proc.poll() is None, proc.communicate()

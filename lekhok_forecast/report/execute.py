@@ -13,7 +13,6 @@ import errno
 import json
 import os
 import queue
-import sys
 import tempfile
 import threading
 import time
@@ -21,18 +20,22 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from jupyter_core.utils import run_sync
 
 from lekhok_forecast.config import NOTEBOOKS_DIR
 from lekhok_forecast.errors import ForecastInputError
 from lekhok_forecast.report.browser import Browser, BrowserError
+from lekhok_forecast.report.lane_engine import execute_on
 from lekhok_forecast.report.pdf import notebook_to_pdf
 from lekhok_forecast.report.staging import is_disk_full
 
 if TYPE_CHECKING:
+    from jupyter_client.asynchronous import AsyncKernelClient
     from jupyter_client.manager import AsyncKernelManager
+
+T = TypeVar("T")
 
 #: The notebook whose PDF is the weekly status report; it runs first.
 
@@ -41,20 +44,6 @@ MAIN_NOTEBOOK = "weekly_status"
 WORKERS = 2
 #: Seconds a single cell may run before the notebook counts as failed.
 CELL_TIMEOUT = 600
-
-
-def fast_notebook_imports() -> None:
-    """Make importing nbformat (via papermill/nbconvert) cheap in this process.
-
-    With jupyterlab installed, jsonschema imports ``rfc3987_syntax``, which builds a lark
-    grammar at import time (0.7 s warm, several seconds cold) only to check the "iri"
-    string format. The notebook schema never uses that format, so the module is marked
-    absent; jsonschema then skips that one checker. Call before importing nbformat.
-    """
-    if "jsonschema" not in sys.modules:
-        # None in sys.modules means "not importable" (the import system's documented
-        # convention); typeshed types the values as modules only.
-        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------------- notebooks
@@ -166,12 +155,6 @@ def _describe_failure(exc: BaseException, nb: ReportNotebook, kept: Path | None,
     return f"notebook {nb.path.name} failed{where}: {what}{tail}"
 
 
-def _declared_parameters(path: Path) -> set:
-    import papermill
-
-    return set(papermill.inspect_notebook(str(path)))
-
-
 #: Arguments for each kernel: its own log (e.g. ipykernel's notice that local TCP is
 #: unencrypted) would interleave with the progress lines; cell errors still reach us.
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
@@ -183,80 +166,109 @@ KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 PRELOAD = "import IPython.display, lekhok_forecast.app.bundle, lekhok_forecast.present.figures"
 
 
-class KernelPool:
-    """Kernels kept warm across the report's notebooks, started as soon as the pool is made.
+class Lane:
+    """One warm kernel and the one thread that drives it, started as soon as the lane is made.
 
-    Each worker runs its notebooks one after another in one kernel, so the kernel start and
-    the imports (about 2.5 s a notebook) are paid once per worker, not once per notebook,
-    and they are paid in the background: the pool starts its kernels (and runs `PRELOAD`
-    in them) in threads of its own when it is made. Before each notebook the kernel's
-    namespace is cleared (``%reset -f``), so no notebook sees another's variables; the
-    stored notebooks also run alone under nbval, so a notebook that relied on another's
-    state would fail there. A kernel that died, failed to start or whose notebook failed
-    is shut down and replaced by a fresh one for the next notebook.
+    A lane runs its notebooks one after another in one kernel, so the kernel start and the
+    imports (about 1.5 s) are paid once per lane, not once per notebook, and in the
+    background: the lane's thread starts the kernel, connects one client and runs `PRELOAD`
+    when the lane is made, while the report computes its forecasts. Every later call runs
+    on that same thread, so the client (whose sockets belong to that thread's event loop)
+    is connected and waited for once: a new client costs 0.2 s or more of waiting for the
+    kernel's output channel before its first message, twice per notebook when papermill
+    and the reset each made their own. Before each notebook the kernel's namespace is
+    cleared (``%reset -f``), so no notebook sees another's variables; the stored notebooks
+    also run alone under nbval, so a notebook that relied on another's state would fail
+    there. A kernel that died, failed to start or whose notebook failed is shut down and
+    replaced by a fresh one for the next notebook.
     """
 
-    def __init__(self, size: int, cwd: Path):
+    def __init__(self, cwd: Path, name: str = "kernel"):
         self.cwd = cwd
-        self._free: queue.Queue[Future[AsyncKernelManager] | AsyncKernelManager | None] = queue.Queue()
-        self._all: list[AsyncKernelManager] = []
-        self._starter = ThreadPoolExecutor(max_workers=max(1, size), thread_name_prefix="kernel-start")
-        for _ in range(max(1, size)):
-            self._free.put(self._starter.submit(self._start))
+        self.km: AsyncKernelManager | None = None
+        self.kc: AsyncKernelClient | None = None
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._started = self._thread.submit(self._start_quietly)
 
-    def _start(self) -> AsyncKernelManager:
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        """Run ``fn(*args)`` on the lane's thread (after everything submitted before)."""
+        return self._thread.submit(fn, *args)
+
+    def _start_quietly(self) -> None:
+        with contextlib.suppress(Exception):  # a failed start is retried by the first notebook, and reported
+            self._start()
+
+    def _start(self) -> None:
         # nbclient's own kind of manager: its clients poll without blocking, so a kernel that
         # dies mid-cell is noticed (a blocking client would wait for its reply for ever)
         from jupyter_client.manager import AsyncKernelManager  # late, as papermill
 
-        km = AsyncKernelManager(kernel_name="python3")
-        self._all.append(km)
-        run_sync(km.start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=str(self.cwd))
-        with contextlib.suppress(Exception):  # an import that fails is reported by the notebook itself
-            self._run(km, PRELOAD)
-        return km
-
-    @staticmethod
-    def _run(km: AsyncKernelManager, code: str) -> None:
-        kc = km.client()
+        self.km = AsyncKernelManager(kernel_name="python3")
+        run_sync(self.km.start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=str(self.cwd))
+        kc = self.km.client()
         kc.start_channels()
-        try:
-            run_sync(kc.wait_for_ready)(timeout=60)
-            run_sync(kc.execute_interactive)(code, timeout=120, output_hook=lambda msg: None)
-        finally:
-            kc.stop_channels()
+        self.kc = kc
+        run_sync(kc.wait_for_ready)(timeout=60)
+        kc.allow_stdin = False  # as nbclient sets it on the clients it makes itself
+        with contextlib.suppress(Exception):  # an import that fails is reported by the notebook itself
+            self._run(PRELOAD)
+
+    def _run(self, code: str) -> None:
+        assert self.kc is not None
+        run_sync(self.kc.execute_interactive)(code, timeout=120, output_hook=lambda msg: None)
+
+    def _alive(self) -> bool:
+        return self.km is not None and self.kc is not None and bool(run_sync(self.km.is_alive)())
+
+    def _stop(self) -> None:
+        kc, km, self.kc, self.km = self.kc, self.km, None, None
+        if kc is not None:
+            with contextlib.suppress(Exception):
+                kc.stop_channels()
+        if km is not None and km.has_kernel:
+            with contextlib.suppress(Exception):  # already dead, or dying: do not wait on it
+                run_sync(km.shutdown_kernel)(now=True)
 
     @contextlib.contextmanager
-    def kernel(self) -> Iterator[AsyncKernelManager]:
-        """A warm kernel with an empty namespace, for one notebook."""
-        slot = self._free.get()
-        km: AsyncKernelManager | None = None
+    def kernel(self) -> Iterator[tuple[AsyncKernelManager, AsyncKernelClient]]:
+        """The warm kernel and its client with an empty namespace, for one notebook.
+
+        Call on the lane's thread (from a function given to `submit`).
+        """
+        self._started.result()  # never raises: a failed start leaves no kernel, started again here
         healthy = False
         try:
-            if isinstance(slot, Future):
-                with contextlib.suppress(Exception):  # a failed start is retried below, and reported if it fails again
-                    km = slot.result()
-                    self._run(km, "%reset -f")
-            elif slot is not None:
-                km = slot
-                self._run(km, "%reset -f")
-            if km is None or not run_sync(km.is_alive)():
-                km = self._start()
-            yield km
-            healthy = bool(run_sync(km.is_alive)())
+            if self._alive():
+                with contextlib.suppress(Exception):  # a kernel that cannot reset is replaced below
+                    self._run("%reset -f")
+                    healthy = True
+            if not healthy:
+                self._stop()
+                self._start()
+            assert self.km is not None and self.kc is not None
+            healthy = False
+            yield self.km, self.kc
+            healthy = self._alive()
         finally:
-            if not healthy and km is not None:
-                with contextlib.suppress(Exception):  # already dead, or dying: do not wait on it
-                    run_sync(km.shutdown_kernel)(now=True)
-                km = None
-            self._free.put(km)
+            if not healthy:
+                self._stop()
 
     def close(self) -> None:
-        self._starter.shutdown(wait=True)  # kernels still starting are shut down below, not left behind
-        for km in self._all:
-            if km.has_kernel:
-                with contextlib.suppress(Exception):
-                    run_sync(km.shutdown_kernel)(now=True)
+        """Shut the kernel down (after whatever the lane is still doing)."""
+        self._thread.submit(self._stop)
+        self._thread.shutdown(wait=True)
+
+
+class KernelPool:
+    """`size` lanes (`Lane`), each a warm kernel driven by one thread of its own."""
+
+    def __init__(self, size: int, cwd: Path):
+        self.cwd = cwd
+        self.lanes = [Lane(cwd, f"kernel-{k}") for k in range(max(1, size))]
+
+    def close(self) -> None:
+        for lane in self.lanes:
+            lane.close()
 
 
 class Workers:
@@ -287,25 +299,6 @@ def _start_quietly(browser: Browser) -> None:
         browser.start()
 
 
-def _execute(nb: ReportNotebook, out_path: Path, parameters: dict, km: AsyncKernelManager, cwd: Path) -> None:
-    import papermill  # late: fast_notebook_imports() must run first
-
-    declared = _declared_parameters(nb.path)
-    # The kernel's folder goes in `resources`: papermill's own `cwd` option calls
-    # os.chdir, which is process-wide and breaks the other threads' relative paths.
-    papermill.execute_notebook(
-        str(nb.path),
-        str(out_path),
-        parameters={k: v for k, v in parameters.items() if k in declared},
-        kernel_name="python3",
-        progress_bar=False,
-        log_output=False,
-        execution_timeout=CELL_TIMEOUT,
-        resources={"metadata": {"path": str(cwd)}},
-        km=km,  # the pool's warm kernel: papermill neither starts nor stops it
-    )
-
-
 def run_notebooks(
     notebooks: list[ReportNotebook],
     parameters: dict[str, Any],
@@ -320,15 +313,18 @@ def run_notebooks(
     A failed notebook's executed copy is kept in `week_dir` (shown as `shown_dir`).
     """
     total = len(notebooks)
+    todo: queue.Queue[tuple[int, ReportNotebook]] = queue.Queue()
+    for item in enumerate(notebooks, 1):
+        todo.put(item)
+    outcomes: dict[int, NotebookOutcome] = {}
 
-    def one(k_nb: tuple[int, ReportNotebook]) -> NotebookOutcome:
-        k, nb = k_nb
+    def one(lane: Lane, k: int, nb: ReportNotebook) -> NotebookOutcome:
         outcome = NotebookOutcome(nb)
         executed = staging / f"{nb.name}.ipynb"
         t = time.perf_counter()
         try:
-            with workers.pool.kernel() as km:
-                _execute(nb, executed, parameters, km, workers.pool.cwd)
+            with lane.kernel() as (km, kc):
+                execute_on(km, kc, nb.path, executed, parameters, lane.cwd, CELL_TIMEOUT)
         except Exception as exc:  # a failing cell, a dead kernel: report it, keep going
             outcome.execute_seconds = time.perf_counter() - t
             kept = _keep_failed(executed, week_dir / f"{nb.name}.failed.ipynb")
@@ -349,8 +345,19 @@ def run_notebooks(
         say(f"[{k}/{total}] {nb.name}: executed in {outcome.execute_seconds:.1f} s, PDF in {outcome.pdf_seconds:.1f} s")
         return outcome
 
-    with ThreadPoolExecutor(max_workers=workers.workers) as threads:
-        return list(threads.map(one, enumerate(notebooks, 1)))
+    def lane_loop(lane: Lane) -> None:
+        # each lane takes the next notebook in order as soon as it is free
+        while True:
+            try:
+                k, nb = todo.get_nowait()
+            except queue.Empty:
+                return
+            outcomes[k] = one(lane, k, nb)
+
+    lanes = workers.pool.lanes[: max(1, min(len(workers.pool.lanes), total))]
+    for done in [lane.submit(lane_loop, lane) for lane in lanes]:
+        done.result()
+    return [outcomes[k] for k in sorted(outcomes)]
 
 
 def _keep_failed(executed: Path, target: Path) -> Path | None:

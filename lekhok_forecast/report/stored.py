@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from lekhok_forecast.config import NOTEBOOKS_DIR, PROJ_ROOT
 from lekhok_forecast.errors import ForecastInputError
-from lekhok_forecast.report.execute import CELL_TIMEOUT, KERNEL_ARGUMENTS, WORKERS, fast_notebook_imports
+from lekhok_forecast.report.execute import CELL_TIMEOUT, KERNEL_ARGUMENTS, WORKERS
+from lekhok_forecast.report.lane_engine import fast_notebook_imports
 from lekhok_forecast.sources.atomic import atomic_write_text
 
 if TYPE_CHECKING:  # imported when a notebook is refreshed, after `fast_notebook_imports`
