@@ -28,7 +28,7 @@ from lekhok_forecast.config import NOTEBOOKS_DIR
 from lekhok_forecast.errors import ForecastInputError
 from lekhok_forecast.report.browser import Browser, BrowserError
 from lekhok_forecast.report.lane_engine import execute_on
-from lekhok_forecast.report.pdf import notebook_to_pdf
+from lekhok_forecast.report.pdf import notebook_to_pdf, warm_html_exporter
 from lekhok_forecast.report.staging import is_disk_full
 
 if TYPE_CHECKING:
@@ -355,7 +355,10 @@ def run_notebooks(
             outcomes[k] = one(lane, k, nb)
 
     lanes = workers.pool.lanes[: max(1, min(len(workers.pool.lanes), total))]
-    for done in [lane.submit(lane_loop, lane) for lane in lanes]:
+    running = [lane.submit(lane_loop, lane) for lane in lanes]
+    with contextlib.suppress(Exception):  # a failure here is met again, and reported, by the first PDF
+        warm_html_exporter()  # while the first notebooks run: this thread would only wait
+    for done in running:
         done.result()
     return [outcomes[k] for k in sorted(outcomes)]
 

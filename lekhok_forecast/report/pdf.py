@@ -18,11 +18,14 @@ nbconvert/nbformat are imported lazily: importing this module is cheap, and
 
 from __future__ import annotations
 
+import functools
 import html
 import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
+from typing import Any
 
 from lekhok_forecast.report.browser import Browser, BrowserError
 from lekhok_forecast.sources.atomic import atomic_write_bytes
@@ -34,6 +37,7 @@ __all__ = [
     "find_chromium",
     "notebook_to_html",
     "notebook_to_pdf",
+    "warm_html_exporter",
 ]
 
 #: Environment variable that names the browser to use (a path or a command on PATH).
@@ -128,8 +132,6 @@ def notebook_to_html(nb_path: str | os.PathLike[str], title: str) -> str:
         If `nb_path` does not exist.
     """
     import nbformat  # lazy: see module docstring and docs/pdf-route.md
-    from jinja2 import FileSystemLoader
-    from nbconvert import HTMLExporter
 
     path = Path(nb_path)
     if not path.is_file():
@@ -138,7 +140,32 @@ def notebook_to_html(nb_path: str | os.PathLike[str], title: str) -> str:
     # A notebook's own title cell is for JupyterLab; the PDF shows the title the notebook
     # builds from the plan instead (one heading, not two).
     nb.cells = [c for c in nb.cells if TITLE_CELL_TAG not in c.get("metadata", {}).get("tags", [])]
-    exporter = HTMLExporter(
+    resources = {
+        "metadata": {"name": path.stem, "path": str(path.parent.resolve())},
+        "lekhok_title": html.escape(title),
+        "lekhok_css": PRINT_CSS,
+        "lekhok_js": FIT_TABLES_JS,
+    }
+    with _EXPORTER_LOCK:
+        body, _ = html_exporter().from_notebook_node(nb, resources=resources)
+    return body
+
+
+_EXPORTER_LOCK = threading.Lock()
+
+
+@functools.cache
+def html_exporter() -> Any:
+    """The one nbconvert ``HTMLExporter`` of this process (code and prompts hidden, images embedded).
+
+    Made once: a new exporter compiles its templates again (0.1 s a notebook), and the
+    first one imports nbconvert (0.5 s), which the report does while its first notebooks
+    run. Use it under `_EXPORTER_LOCK` (an exporter keeps state while it converts).
+    """
+    from jinja2 import FileSystemLoader
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(
         template_name="lab",
         template_file=_TEMPLATE_NAME,
         extra_loaders=[FileSystemLoader(str(TEMPLATES))],
@@ -147,14 +174,15 @@ def notebook_to_html(nb_path: str | os.PathLike[str], title: str) -> str:
         exclude_output_prompt=True,
         embed_images=True,
     )
-    resources = {
-        "metadata": {"name": path.stem, "path": str(path.parent.resolve())},
-        "lekhok_title": html.escape(title),
-        "lekhok_css": PRINT_CSS,
-        "lekhok_js": FIT_TABLES_JS,
-    }
-    body, _ = exporter.from_notebook_node(nb, resources=resources)
-    return body
+
+
+def warm_html_exporter() -> None:
+    """Import nbconvert and compile the print template now, so the first PDF does not wait for it."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("warm-up")])
+    with _EXPORTER_LOCK:
+        html_exporter().from_notebook_node(nb, resources={"lekhok_title": "", "lekhok_css": "", "lekhok_js": ""})
 
 
 def _print_one(html_text: str, nb_path: Path, pdf_path: Path, browser: Browser, timeout: float) -> Path:
