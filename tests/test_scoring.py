@@ -30,6 +30,20 @@ def test_intervals():
     assert c.covered == 0.5 and c.honest
 
 
+def test_quantiles_are_scipy_stats_own_bit_for_bit():
+    """scoring gets from scipy.special what scipy.stats gives (without importing it), bit for bit."""
+    assert PIT_CRITICAL == float(stats.chi2.ppf(0.95, 9))
+    a = (1 - 0.95) / 2  # as the functions compute it from their 95% confidence
+    for n in (1, 2, 3, 7, 10, 11, 30, 99, 100, 101, 250, 1000, 1001):
+        for p in (0.05, 0.1, 0.5, 0.8, 0.9, 0.95):
+            expected = (float(stats.binom.ppf(a, n, p)) / n, float(stats.binom.ppf(1 - a, n, p)) / n)
+            assert nominal_interval(p, n) == expected, (n, p)
+        for k in range(n + 1):
+            lo = float(stats.beta.ppf(a, k, n - k + 1)) if k > 0 else 0.0
+            hi = float(stats.beta.ppf(1 - a, k + 1, n - k)) if k < n else 1.0
+            assert clopper_pearson(k, n) == (lo, hi), (k, n)
+
+
 def test_pit_chi_square_and_pinball():
     samples = np.tile(np.arange(10.0), (3, 1))
     pit = pit_values(samples, np.array([-1.0, 4.0, 100.0]))

@@ -13,6 +13,12 @@ Pure functions of arrays. A set of *windows* is scored: window ``i`` has forecas
 * **Pinball loss** averaged over the quantiles 0.1 .. 0.9, on the scale of each window's
   plain sum of estimates (outcome and quantiles divided by it), so large windows do not
   dominate. The reference forecast is that sum itself, the same number at every quantile.
+
+The quantiles of the beta, binomial and chi-square distributions come from the
+``scipy.special`` functions ``scipy.stats`` itself calls for them (the same numbers, bit for
+bit: checked in ``tests/test_scoring.py``), without importing ``scipy.stats``: that costs
+0.5-0.8 s, which every weekly report paid twice (its honesty section and the calibration
+notebook, in two kernels). A SciPy without those functions falls back to ``scipy.stats``.
 """
 
 from __future__ import annotations
@@ -20,7 +26,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import special
+
+try:  # what scipy.stats.beta.ppf and binom.ppf call for 0 < q < 1 (SciPy >= 1.8: Boost's quantiles)
+    from scipy.special._ufuncs import _beta_ppf, _binom_ppf
+except ImportError:  # pragma: no cover - older or rearranged SciPy
+    from scipy.stats import beta as _beta
+    from scipy.stats import binom as _binom
+
+    _beta_ppf, _binom_ppf = _beta.ppf, _binom.ppf
 
 #: Quantile levels whose coverage is reported.
 COVERAGE_LEVELS = (0.5, 0.8, 0.9)
@@ -30,7 +44,7 @@ PINBALL_LEVELS = tuple(round(0.1 * k, 1) for k in range(1, 10))
 SUMMARY_LEVELS = tuple(sorted(set(COVERAGE_LEVELS) | set(PINBALL_LEVELS)))
 PIT_BINS = 10
 #: 5% critical value of chi-square with PIT_BINS - 1 degrees of freedom.
-PIT_CRITICAL = float(stats.chi2.ppf(0.95, PIT_BINS - 1))
+PIT_CRITICAL = float(2.0 * special.gammaincinv((PIT_BINS - 1) / 2.0, 0.95))  # scipy.stats.chi2.ppf's formula
 
 
 @dataclass(frozen=True)
@@ -65,8 +79,8 @@ def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, fl
     if n == 0:
         return (float("nan"), float("nan"))
     a = (1.0 - confidence) / 2.0
-    lo = float(stats.beta.ppf(a, k, n - k + 1)) if k > 0 else 0.0
-    hi = float(stats.beta.ppf(1.0 - a, k + 1, n - k)) if k < n else 1.0
+    lo = float(_beta_ppf(a, k, n - k + 1)) if k > 0 else 0.0
+    hi = float(_beta_ppf(1.0 - a, k + 1, n - k)) if k < n else 1.0
     return (lo, hi)
 
 
@@ -75,7 +89,7 @@ def nominal_interval(p: float, n: int, confidence: float = 0.95) -> tuple[float,
     if n == 0:
         return (float("nan"), float("nan"))
     a = (1.0 - confidence) / 2.0
-    return (float(stats.binom.ppf(a, n, p)) / n, float(stats.binom.ppf(1.0 - a, n, p)) / n)
+    return (float(_binom_ppf(a, n, p)) / n, float(_binom_ppf(1.0 - a, n, p)) / n)
 
 
 def coverage(quantiles: np.ndarray, outcomes: np.ndarray, level: float) -> Coverage:
