@@ -19,7 +19,7 @@ import pytest
 from lekhok_forecast.config import DEFAULT_PLAN, NOTEBOOKS_DIR
 from lekhok_forecast.core.plan import Plan
 from lekhok_forecast.present.format import pct, weeks
-from lekhok_forecast.report.execute import report_notebooks
+from lekhok_forecast.report.notebooks import report_notebooks
 from lekhok_forecast.sources.plan_file import load_plan, plan_from_text
 from lekhok_forecast.sources.table_cache import ENV
 

@@ -17,7 +17,7 @@ import pytest
 from conftest import pdf_text
 
 from lekhok_forecast.config import DATA_DIR, NOTEBOOKS_DIR
-from lekhok_forecast.report.execute import report_notebooks
+from lekhok_forecast.report.notebooks import report_notebooks
 from lekhok_forecast.sources.plan_file import load_plan
 from lekhok_forecast.sources.weeks import STALE_DEFAULT_WEEKS, current_week, weeks_between
 from lekhok_forecast.sources.workspace import template_files

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from conftest import assert_one_forecast_in_every_pdf, pdf_text
 
-from lekhok_forecast.report.execute import report_notebooks
+from lekhok_forecast.report.notebooks import report_notebooks
 
 OWN = Path(__file__).parent / "data" / "own_project"
 PLAN = OWN / "plan.yaml"

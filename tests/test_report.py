@@ -14,7 +14,7 @@ from conftest import assert_one_forecast_in_every_pdf, pdf_text, weekly_status_w
 from lekhok_forecast.app.forecast import run_weekly_forecast
 from lekhok_forecast.config import ACTUALS_DIR, DEFAULT_PLAN, NOTEBOOKS_DIR
 from lekhok_forecast.present.format import money, pct, weeks
-from lekhok_forecast.report.execute import report_notebooks
+from lekhok_forecast.report.notebooks import report_notebooks
 from lekhok_forecast.sources.weeks import check_week, current_week
 
 WEEK = "2025-W10"

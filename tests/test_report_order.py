@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lekhok_forecast.errors import ForecastInputError
-from lekhok_forecast.report.execute import report_notebooks
+from lekhok_forecast.report.notebooks import report_notebooks
 
 
 def test_weekly_status_first_then_the_largest_first(tmp_path):

@@ -46,10 +46,10 @@ from lekhok_forecast.report.execute import (
     WORKERS,
     NotebookOutcome,
     Workers,
-    report_notebooks,
     run_notebooks,
 )
 from lekhok_forecast.report.lane_engine import fast_notebook_imports
+from lekhok_forecast.report.notebooks import report_notebooks
 from lekhok_forecast.report.pdf import PdfError, find_chromium
 from lekhok_forecast.report.staging import (
     REPORT_BYTES,
