@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import json
 import math
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +61,23 @@ def test_shared_objects_stay_shared(tmp_path):
     a, b = simulate(plan, 500, 1), simulate(plan, 500, 2)
     back = _roundtrip(tmp_path, {"a": a, "b": b, "plan": plan})
     assert back["a"].plan is back["b"].plan is back["plan"]
+
+
+def test_a_result_in_two_parts_is_stored_once_and_read_back_in_each(tmp_path):
+    """The week's forecast is in the weekly and the scenarios parts: its arrays are written once."""
+    plan = load_plan(DEFAULT_PLAN)
+    shared, other = simulate(plan, 500, 1), simulate(plan, 500, 2)
+    write_bundle(tmp_path, {"weekly": shared, "scenarios": {"now": shared, "other": other}})
+    with zipfile.ZipFile(tmp_path / "arrays.npz") as z:
+        stored = sum(i.file_size for i in z.infolist())
+    once = sum(v.nbytes for v in vars(shared).values() if isinstance(v, np.ndarray))
+    assert stored < 2.05 * once  # `shared` and `other`, not `shared` twice
+    back = read_bundle(tmp_path)
+    _same_arrays(shared, back["weekly"])
+    _same_arrays(shared, back["scenarios"]["now"])
+    _same_arrays(other, back["scenarios"]["other"])
+    alone = read_bundle(tmp_path, "scenarios")["scenarios"]
+    _same_arrays(shared, alone["now"])
 
 
 def test_frames_keep_dtypes_index_and_values(tmp_path):

@@ -13,9 +13,11 @@ arrays (numeric, bool or datetime) and scalars, pandas DataFrames, Series and pl
 indexes, and instances of this package's own dataclasses and enums. Anything else is
 refused when writing, with the path of the value in the message. Reading builds objects
 only from classes defined in ``lekhok_forecast`` that are dataclasses or enums, without
-calling their ``__init__``: nothing in the file can make the reader run code. A value
-that two parts share (the plan inside several results) is stored once per part, and
-objects shared within a part are shared again after reading.
+calling their ``__init__``: nothing in the file can make the reader run code. An array
+that several parts share (the week's forecast is in the weekly and the scenarios parts) is
+stored once; any other value two parts share (the plan inside several results) is stored
+once per part. Objects shared within a part are shared again after reading; a part read
+alone gets its own copies of shared arrays.
 
 Floats, arrays and frames come back bit for bit (JSON writes floats with ``repr``, which
 round-trips; arrays keep their dtype and bytes).
@@ -56,9 +58,10 @@ class BundleError(ValueError):
 class _Encoder:
     """Turns one part into JSON-able data, collecting its arrays under unique keys."""
 
-    def __init__(self, part: str, arrays: dict[str, np.ndarray]):
+    def __init__(self, part: str, arrays: dict[str, np.ndarray], stored: dict[int, str]):
         self.part = part
         self.arrays = arrays
+        self.stored = stored  # id of an array already in `arrays` (any part's) -> its key
         self.ids: dict[int, int] = {}
         self.alive: list[Any] = []  # keeps every memoised object alive, so ids are not reused
 
@@ -82,8 +85,11 @@ class _Encoder:
                 "$objects": [self.value(x, f"{where}[{i}]") for i, x in enumerate(a.ravel())],
                 "shape": list(a.shape),
             }
-        key = f"{self.part}/{ref}"
-        self.arrays[key] = a
+        key = self.stored.get(id(a))  # `arrays` keeps the array alive, so its id is not reused
+        if key is None:
+            key = f"{self.part}/{ref}"
+            self.arrays[key] = a
+            self.stored[id(a)] = key
         return {"$id": ref, "$array": key}
 
     def values(self, values: Any, where: str) -> dict:
@@ -193,7 +199,8 @@ def write_bundle(folder: str | os.PathLike[str], parts: Mapping[str, Any]) -> Pa
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     arrays: dict[str, np.ndarray] = {}
-    encoded = {name: _Encoder(name, arrays).value(value, name) for name, value in parts.items()}
+    stored: dict[int, str] = {}
+    encoded = {name: _Encoder(name, arrays, stored).value(value, name) for name, value in parts.items()}
     structure = {"format": FORMAT_VERSION, "parts": encoded}
     need = sum(a.nbytes for a in arrays.values())
     free = shutil.disk_usage(folder).free
