@@ -1,9 +1,10 @@
 """Executing the report's notebooks: papermill, two at a time, each printed to PDF.
 
-Each notebook runs in a warm kernel with the report's parameters and is printed by
-`lekhok_forecast.report.pdf` in the report's one browser (started while the first
-notebooks run); a failure is turned into one line naming the notebook, the
-cell and the cause (a full disk is named as such).
+Each notebook runs in a warm kernel (a `Lane`: one kernel, one thread, one connected
+client) with the report's parameters; the report's own thread prints each executed
+notebook (`lekhok_forecast.report.pdf`, in the report's one browser, started while the
+forecasts are computed) while the lanes go on with the next ones. A failure is turned into
+one line naming the notebook, the cell and the cause (a full disk is named as such).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from jupyter_core.utils import run_sync
 
 from lekhok_forecast.report.browser import Browser, BrowserError
 from lekhok_forecast.report.lane_engine import execute_on
-from lekhok_forecast.report.notebooks import ReportNotebook
+from lekhok_forecast.report.notebooks import ReportNotebook, notebook_imports
 from lekhok_forecast.report.pdf import notebook_to_pdf, warm_html_exporter
 from lekhok_forecast.report.staging import is_disk_full
 
@@ -83,8 +84,9 @@ def _describe_failure(exc: BaseException, nb: ReportNotebook, kept: Path | None,
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 
 
-#: Run in each kernel as soon as it has started, while the report is still computing its
-#: forecasts: the first notebook then finds the package, pandas and matplotlib imported.
+#: Run in each kernel as soon as it has started, before the notebooks' own imports
+#: (`lekhok_forecast.report.notebooks.notebook_imports`), while the report is still computing
+#: its forecasts: the first notebook then finds the package, pandas and matplotlib imported.
 #: (``%reset -f`` between notebooks clears names, not imported modules.)
 PRELOAD = "import IPython.display, lekhok_forecast.app.bundle, lekhok_forecast.present.figures"
 
@@ -95,7 +97,7 @@ class Lane:
     A lane runs its notebooks one after another in one kernel, so the kernel start and the
     imports (about 1.5 s) are paid once per lane, not once per notebook, and in the
     background: the lane's thread starts the kernel, connects one client and runs `PRELOAD`
-    when the lane is made, while the report computes its forecasts. Every later call runs
+    and `preload` (the notebooks' imports) when the lane is made, while the report computes its forecasts. Every later call runs
     on that same thread, so the client (whose sockets belong to that thread's event loop)
     is connected and waited for once: a new client costs 0.2 s or more of waiting for the
     kernel's output channel before its first message, twice per notebook when papermill
@@ -106,8 +108,9 @@ class Lane:
     replaced by a fresh one for the next notebook.
     """
 
-    def __init__(self, cwd: Path, name: str = "kernel"):
+    def __init__(self, cwd: Path, name: str = "kernel", preload: str = ""):
         self.cwd = cwd
+        self.preload = PRELOAD + "\n" + preload
         self.km: AsyncKernelManager | None = None
         self.kc: AsyncKernelClient | None = None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
@@ -134,7 +137,7 @@ class Lane:
         run_sync(kc.wait_for_ready)(timeout=60)
         kc.allow_stdin = False  # as nbclient sets it on the clients it makes itself
         with contextlib.suppress(Exception):  # an import that fails is reported by the notebook itself
-            self._run(PRELOAD)
+            self._run(self.preload)
 
     def _run(self, code: str) -> None:
         assert self.kc is not None
@@ -185,9 +188,9 @@ class Lane:
 class KernelPool:
     """`size` lanes (`Lane`), each a warm kernel driven by one thread of its own."""
 
-    def __init__(self, size: int, cwd: Path):
+    def __init__(self, size: int, cwd: Path, preload: str = ""):
         self.cwd = cwd
-        self.lanes = [Lane(cwd, f"kernel-{k}") for k in range(max(1, size))]
+        self.lanes = [Lane(cwd, f"kernel-{k}", preload) for k in range(max(1, size))]
 
     def close(self) -> None:
         for lane in self.lanes:
@@ -204,7 +207,8 @@ class Workers:
 
     def __init__(self, notebooks: list[ReportNotebook], workers: int, chromium: str):
         self.workers = max(1, min(workers, len(notebooks)))
-        self.pool = KernelPool(self.workers, notebooks[0].path.parent if notebooks else Path("."))
+        cwd = notebooks[0].path.parent if notebooks else Path(".")
+        self.pool = KernelPool(self.workers, cwd, notebook_imports(notebooks))
         self.browser = Browser(chromium)
         # a failed start is retried (and reported, as that notebook's PDF failure) by the first print
         threading.Thread(target=_start_quietly, args=(self.browser,), daemon=True).start()
@@ -233,16 +237,20 @@ def run_notebooks(
 ) -> list[NotebookOutcome]:
     """Execute and print every notebook into `staging`, in `workers`' kernels and browser.
 
-    A failed notebook's executed copy is kept in `week_dir` (shown as `shown_dir`).
+    The lanes execute; this thread prints each executed notebook as soon as it is ready, so a
+    lane's kernel starts its next notebook while the browser prints the last one. A failed
+    notebook's executed copy is kept in `week_dir` (shown as `shown_dir`).
     """
     total = len(notebooks)
     todo: queue.Queue[tuple[int, ReportNotebook]] = queue.Queue()
     for item in enumerate(notebooks, 1):
         todo.put(item)
     outcomes: dict[int, NotebookOutcome] = {}
+    # (k, outcome, executed notebook) to print, or None: a lane has no more notebooks
+    to_print: queue.Queue[tuple[int, NotebookOutcome, Path] | None] = queue.Queue()
 
-    def one(lane: Lane, k: int, nb: ReportNotebook) -> NotebookOutcome:
-        outcome = NotebookOutcome(nb)
+    def execute(lane: Lane, k: int, nb: ReportNotebook) -> None:
+        outcome = outcomes[k] = NotebookOutcome(nb)
         executed = staging / f"{nb.name}.ipynb"
         t = time.perf_counter()
         try:
@@ -253,8 +261,12 @@ def run_notebooks(
             kept = _keep_failed(executed, week_dir / f"{nb.name}.failed.ipynb")
             outcome.error = _describe_failure(exc, nb, shown_dir / kept.name if kept else None, staging)
             say(f"[{k}/{total}] {nb.name}: FAILED after {outcome.execute_seconds:.1f} s")
-            return outcome
+            return
         outcome.execute_seconds = time.perf_counter() - t
+        to_print.put((k, outcome, executed))
+
+    def print_pdf(k: int, outcome: NotebookOutcome, executed: Path) -> None:
+        nb = outcome.notebook
         t = time.perf_counter()
         try:
             title = nb.title(parameters["week"], executed)
@@ -263,24 +275,33 @@ def run_notebooks(
             reason = "no space left on the device" if _disk_full(staging) else str(exc)
             outcome.error = f"PDF of {nb.path.name} failed: {reason}"
             say(f"[{k}/{total}] {nb.name}: PDF FAILED")
-            return outcome
+            return
         outcome.pdf_seconds = time.perf_counter() - t
         say(f"[{k}/{total}] {nb.name}: executed in {outcome.execute_seconds:.1f} s, PDF in {outcome.pdf_seconds:.1f} s")
-        return outcome
 
     def lane_loop(lane: Lane) -> None:
         # each lane takes the next notebook in order as soon as it is free
-        while True:
-            try:
-                k, nb = todo.get_nowait()
-            except queue.Empty:
-                return
-            outcomes[k] = one(lane, k, nb)
+        try:
+            while True:
+                try:
+                    k, nb = todo.get_nowait()
+                except queue.Empty:
+                    return
+                execute(lane, k, nb)
+        finally:
+            to_print.put(None)
 
     lanes = workers.pool.lanes[: max(1, min(len(workers.pool.lanes), total))]
     running = [lane.submit(lane_loop, lane) for lane in lanes]
     with contextlib.suppress(Exception):  # a failure here is met again, and reported, by the first PDF
         warm_html_exporter()  # while the first notebooks run: this thread would only wait
+    busy = len(running)
+    while busy:
+        job = to_print.get()
+        if job is None:
+            busy -= 1
+        else:
+            print_pdf(*job)
     for done in running:
         done.result()
     return [outcomes[k] for k in sorted(outcomes)]

@@ -5,6 +5,7 @@ Cheap to import (no Jupyter package), for the tests as much as for the report.
 
 from __future__ import annotations
 
+import ast
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,3 +85,30 @@ def report_notebooks(folder: str | Path = NOTEBOOKS_DIR) -> list[ReportNotebook]
         raise ForecastInputError(f"no {MAIN_NOTEBOOK}.ipynb in the notebooks folder", file=str(folder))
     paths.sort(key=lambda p: (p.stem != MAIN_NOTEBOOK, -p.stat().st_size, p.name))
     return [ReportNotebook(p) for p in paths]
+
+
+def notebook_imports(notebooks: list[ReportNotebook]) -> str:
+    """Every top-level import statement of the notebooks' code cells, once each, as code.
+
+    The report runs them in each kernel as it starts (while it computes the forecasts), so
+    the notebooks find their modules imported. A cell that is not plain Python (a magic)
+    is skipped; the statements keep the notebooks' order.
+    """
+    found: dict[str, None] = {}
+    for nb in notebooks:
+        try:
+            cells = json.loads(nb.path.read_text(encoding="utf-8")).get("cells", [])
+        except (OSError, ValueError):
+            continue
+        for cell in cells:
+            if cell.get("cell_type") != "code":
+                continue
+            source = cell.get("source", "")
+            try:
+                tree = ast.parse("".join(source) if isinstance(source, list) else source)
+            except SyntaxError:
+                continue
+            for node in tree.body:
+                if isinstance(node, (ast.Import, ast.ImportFrom)) and not getattr(node, "level", 0):
+                    found[ast.unparse(node)] = None
+    return "\n".join(found)
