@@ -67,7 +67,10 @@ def test_check_catches_broken_rules(tmp_path):
             _code("trials = 10"),
             _code("def helper():\n    return 1"),
             _code("x = 1", count=None),
-            _code("print(path)", outputs=[{"output_type": "stream", "name": "stdout", "text": "/home/alex/project/data/x\n"}]),
+            _code(
+                "print(path)",
+                outputs=[{"output_type": "stream", "name": "stdout", "text": "/home/alex/project/data/x\n"}],
+            ),
         ],
     )
     problems = "\n".join(check_notebook(path))
