@@ -72,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     for by in ("person", "project"):
         hist = task_history_from_text(text, DATA.name, by=by)
         order = hist.order()
+        within = hist.labels["project" if by == "person" else "person"]  # `workstream`'s groups
         for _, k, m in (s for s in SETTINGS if s[0] == by):
             for name in methods:
                 r = backtest(
@@ -84,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
                     method=name,
                     trials=args.trials,
                     by=by,
+                    within=within,
                 )
                 s = r.scores
                 rows.append(

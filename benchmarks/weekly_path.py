@@ -1,7 +1,7 @@
 """The headline P80 of the Lekhok demo weeks, week by week, for each calibration method.
 
     python benchmarks/weekly_path.py                 # the table and how much it moves
-    python benchmarks/weekly_path.py --trials 20000 --methods resample,size-smooth
+    python benchmarks/weekly_path.py --trials 20000 --methods resample,size-prior
 
 For every reported week of ``data/actuals`` the weekly re-forecast's headline (calibrated
 from `MIN_DONE_FOR_CALIBRATION` done effort tasks on, uncalibrated before) is simulated
@@ -42,7 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--trials", type=int, default=20_000)
     ap.add_argument(
-        "--methods", default="resample,size-smooth", help="comma-separated methods, e.g. " + ",".join(RATIO_METHODS)
+        "--methods",
+        default="resample,size-smooth,size-prior",
+        help="comma-separated methods, e.g. " + ",".join(RATIO_METHODS),
     )
     args = ap.parse_args(argv)
     paths = {m: weekly_path(m, args.trials) for m in args.methods.split(",")}

@@ -147,6 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("history_file", metavar="HISTORY.csv", help="finished tasks: estimate,actual[,finish][,labels...]")
     p.add_argument("--by", default=None, metavar="COLUMN", help="replay each value of this label column separately")
     p.add_argument(
+        "--within", default=None, metavar="COLUMN", help="groups inside a window for --method workstream (e.g. person)"
+    )
+    p.add_argument(
         "--history", type=_positive_int(100_000), default=10, metavar="K", help="done tasks per forecast (default 10)"
     )
     p.add_argument("--horizon", type=_positive_int(100_000), default=5, metavar="M", help="tasks forecast (default 5)")
@@ -154,7 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--method",
         default=None,
         metavar="NAME",
-        help="calibration method: resample, level, size or size-smooth (default: the weekly re-forecast's)",
+        help="calibration method: resample, level, size, size-smooth, size-prior or workstream (default: the"
+        " weekly re-forecast's)",
     )
     p.add_argument(
         "--trials", type=_positive_int(100_000), default=2000, help="Monte Carlo trials per window (default 2000)"

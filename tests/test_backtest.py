@@ -81,7 +81,7 @@ def test_old_method_fails_on_a_level_shift_and_the_shared_factor_holds():
 def test_same_seed_same_scores_and_every_method_runs():
     est, act = iid_history(300)
     a = backtest(est, act, history=10, horizon=5, seed=4)
-    assert a.method == DEFAULT_METHOD == "size-smooth"
+    assert a.method == DEFAULT_METHOD == "size-prior"
     assert a == backtest(est, act, history=10, horizon=5, seed=4)
     for name in METHODS:
         s = backtest(est, act, history=10, horizon=5, method=name, trials=200).scores

@@ -106,11 +106,11 @@ def test_calibration_recovers_a_known_bias_within_monte_carlo_error():
         cal.mean_ratio, rel=5e-3
     )
 
-    # The default (size-smooth): each task's mean multiplier is its scale times the mean of the
+    # The default (size-prior): each task's mean multiplier is its scale times the mean of the
     # residual table times the common factor's mean, all read off the fitted model.
     smooth = calibration_from_actuals(plan, a)
     model = smooth.model
-    assert smooth.method == "size-smooth" and model is not None and model.sigma > 0
+    assert smooth.method == "size-prior" and model is not None and model.sigma > 0
     factor_mean = float(np.mean(lognormal_factor(model.sigma, np.arange(65536, dtype=np.uint16)).astype(np.float64)))
     table_mean = float(np.mean(np.asarray(model.ratios, dtype=np.float32).astype(np.float64)))
     scales = task_scale(model, [t.effort_hours.mode for t in plan.tasks[done:]]).astype(np.float64)
@@ -118,7 +118,7 @@ def test_calibration_recovers_a_known_bias_within_monte_carlo_error():
         n_week + table_mean * factor_mean * float(scales @ [t.effort_hours.mean for t in plan.tasks[done:]]) / cap
     )
     f = reforecast(plan, a, trials, 3, calibration=smooth).finish_weeks
-    assert_close(f.mean(), expected, K_SE * f.std() / math.sqrt(trials) + 1e-4, "size-smooth mean finish")
+    assert_close(f.mean(), expected, K_SE * f.std() / math.sqrt(trials) + 1e-4, "size-prior mean finish")
 
 
 def test_calibration_table_and_message(lekhok_plan):

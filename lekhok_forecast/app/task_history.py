@@ -97,6 +97,13 @@ def backtest_cli(args: Any) -> int:
             field="--method",
         )
     hist = read_task_history(args.history_file, by=args.by)
+    if args.within is not None and args.within not in hist.labels:
+        raise ForecastInputError(
+            f"no label column {args.within!r}{did_you_mean(args.within, list(hist.labels))}; label columns:"
+            f" {', '.join(hist.labels) or 'none'}",
+            file=args.history_file,
+            field="--within",
+        )
     result = backtest(
         hist.estimates,
         hist.actuals,
@@ -108,6 +115,7 @@ def backtest_cli(args: Any) -> int:
         trials=args.trials,
         seed=args.seed,
         by=args.by,
+        within=hist.labels[args.within] if args.within is not None else None,
     )
     if args.json:
         print(json.dumps({"history_file": args.history_file, **result.as_dict()}, indent=1))

@@ -26,7 +26,7 @@ every calibrated task (the correlated overrun). The evidence is turned into a
     sum of squared deviations of the log estimates); ``scale = exp(a + b log est_j)``,
     the ratios are the residual multipliers ``exp(e_i)``, and the common factor is that
     of ``level`` with ``s`` the residuals' spread.
-``size-smooth`` (the default)
+``size-smooth``
     ``size`` with two changes the backtest on real histories asked for
     (``benchmarks/BACKTEST.md``): the slope is `SLOPE_BLEND` times ``size``'s (the full
     in-sample slope overstates how much a new task's size tells: its median came out too
@@ -34,6 +34,21 @@ every calibrated task (the correlated overrun). The evidence is turned into a
     width ``h = SMOOTH_WIDTH * s / sqrt(k)`` (``s`` shrunk as above), so a forecast can
     reach ratios no done task has shown yet. The kernel mixture is held as a quantile
     table of `SMOOTH_TABLE_SIZE` cells, drawn like the ratios (one pick per task).
+``size-prior`` (the default)
+    ``size-smooth`` with a conjugate normal prior on the level, so that thin evidence is
+    shrunk toward the plan's estimates and the first weeks swing less: with ``k`` done
+    tasks, ``ybar`` their mean log ratio and ``s`` the residual spread (shrunk as above),
+    the level is ``w * ybar`` with ``w = k tau**2 / (k tau**2 + s**2)``, ``tau`` =
+    `PRIOR_LEVEL_SD` (the intercept moves by ``-(1 - w) ybar``), and the common factor's
+    spread is the posterior one, ``sigma**2 = w s**2 / k + LEVEL_DRIFT**2``. ``tau`` -> inf
+    gives ``size-smooth``.
+``workstream``
+    ``size-prior`` fitted on all done tasks (pooled), then each group's (workstream's)
+    level shrunk toward the pooled one by the weight of its own evidence: a task of group
+    ``g`` is scaled by ``exp(a + b log est + n_g / (n_g + GROUP_WEIGHT) * d_g)``, with
+    ``n_g`` the group's done tasks and ``d_g`` their mean residual from the pooled fit; a
+    group without done tasks gets the pooled scale. Residuals and common factor are the
+    pooled ones (a group's own spread is not estimated: too few tasks per group).
 
 Below `MIN_EVIDENCE_FOR_SLOPE` tasks the slope is the prior's (no fit). The weekly re-forecast
 and the backtest use `DEFAULT_RATIO_METHOD` unless told otherwise.
@@ -41,6 +56,7 @@ and the backtest use `DEFAULT_RATIO_METHOD` unless told otherwise.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -58,6 +74,13 @@ LEVEL_DRIFT = 0.25
 PRIOR_LOG_SD = 0.9
 #: Slope of log ratio on log estimate assumed before evidence (small tasks overrun more).
 PRIOR_SLOPE = -0.18
+#: ``size-prior``: prior spread of the level (mean log ratio) before evidence, around 0 (the
+#: plan's estimates). The TSP task logs' teams spread their levels 0.47 (by person; 0.33 by
+#: project) around their mean of -0.21, not 0: a prior at 0 narrower than 1.0 pulled their
+#: medians up (backtest while tuning, ``benchmarks/BACKTEST.md``).
+PRIOR_LEVEL_SD = 1.0
+#: ``workstream``: weight of the pooled level against a group's own, in tasks of evidence.
+GROUP_WEIGHT = 10.0
 #: Weight of the priors, in tasks of evidence.
 PRIOR_WEIGHT = 10.0
 #: ``size-smooth``: share of the fitted slope that is applied to new tasks.
@@ -138,6 +161,8 @@ class RatioModel:
         Per-task scale ``exp(intercept + slope * log(estimate))``.
     sigma : float
         Log-scale spread of the common factor (0: none).
+    group_offsets : tuple of (str, float)
+        Added to the intercept for a task of that group (``workstream``; empty: none).
     """
 
     method: str
@@ -145,26 +170,36 @@ class RatioModel:
     intercept: float = 0.0
     slope: float = 0.0
     sigma: float = 0.0
+    group_offsets: tuple[tuple[str, float], ...] = ()
 
     @property
     def scales_by_size(self) -> bool:
         """False when every task's scale is exactly 1 (``resample``, ``level``)."""
-        return self.intercept != 0.0 or self.slope != 0.0
+        return self.intercept != 0.0 or self.slope != 0.0 or bool(self.group_offsets)
 
 
-def task_scale(model: RatioModel, estimates: np.ndarray | Sequence[float]) -> np.ndarray:
-    """Per-task scale ``exp(intercept + slope * log(estimate))`` (float32).
+def task_scale(
+    model: RatioModel, estimates: np.ndarray | Sequence[float], groups: Sequence[str] | None = None
+) -> np.ndarray:
+    """Per-task scale ``exp(intercept + group offset + slope * log(estimate))`` (float32).
 
     Parameters
     ----------
     model : RatioModel
     estimates : array of float
         Most likely efforts (> 0), in the unit the model was fitted in.
+    groups : sequence of str, optional
+        Each task's group (workstream); used only by a model with `group_offsets` (a group
+        it has no offset for gets none).
     """
     est = np.asarray(estimates, dtype=np.float64)
     if not model.scales_by_size:
         return np.ones(est.shape, dtype=np.float32)
-    return np.exp(model.intercept + model.slope * np.log(est)).astype(np.float32)
+    log_scale = model.intercept + model.slope * np.log(est)
+    if model.group_offsets and groups is not None:
+        offsets = dict(model.group_offsets)
+        log_scale = log_scale + np.array([offsets.get(g, 0.0) for g in groups], dtype=np.float64)
+    return np.exp(log_scale).astype(np.float32)
 
 
 def _shrunk_var(log_r: np.ndarray) -> float:
@@ -208,15 +243,51 @@ def _size(est: np.ndarray, ratios: np.ndarray) -> RatioModel:
     return RatioModel("size", tuple(np.exp(resid).tolist()), a, slope, _level_sigma(resid))
 
 
-def _size_smooth(est: np.ndarray, ratios: np.ndarray) -> RatioModel:
+def _smooth_fit(est: np.ndarray, ratios: np.ndarray, level_sd: float) -> tuple[float, float, np.ndarray, float]:
+    """(intercept, slope, residual table, sigma) of ``size-smooth`` (`level_sd` inf) or ``size-prior``."""
     slope, _, y = _size_fit(est, ratios)
     slope *= SLOPE_BLEND
     x = np.log(est)
     a = float(y.mean() - slope * x.mean())
     resid = y - a - slope * x
-    width = SMOOTH_WIDTH * math.sqrt(_shrunk_var(resid) / resid.size)
+    s2 = _shrunk_var(resid)
+    k = resid.size
+    # Conjugate normal prior N(0, level_sd**2) on the level (the mean log ratio at the
+    # evidence's mean log estimate; 0: the plan's estimates are right), k tasks of spread s:
+    # the posterior mean is w times the evidence's, its variance w s**2 / k.
+    w = 1.0 if math.isinf(level_sd) else k * level_sd**2 / (k * level_sd**2 + s2)
+    width = SMOOTH_WIDTH * math.sqrt(s2 / k)
     table = smoothed_quantiles(resid, width, SMOOTH_TABLE_SIZE)
-    return RatioModel("size-smooth", tuple(np.exp(table).tolist()), a, slope, _level_sigma(resid))
+    a -= (1.0 - w) * float(y.mean())
+    return a, slope, np.exp(table), math.sqrt(w * s2 / k + LEVEL_DRIFT**2)
+
+
+def _size_smooth(est: np.ndarray, ratios: np.ndarray) -> RatioModel:
+    a, slope, table, sigma = _smooth_fit(est, ratios, math.inf)
+    return RatioModel("size-smooth", tuple(table.tolist()), a, slope, sigma)
+
+
+def _size_prior(est: np.ndarray, ratios: np.ndarray) -> RatioModel:
+    a, slope, table, sigma = _smooth_fit(est, ratios, PRIOR_LEVEL_SD)
+    return RatioModel("size-prior", tuple(table.tolist()), a, slope, sigma)
+
+
+def group_offsets(
+    est: np.ndarray, ratios: np.ndarray, groups: Sequence[str], slope: float
+) -> tuple[tuple[str, float], ...]:
+    """Each group's level from the pooled one, shrunk: ``n_g / (n_g + GROUP_WEIGHT) * d_g``.
+
+    ``d_g`` is the mean of the group's pooled residuals ``log r - ybar - slope (log e - mean log e)``
+    (the pooled fit's level removed), so the offsets measure only how the groups differ.
+    """
+    y, x = np.log(ratios), np.log(est)
+    resid = y - y.mean() - slope * (x - x.mean())
+    lab = np.asarray(groups, dtype=object)
+    out = []
+    for g in dict.fromkeys(lab.tolist()):  # first-seen order
+        r = resid[lab == g]
+        out.append((str(g), float(r.size / (r.size + GROUP_WEIGHT) * r.mean())))
+    return tuple(out)
 
 
 def smoothed_quantiles(values: np.ndarray, width: float, cells: int) -> np.ndarray:
@@ -251,20 +322,28 @@ RATIO_METHODS: dict[str, Callable[[np.ndarray, np.ndarray], RatioModel]] = {
     "level": _level,
     "size": _size,
     "size-smooth": _size_smooth,
+    "size-prior": _size_prior,
+    "workstream": _size_prior,  # (fit_ratio_model adds the groups' offsets)
 }
+#: The method whose fit takes each done task's group (`fit_ratio_model`).
+GROUPED_METHOD = "workstream"
 #: The method the weekly re-forecast and the backtest use unless told otherwise.
-DEFAULT_RATIO_METHOD = "size-smooth"
+DEFAULT_RATIO_METHOD = "size-prior"
 
 
-def fit_ratio_model(method: str, estimates: Sequence[float], ratios: Sequence[float]) -> RatioModel:
+def fit_ratio_model(
+    method: str, estimates: Sequence[float], ratios: Sequence[float], groups: Sequence[str] | None = None
+) -> RatioModel:
     """The `RatioModel` of `method` fitted on done tasks' estimates and ratios.
 
     Parameters
     ----------
     method : str
-        A key of `RATIO_METHODS`.
+        A key of `RATIO_METHODS` or `GROUPED_METHOD`.
     estimates, ratios : sequence of float, same length >= 1
         Most likely effort (any one unit, > 0) and actual / estimate of each done task.
+    groups : sequence of str, optional
+        Each done task's group (workstream), for `GROUPED_METHOD` (None: one group).
 
     Raises
     ------
@@ -277,4 +356,18 @@ def fit_ratio_model(method: str, estimates: Sequence[float], ratios: Sequence[fl
     r = np.asarray(ratios, dtype=np.float64)
     if est.size == 0 or est.shape != r.shape:
         raise ValueError("a ratio model needs at least one done task, with one estimate per ratio")
-    return RATIO_METHODS[method](est, r)
+    if method != GROUPED_METHOD:
+        return RATIO_METHODS[method](est, r)
+    if groups is None or len(set(groups)) < 2:
+        return dataclasses.replace(_size_prior(est, r), method=GROUPED_METHOD)
+    if len(groups) != est.size:
+        raise ValueError("one group per done task")
+    pooled = _size_prior(est, r)
+    return RatioModel(
+        GROUPED_METHOD,
+        pooled.ratios,
+        pooled.intercept,
+        pooled.slope,
+        pooled.sigma,
+        group_offsets(est, r, groups, pooled.slope),
+    )

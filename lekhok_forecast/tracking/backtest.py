@@ -65,7 +65,13 @@ DEFAULT_METHOD = DEFAULT_RATIO_METHOD
 
 
 def horizon_samples(
-    method: str, est: np.ndarray, act: np.ndarray, future: np.ndarray, trials: int, rng: np.random.Generator
+    method: str,
+    est: np.ndarray,
+    act: np.ndarray,
+    future: np.ndarray,
+    trials: int,
+    rng: np.random.Generator,
+    groups: tuple[Sequence[str], Sequence[str]] | None = None,
 ) -> np.ndarray:
     """Samples (trials,) of the horizon's total effort forecast from one window's evidence.
 
@@ -81,15 +87,19 @@ def horizon_samples(
     rng : numpy.random.Generator
         Draws the 16-bit uniforms: one per horizon task and trial, then one per trial for
         the common factor (only when the model has one).
+    groups : (sequence of str, sequence of str), optional
+        The group (e.g. person) of each evidence task and of each horizon task, for the
+        ``workstream`` method (None: one group).
     """
-    cal = calibration_from_evidence([""] * len(est), est.tolist(), act.tolist(), method=method)
+    hist_groups, future_groups = groups if groups is not None else (None, None)
+    cal = calibration_from_evidence([""] * len(est), est.tolist(), act.tolist(), method=method, groups=hist_groups)
     model = cal.model
     if model is None:
         return np.full(trials, float(future.sum()))
     u = rng.integers(0, 65536, (future.size, trials), dtype=np.uint16)
     mult = resampled_ratios(np.asarray(model.ratios, dtype=np.float32), u)
     if model.scales_by_size:
-        mult *= task_scale(model, future)[:, None]
+        mult *= task_scale(model, future, future_groups)[:, None]
     if model.sigma > 0:
         mult *= lognormal_factor(model.sigma, rng.integers(0, 65536, trials, dtype=np.uint16))[None, :]
     return future @ mult.astype(np.float64)
@@ -168,6 +178,7 @@ def backtest(
     seed: int = 1,
     by: str | None = None,
     expanding: bool = False,
+    within: Sequence[str] | None = None,
 ) -> BacktestResult:
     """Replay finished tasks window by window with `method` and score the forecasts.
 
@@ -189,6 +200,9 @@ def backtest(
         The label column's name, only recorded in the result.
     expanding : bool
         Use every task before the horizon as the evidence (module docstring).
+    within : sequence of str, optional
+        A second label of each task (e.g. the person, with `labels` the project): the
+        groups the ``workstream`` method shrinks toward the window's pooled level.
 
     Raises
     ------
@@ -208,11 +222,17 @@ def backtest(
         lab = np.asarray(labels, dtype=object)[idx]
         groups = [idx[lab == g] for g in dict.fromkeys(lab.tolist())]  # first-seen order
     wins = windows(groups, history, horizon, expanding=expanding)
+    sub = None if within is None else np.asarray(within, dtype=object)
     rng = np.random.default_rng(seed)
     qs, pits, outcomes, sums = [], [], [], []
     for b in range(0, len(wins), BATCH_WINDOWS):
         batch = wins[b : b + BATCH_WINDOWS]
-        samples = np.stack([horizon_samples(method, est[h], act[h], est[f], trials, rng) for h, f in batch])
+        samples = np.stack(
+            [
+                horizon_samples(method, est[h], act[h], est[f], trials, rng, None if sub is None else (sub[h], sub[f]))
+                for h, f in batch
+            ]
+        )
         y = np.array([act[f].sum() for _, f in batch])
         q, pit = summarize(samples, y)
         qs.append(q)

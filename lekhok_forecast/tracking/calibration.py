@@ -6,8 +6,9 @@ Calibration (`calibration_from_actuals`, the rule itself in `calibration_from_ev
     every not-started, not re-estimated effort task is scaled in each trial by the
     calibration method's draw (`lekhok_forecast.core.ratios`, `DEFAULT_RATIO_METHOD`
     unless told otherwise): ``resample``, the first rule, draws one of the ratios per
-    task; ``size-smooth`` a size-aware ratio, ``exp(a + b log estimate)`` times a smoothed
-    residual drawn per task, times one common factor per trial shared by all of them. Tasks in
+    task; ``size-prior``, the default, a size-aware ratio, ``exp(a + b log estimate)`` times a
+    smoothed residual drawn per task, times one common factor per trial shared by all of them,
+    with thin evidence shrunk toward the plan's estimates. Tasks in
     progress and re-estimated tasks are not scaled: their ranges are fresh estimates
     made with the same evidence. Duration tasks (calendar waits) are not scaled.
     The ratios include whatever risks struck the done tasks, and the remaining tasks'
@@ -55,6 +56,9 @@ class Calibration:
     method : str
         How the evidence scales the remaining tasks (a key of
         `lekhok_forecast.core.ratios.RATIO_METHODS`).
+    groups : tuple of str
+        The workstream of each done task (empty: not known); the ``workstream`` method
+        shrinks each one's level toward the pooled one.
     """
 
     tasks: tuple[str, ...] = ()
@@ -64,6 +68,7 @@ class Calibration:
     min_done: int = MIN_DONE_FOR_CALIBRATION
     enabled: bool = True
     method: str = DEFAULT_RATIO_METHOD
+    groups: tuple[str, ...] = ()
 
     @property
     def n_done(self) -> int:
@@ -79,7 +84,7 @@ class Calibration:
         """The fitted ratio model the engine draws from (None when not applied)."""
         if not self.applied:
             return None
-        return _fitted(self.method, self.estimated_hours, self.ratios)
+        return _fitted(self.method, self.estimated_hours, self.ratios, self.groups or None)
 
     @property
     def engine_ratios(self) -> tuple[float, ...]:
@@ -94,12 +99,12 @@ class Calibration:
         model = self.model
         return model.sigma if model is not None else 0.0
 
-    def task_scale(self, estimate_hours: float) -> float:
-        """The multiplier of a calibrated task of this most likely effort (hours), before its draws."""
+    def task_scale(self, estimate_hours: float, workstream: str | None = None) -> float:
+        """The multiplier of a calibrated task of this most likely effort (hours) and workstream, before its draws."""
         model = self.model
         if model is None or estimate_hours <= 0:  # (a zero estimate has no size to scale by)
             return 1.0
-        return float(task_scale(model, [estimate_hours])[0])
+        return float(task_scale(model, [estimate_hours], None if workstream is None else [workstream])[0])
 
     @property
     def mean_ratio(self) -> float:
@@ -178,7 +183,7 @@ def calibration_from_actuals(
     method : str
         How the evidence scales the remaining tasks (`lekhok_forecast.core.ratios.RATIO_METHODS`).
     """
-    tasks, est, act = [], [], []
+    tasks, est, act, groups = [], [], [], []
     rows = actuals.by_task() if actuals is not None else {}
     for t in plan.tasks:
         a = rows.get(t.id)
@@ -187,7 +192,8 @@ def calibration_from_actuals(
         tasks.append(t.id)
         est.append(float(t.effort_hours.mode))
         act.append(float(a.hours_to_date))
-    return calibration_from_evidence(tasks, est, act, min_done=min_done, enabled=enabled, method=method)
+        groups.append(t.workstream)
+    return calibration_from_evidence(tasks, est, act, min_done=min_done, enabled=enabled, method=method, groups=groups)
 
 
 def calibration_from_evidence(
@@ -198,6 +204,7 @@ def calibration_from_evidence(
     min_done: int = MIN_DONE_FOR_CALIBRATION,
     enabled: bool = True,
     method: str = DEFAULT_RATIO_METHOD,
+    groups: Sequence[str] | None = None,
 ) -> Calibration:
     """The calibration rule on finished work: ``ratio = actual / estimated`` per task.
 
@@ -217,20 +224,30 @@ def calibration_from_evidence(
         False: report the evidence but never apply it.
     method : str
         A key of `lekhok_forecast.core.ratios.RATIO_METHODS`.
+    groups : sequence of str, optional
+        The group (workstream) of each done task, for the ``workstream`` method.
     """
-    keep = [(t, float(e), float(a)) for t, e, a in zip(tasks, estimated_hours, actual_hours, strict=True) if e > 0]
+    labels = [""] * len(tasks) if groups is None else list(groups)
+    keep = [
+        (t, float(e), float(a), g)
+        for t, e, a, g in zip(tasks, estimated_hours, actual_hours, labels, strict=True)
+        if e > 0
+    ]
     return Calibration(
-        tuple(t for t, _, _ in keep),
-        tuple(e for _, e, _ in keep),
-        tuple(a for _, _, a in keep),
-        tuple(a / e for _, e, a in keep),
+        tuple(k[0] for k in keep),
+        tuple(k[1] for k in keep),
+        tuple(k[2] for k in keep),
+        tuple(k[2] / k[1] for k in keep),
         int(min_done),
         bool(enabled),
         method,
+        tuple(k[3] for k in keep) if groups is not None else (),
     )
 
 
 @functools.lru_cache(maxsize=64)
-def _fitted(method: str, estimates: tuple[float, ...], ratios: tuple[float, ...]) -> RatioModel:
+def _fitted(
+    method: str, estimates: tuple[float, ...], ratios: tuple[float, ...], groups: tuple[str, ...] | None
+) -> RatioModel:
     # A weekly update asks for the same calibration's model several times.
-    return fit_ratio_model(method, estimates, ratios)
+    return fit_ratio_model(method, estimates, ratios, groups)

@@ -121,7 +121,11 @@ def reforecast_plan(
             re_est = remaining is not None
             tasks.append(_fresh_estimate(plan, t, remaining) if remaining is not None else t)
             calibrate = bool(ratios) and effort and not re_est
-            scale = cal.task_scale(t.effort_hours.mode) if calibrate and cal is not None and t.effort_hours else 1.0
+            scale = (
+                cal.task_scale(t.effort_hours.mode, t.workstream)
+                if calibrate and cal is not None and t.effort_hours
+                else 1.0
+            )
             states.append(TaskState(t.id, not_before_week=n, calibrate=calibrate, calibration_scale=scale))
             groups.append(2)
             open_tasks.add(t.id)
