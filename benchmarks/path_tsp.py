@@ -40,14 +40,18 @@ FUTURE = 20
 STEPS = (3, 5, 7, 10, 15, 20, 30, 40, 60)
 
 
-def paths(est: np.ndarray, act: np.ndarray, method: str, trials: int, seed: int = 1) -> np.ndarray:
-    """(steps, 3): P50, P80, P90 of the fixed future's total per evidence size, over its sum of estimates."""
+def paths(est: np.ndarray, act: np.ndarray, sub: np.ndarray, method: str, trials: int, seed: int = 1) -> np.ndarray:
+    """(steps, 3): P50, P80, P90 of the fixed future's total per evidence size, over its sum of estimates.
+
+    `sub`: each task's group inside the group (``workstream``'s: the person within a project,
+    the project within a person).
+    """
     end = min(max(STEPS), est.size - FUTURE)
     fut = np.arange(end, end + FUTURE)
     rng = np.random.default_rng(seed)
     out = []
     for k in sorted({s for s in STEPS if s <= end} | {end}):
-        x = horizon_samples(method, est[:k], act[:k], est[fut], trials, rng)
+        x = horizon_samples(method, est[:k], act[:k], est[fut], trials, rng, (sub[:k], sub[fut]))
         out.append(np.percentile(x, [50, 80, 90]) / est[fut].sum())
     return np.array(out)
 
@@ -77,13 +81,14 @@ def main(argv: list[str] | None = None) -> int:
         hist = task_history_from_text(text, DATA.name, by=by)
         order = hist.order()
         lab = np.asarray(hist.labels[by], dtype=object)[order]
+        within = np.asarray(hist.labels["project" if by == "person" else "person"], dtype=object)
         groups = [order[lab == g] for g in dict.fromkeys(lab.tolist())]
         groups = [g for g in groups if g.size >= FUTURE + 20]
         for method in args.methods.split(","):
             moves, first, largest, err, c80, c90 = [], [], [], [], [], []
             for g in groups:
                 est, act = hist.estimates[g], hist.actuals[g]
-                q = paths(est, act, method, args.trials)
+                q = paths(est, act, within[g], method, args.trials)
                 d = np.abs(np.diff(q[:, 1]))
                 moves += d.tolist()
                 first += d[:3].tolist()

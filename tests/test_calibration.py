@@ -113,7 +113,8 @@ def test_calibration_recovers_a_known_bias_within_monte_carlo_error():
     assert smooth.method == "size-prior" and model is not None and model.sigma > 0
     factor_mean = float(np.mean(lognormal_factor(model.sigma, np.arange(65536, dtype=np.uint16)).astype(np.float64)))
     table_mean = float(np.mean(np.asarray(model.ratios, dtype=np.float32).astype(np.float64)))
-    scales = task_scale(model, [t.effort_hours.mode for t in plan.tasks[done:]]).astype(np.float64)
+    rest = plan.tasks[done:]
+    scales = task_scale(model, [t.effort_hours.mode for t in rest], [t.workstream for t in rest]).astype(np.float64)
     expected = (
         n_week + table_mean * factor_mean * float(scales @ [t.effort_hours.mean for t in plan.tasks[done:]]) / cap
     )
@@ -134,3 +135,16 @@ def test_calibration_table_and_message(lekhok_plan):
     ]
     assert t.loc["docker_backend", "ratio"] == pytest.approx(4.5 / (0.75 * 3.5))
     assert "Calibrated on the 5 done tasks" in str(cal)
+
+
+def test_workstream_method_scales_each_workstream_by_its_shrunk_level(lekhok_plan):
+    a = read_weeks(ACTUALS_DIR, lekhok_plan)[-1]
+    cal = calibration_from_actuals(lekhok_plan, a, method="workstream")
+    pooled = calibration_from_actuals(lekhok_plan, a, method="size-prior")
+    model = cal.model
+    assert model is not None and len(cal.groups) == cal.n_done and len(model.group_offsets) >= 2
+    for ws, d in model.group_offsets:
+        assert cal.task_scale(8.0, ws) == pytest.approx(pooled.task_scale(8.0) * math.exp(d), rel=1e-6)
+        assert f"{ws} x{math.exp(d):.2f}" in cal.message
+    assert cal.task_scale(8.0, "no-such-workstream") == pytest.approx(pooled.task_scale(8.0), rel=1e-6)
+    assert "workstream" not in pooled.message

@@ -276,7 +276,7 @@ def project_backtest(
     """Each done effort task (from the `MIN_DONE_FOR_CALIBRATION` + 1-th on) forecast from those done before it.
 
     The replay of the project's own work with the weekly re-forecast's rule (expanding
-    windows of one task, all workstreams pooled as the calibration pools them); its
+    windows of one task; each task's workstream is its group, as in the re-forecast); its
     scores say how honest the calibrated forecasts of single tasks have been so far.
     """
     hist = project_history(plan, actuals)
@@ -289,4 +289,5 @@ def project_backtest(
         trials=trials,
         seed=seed,
         expanding=True,
+        within=hist.labels["workstream"],
     )

@@ -8,7 +8,8 @@ Calibration (`calibration_from_actuals`, the rule itself in `calibration_from_ev
     unless told otherwise): ``resample``, the first rule, draws one of the ratios per
     task; ``size-prior``, the default, a size-aware ratio, ``exp(a + b log estimate)`` times a
     smoothed residual drawn per task, times one common factor per trial shared by all of them,
-    with thin evidence shrunk toward the plan's estimates. Tasks in
+    with thin evidence shrunk toward the plan's estimates (``workstream`` also shrinks each
+    workstream's level toward the pooled one). Tasks in
     progress and re-estimated tasks are not scaled: their ranges are fresh estimates
     made with the same evidence. Duration tasks (calendar waits) are not scaled.
     The ratios include whatever risks struck the done tasks, and the remaining tasks'
@@ -138,6 +139,12 @@ class Calibration:
         if model.scales_by_size:
             how += (
                 " (larger for small tasks)" if model.slope < 0 else " (larger for big tasks)" if model.slope > 0 else ""
+            )
+        if model.group_offsets:
+            levels = ", ".join(f"{g} x{math.exp(d):.2f}" for g, d in model.group_offsets)
+            how += (
+                f", by its workstream's level against all workstreams together ({levels}; shrunk toward"
+                " x1 the fewer done tasks it has)"
             )
         if model.sigma > 0:
             how += (
