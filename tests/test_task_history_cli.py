@@ -97,3 +97,23 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(run_cli, lekhok_path, t
     rc, stdout, err = run_cli("task-history", lekhok_path, "--actuals", early, "--out", out)
     assert_one_clean_line(rc, stdout, err, "", "no done effort task in 2025-W06 yet")
     assert not out.exists()
+
+
+def test_backtest_within_names_the_workstream_groups(run_cli, lekhok_path, lekhok_plan, tmp_path):
+    out = tmp_path / "h.csv"
+    assert run_cli("task-history", lekhok_path, "--out", out)[0] == 0
+    args = ("backtest", out, "--history", "3", "--horizon", "1", "--trials", "300", "--method", "workstream", "--json")
+    rc, text, _ = run_cli(*args, "--within", "workstream")
+    want = project_history(lekhok_plan, read_weeks(ACTUALS_DIR, lekhok_plan)[-1])
+    direct = backtest(
+        want.estimates,
+        want.actuals,
+        history=3,
+        horizon=1,
+        trials=300,
+        method="workstream",
+        within=want.labels["workstream"],
+    )
+    assert rc == 0 and json.loads(text)["pinball"] == pytest.approx(direct.scores.pinball, rel=1e-12)
+    rc, stdout, err = run_cli(*args, "--within", "workstrem")
+    assert_one_clean_line(rc, stdout, err, f"{out}: --within: no label column 'workstrem'", "did you mean")
