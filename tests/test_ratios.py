@@ -99,6 +99,9 @@ def test_default_is_honest_where_the_old_rule_fails():
     # the old rule's.
     assert all(abs(c.covered - c.level) <= 0.035 for c in new.coverage), [c.covered for c in new.coverage]
     assert new.pit_chi_square < old.pit_chi_square / 4 and new.pinball < old.pinball < old.pinball_estimates
+    default = backtest(est, act, labels=labels, history=30, horizon=10, trials=1000).scores  # size-prior
+    assert all(abs(c.covered - c.level) <= 0.035 for c in default.coverage), [c.covered for c in default.coverage]
+    assert default.pit_chi_square < old.pit_chi_square / 4 and default.pinball < old.pinball
 
 
 def test_size_prior_is_the_conjugate_posterior_of_the_level():
