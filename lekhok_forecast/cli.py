@@ -264,15 +264,16 @@ def _version() -> str:
 
 def _load(path: str, scenarios: list[str]) -> Plan:
     """The plan with its ``--scenario`` overlays; a bare name is looked up in the plan's scenario folder."""
+    if not scenarios:  # the overlay and plan-folder modules are imported only for scenarios
+        from lekhok_forecast.sources.plan_file import load_plan
+
+        return load_plan(path)
+    from lekhok_forecast.sources.plan_folders import plan_folders
     from lekhok_forecast.sources.scenario_file import load_scenario, plan_with_scenarios
     from lekhok_forecast.sources.yamlsource import load_yaml
 
     source = load_yaml(path)
-    folder = None
-    if scenarios:  # the plan's folders (actuals reading and all) are imported only for them
-        from lekhok_forecast.sources.plan_folders import plan_folders
-
-        folder = plan_folders(source).scenarios
+    folder = plan_folders(source).scenarios
     return plan_with_scenarios(source, [load_scenario(s, folder) for s in scenarios])
 
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy import stats
 
-from lekhok_forecast.analysis.ranks import average_ranks, spearman_rows
+from lekhok_forecast.analysis.ranks import average_ranks, sorted_percentiles, spearman_rows
 
 
 def _scipy_rho(x: np.ndarray, y: np.ndarray) -> float:
@@ -72,3 +72,24 @@ def test_spearman_rows_float32_agree_with_scipy_on_any_ties(x, rnd):
         return
     for i in range(x.shape[0]):
         assert got[i] == pytest.approx(_scipy_rho(x[i].astype(np.float64), y), abs=1e-9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from([np.float32, np.float64]),
+    hnp.arrays(np.float64, st.integers(1, 300), elements=st.floats(-1e6, 1e6, allow_nan=False)),
+    st.lists(st.floats(0, 100), min_size=1, max_size=6),
+)
+def test_sorted_percentiles_are_numpys_bit_for_bit(dtype, x, percentiles):
+    x = x.astype(dtype)
+    want = np.percentile(x, percentiles)
+    got = sorted_percentiles(np.sort(x), percentiles)
+    assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+
+
+def test_sorted_percentiles_of_a_million_trials_and_with_nan():
+    rng = np.random.default_rng(3)
+    x = rng.gamma(4.0, size=1_000_000) + 10
+    q = (10, 50, 80, 90, 95)
+    assert sorted_percentiles(np.sort(x), q).tobytes() == np.percentile(x, q).tobytes()
+    assert np.isnan(sorted_percentiles(np.array([1.0, 2.0, np.nan]), (50,))).all()

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike
 
+from lekhok_forecast.analysis.ranks import sorted_percentiles
 from lekhok_forecast.core.engine import SimulationResult
 from lekhok_forecast.core.plan import week_label
 
@@ -65,7 +66,7 @@ def cost_summary(
     deadlines = plan.deadlines if deadlines is None else tuple(deadlines)
     budget = plan.budget if budget is None else budget
     total = result.cost_total
-    p50, p80, p90 = (float(x) for x in np.percentile(result.sorted_cost_total, [50, 80, 90]))
+    p50, p80, p90 = (float(x) for x in sorted_percentiles(result.sorted_cost_total, (50, 80, 90)))
     within: float | None = None
     joint: dict[str, float] = {}
     if budget is not None:
@@ -147,7 +148,7 @@ def burn_percentiles(
     import pandas as pd  # only for tables: `simulate --json` does not import pandas
 
     if weeks is None:
-        end = int(np.ceil(np.percentile(result.sorted_finish_weeks, 99)))
+        end = int(np.ceil(sorted_percentiles(result.sorted_finish_weeks, (99,))[0]))
         weeks = np.arange(0, end + 1)
     weeks = np.asarray(weeks, dtype=float)
     m = burn_matrix(result, weeks)

@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from lekhok_forecast.analysis.headline import buffered_weeks, p_within_buffer
+from lekhok_forecast.analysis.ranks import sorted_percentiles
 from lekhok_forecast.core.engine import SimulationResult
 from lekhok_forecast.core.modal import rsem_buffer_weeks
 
@@ -74,7 +75,7 @@ def buffer_summary(result: SimulationResult) -> BufferSummary:
         raise ValueError("the plan has no baseline_weeks, so there is no buffer to size")
     base = plan.baseline_weeks
     buffered = buffered_weeks(plan)
-    p80, p90 = np.percentile(result.sorted_finish_weeks, [80, 90])
+    p80, p90 = sorted_percentiles(result.sorted_finish_weeks, (80, 90))
     rsem, chain = rsem_buffer_weeks(plan, result.as_of)
     return BufferSummary(
         base,

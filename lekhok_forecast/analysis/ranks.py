@@ -16,6 +16,8 @@ computes the same statistic without materialising a rank matrix:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 #: Values per block of rows: keeps the keys and temporaries of a block in cache.
@@ -141,3 +143,45 @@ def _rank_sums(x: np.ndarray, ry: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         t = sizes.astype(np.float64)
         ss[a : a + b] -= np.bincount(row, weights=t * t * t - t, minlength=b) / 12.0
     return num, ss
+
+
+def sorted_percentiles(sorted_values: np.ndarray, percentiles: Sequence[float]) -> np.ndarray:
+    """``np.percentile(sorted_values, list(percentiles))`` (linear method) of an ascending
+    1-D array, read straight off it: the same numbers, bit for bit (the same index, weight
+    and interpolation steps; tests compare with NumPy's), without NumPy's copy and
+    partition of the whole array per call, nor its import of ``numpy.ma``.
+
+    Parameters
+    ----------
+    sorted_values : ndarray (n,)
+        Ascending, n >= 1 (NaNs, if any, last: then every percentile is NaN, as NumPy's).
+    percentiles : sequence of float
+        In [0, 100].
+
+    Returns
+    -------
+    ndarray (len(percentiles),), float64 (the dtype NumPy gives for a list of percentiles)
+    """
+    s = np.asarray(sorted_values)
+    q = np.true_divide(np.asarray(list(percentiles), dtype=np.float64), 100)
+    if s.ndim != 1 or s.size == 0 or np.any(q < 0) or np.any(q > 1):
+        return np.asarray(np.percentile(s, q * 100), dtype=np.float64)  # NumPy's errors and edge cases
+    n = s.size
+    virtual = (n - 1) * q
+    previous = np.floor(virtual)
+    following = previous + 1
+    above = virtual >= n - 1
+    previous[above] = -1
+    following[above] = -1
+    below = virtual < 0
+    previous[below] = 0
+    following[below] = 0
+    lo, hi = previous.astype(np.intp), following.astype(np.intp)
+    gamma = np.asarray(virtual - lo, dtype=virtual.dtype)
+    a, b = s[lo], s[hi]
+    diff = b - a
+    out = np.add(a, diff * gamma)
+    np.subtract(b, diff * (1 - gamma), out=out, where=gamma >= 0.5, casting="unsafe", dtype=type(out.dtype))
+    if s.dtype.kind == "f" and np.isnan(s[-1]):
+        out[:] = np.nan
+    return out
