@@ -148,3 +148,40 @@ def test_explorer_cell_runs_in_a_kernel(tmp_path):
     nb = json.loads(out.read_text(encoding="utf-8"))
     last = [c for c in nb["cells"] if c["cell_type"] == "code"][-1]
     assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in last["outputs"])
+
+
+def test_notebook_inputs_follow_the_plan(tmp_path):
+    """Opened by hand, a notebook finds the plan's own folders and week as the report does."""
+    from lekhok_forecast.app.bundle import PLAN_FOLDER, notebook_inputs
+    from lekhok_forecast.config import DATA_DIR
+
+    office = DATA_DIR / "examples" / "office_move" / "plan.yaml"
+    week, actuals, scenarios = notebook_inputs("", office, "", PLAN_FOLDER, PLAN_FOLDER)
+    assert week == "2026-W13"  # the latest actuals (older than 4 weeks: the report's default rule)
+    assert actuals.endswith("office_move/actuals") and scenarios.endswith("office_move/scenarios")
+    assert notebook_inputs("", office, "2026-W11", "", "") == ("2026-W11", "", "")  # empty: none
+    lekhok = notebook_inputs("", DATA_DIR / "plans" / "lekhok_deployment.yaml", "", PLAN_FOLDER, PLAN_FOLDER)
+    assert lekhok[0] == "2025-W11" and lekhok[1].endswith("data/actuals") and lekhok[2].endswith("data/scenarios")
+    # with the report's bundle, the report's own choices stand
+    assert notebook_inputs("bundle", office, "2026-W12", "x", "y") == ("2026-W12", "x", "y")
+
+
+def test_scenarios_notebook_for_another_plan_needs_only_its_path(tmp_path):
+    """plan_path alone: the office move's own scenarios and actuals, none of Lekhok's."""
+    import papermill
+
+    from lekhok_forecast.config import DATA_DIR
+    from lekhok_forecast.report.execute import KERNEL_ARGUMENTS
+
+    out = tmp_path / "scenarios.ipynb"
+    papermill.execute_notebook(
+        str(NOTEBOOKS_DIR / "scenarios.ipynb"),
+        str(out),
+        kernel_name="python3",
+        parameters={"plan_path": str(DATA_DIR / "examples" / "office_move" / "plan.yaml"), "trials": 2_000},
+        progress_bar=False,
+        extra_arguments=KERNEL_ARGUMENTS,
+    )
+    text = out.read_text(encoding="utf-8")
+    assert "Movers pack" in text and "2026-W13" in text
+    assert "DevOps consultant" not in text and "Lekhok" not in text

@@ -41,8 +41,11 @@ from lekhok_forecast.config import resolve_path
 from lekhok_forecast.core.actuals import WeeklyActuals
 from lekhok_forecast.core.engine import SimulationResult
 from lekhok_forecast.core.plan import Plan
+from lekhok_forecast.sources.actuals_file import list_weeks
 from lekhok_forecast.sources.bundle_file import read_bundle, write_bundle
+from lekhok_forecast.sources.plan_folders import plan_folders
 from lekhok_forecast.sources.scenario_file import Scenario, load_scenario, scenario_paths
+from lekhok_forecast.sources.weeks import choose_week
 from lekhok_forecast.sources.yamlsource import Source, load_yaml
 from lekhok_forecast.tracking.status import ReportWeek, WeeklyStatus, weekly_status_from
 
@@ -193,6 +196,56 @@ def _part(bundle_path: str | Path, name: str) -> Any:
 def plan_forecast(bundle_path: str, plan_path: str | Path, trials: int, seed: int) -> Forecast:
     """The plan as written at week 0: from the report's bundle, or (`bundle_path` empty) `run_forecast`."""
     return _part(bundle_path, "plan") if bundle_path else run_forecast(plan_path, trials, seed)
+
+
+#: A notebook's folder parameter (``actuals_dir``, ``scenario_dir``) for "the plan's own
+#: folder", found as the report finds it (`lekhok_forecast.sources.plan_folders`).
+PLAN_FOLDER = "plan"
+
+
+def notebook_inputs(
+    bundle_path: str, plan_path: str | Path, week: str, actuals_dir: str, scenario_dir: str = ""
+) -> tuple[str, str, str]:
+    """A notebook's week and folders, chosen as ``lekhok-forecast report`` chooses them.
+
+    With a bundle (the report ran), they are returned as the report passed them.
+
+    Parameters
+    ----------
+    bundle_path : str
+        The report's bundle folder, or empty (the notebook opened by hand).
+    plan_path : str or Path
+        Plan YAML (relative: from the project root).
+    week : str
+        ISO week ``YYYY-Www``, ``current``, or empty: the report's default week
+        (`lekhok_forecast.sources.weeks.choose_week` without ``--week``).
+    actuals_dir, scenario_dir : str
+        A folder (relative: from the project root), `PLAN_FOLDER` for the plan's own
+        (`lekhok_forecast.sources.plan_folders`), or empty for none.
+
+    Returns
+    -------
+    (week, actuals_dir, scenario_dir) : tuple of str
+        The ISO week, and each folder as an absolute path or empty (none).
+
+    Raises
+    ------
+    ForecastInputError
+        One line for a bad week, a plan folder key naming a missing folder, or a misnamed
+        actuals file.
+    """
+    if bundle_path:
+        return week, actuals_dir, scenario_dir
+    folders = plan_folders(load_yaml(resolve_path(plan_path)))
+
+    def chosen(value: str, own: Path | None) -> str:
+        if value == PLAN_FOLDER:
+            return str(resolve_path(own)) if own is not None else ""
+        return str(resolve_path(value)) if value else ""
+
+    actuals, scenarios = chosen(actuals_dir, folders.actuals), chosen(scenario_dir, folders.scenarios)
+    choice = choose_week(week or None, list_weeks(actuals) if actuals else ())
+    return choice.week, actuals, scenarios
 
 
 def week_forecast(
