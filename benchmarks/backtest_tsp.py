@@ -52,7 +52,7 @@ def history_text(path: Path) -> str:
 
 
 def _cov(c) -> str:
-    mark = "" if c.honest else "*"
+    mark = ("" if c.honest else "*") + ("" if c.honest_clustered else "†")
     return f"{c.covered:.3f}{mark}"
 
 
@@ -91,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(
                     f"| {by} | {k} | {m} | {name} | {s.windows} | {' | '.join(_cov(c) for c in s.coverage)} |"
                     f" {s.pit_chi_square:.1f}{'' if s.pit_chi_square < PIT_CRITICAL else '*'} |"
+                    f" {s.coverage[1].design_effect:.2f} | {s.pit_design_effect:.2f} |"
+                    f" {s.pit_chi_square_clustered:.1f}{'' if s.pit_chi_square_clustered < PIT_CRITICAL else '†'} |"
                     f" {s.pinball:.4f} | {s.pinball_estimates:.4f} | {s.pinball_skill:+.1%} |"
                 )
                 print(rows[-1], flush=True)
@@ -105,12 +107,17 @@ def main(argv: list[str] | None = None) -> int:
         "Windows: per person or project, K done tasks forecast the total of the next M (windows step by M)."
         " Coverage: share of windows at or below the forecast's P50/P80/P90; `*` marks a share outside the"
         " 95% range an honest forecast shows with that many windows. PIT chi-square: 10 bins against flat,"
-        f" `*` at or above the 5% critical value {PIT_CRITICAL:.1f}. Pinball: mean over quantiles 0.1..0.9,"
+        f" `*` at or above the 5% critical value {PIT_CRITICAL:.1f}. Both assume independent windows; windows of"
+        " one person or project are not (they share its level), so `†` marks a share outside the range that"
+        " allows for it (cluster-robust, the groups as clusters; `deff P80` is the P80 share's design effect)"
+        " and a PIT chi-square that is at or above the critical value after Rao and Scott's correction (divided"
+        " by the bins' mean design effect `deff PIT`; `chi2/deff`). Pinball: mean over quantiles 0.1..0.9,"
         " outcome and quantiles divided by the window's sum of estimates; `sum est.` is the plain sum of"
         " estimates as the forecast; skill = 1 - pinball / sum est.",
         "",
-        "| by | K | M | method | windows | P50 | P80 | P90 | PIT chi2 | pinball | sum est. | skill |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| by | K | M | method | windows | P50 | P80 | P90 | PIT chi2 | deff P80 | deff PIT | chi2/deff"
+        " | pinball | sum est. | skill |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         *rows,
         "",
     ]

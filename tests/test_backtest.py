@@ -108,6 +108,29 @@ def test_command_text_and_json(tmp_path, capsys):
     assert d["method"] == "level" and d["by"] == "person" and d["history"] == 10 and d["horizon"] == 5
     assert set(d["coverage"]) == {"p50", "p80", "p90"} and len(d["pit_counts"]) == 10
     assert {"pit_chi_square", "pinball", "pinball_sum_of_estimates", "windows", "history_file"} <= set(d)
+    # by person: windows of one person are alike, so the verdicts allow for it (and say so)
+    assert "allowing for windows of one group alike, design effect" in out
+    p80 = d["coverage"]["p80"]
+    assert p80["design_effect"] >= 1 and {"clustered_interval", "honest_clustered"} <= set(p80)
+    assert d["pit_chi_square_clustered"] == pytest.approx(d["pit_chi_square"] / d["pit_design_effect"])
+
+
+def test_windows_of_one_group_share_a_cluster():
+    """Each group drifts its own way, so all its windows miss alike: the design effect says so."""
+    rng = np.random.default_rng(8)
+    est, act, labels = [], [], []
+    for g in range(60):
+        e = rng.uniform(1, 10, 60)
+        trend = rng.normal(0, 0.05)  # log ratio per task: every future of the group above (or below) its past
+        est += list(e)
+        act += list(e * np.exp(trend * np.arange(60) + rng.normal(0, 0.3, 60)))
+        labels += [f"g{g}"] * 60
+    est_a, act_a = np.array(est), np.array(act)
+    r = backtest(est_a, act_a, labels=labels, history=10, horizon=5, method="resample", trials=300)
+    assert r.scores.windows == 60 * 10 and r.scores.pit_design_effect > 2
+    assert r.scores.pit_chi_square_clustered < r.scores.pit_chi_square
+    iid = backtest(*iid_history(3000), labels=[f"g{i // 50}" for i in range(3000)], method="resample", trials=300)
+    assert iid.scores.pit_design_effect < 1.3  # no shared drift: close to independent
 
 
 def test_command_with_too_few_tasks_says_so(tmp_path, capsys):

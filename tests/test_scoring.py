@@ -7,12 +7,15 @@ import pytest
 from scipy import stats
 
 from lekhok_forecast.analysis.scoring import (
+    PIT_BINS,
     PIT_CRITICAL,
     chi_square_flat,
     clopper_pearson,
     coverage,
+    design_effect,
     nominal_interval,
     pinball,
+    pit_design_effect,
     pit_histogram,
     pit_values,
     score_windows,
@@ -69,3 +72,43 @@ def test_honest_forecast_scores_honest():
     assert set(d["coverage"]) == {"p50", "p80", "p90"} and d["windows"] == n
     # chi-square with 9 degrees of freedom: an honest forecast stays below the 5% value mostly
     assert stats.chi2.sf(s.pit_chi_square, 9) > 0.05
+
+
+def test_design_effect_is_one_for_independent_windows():
+    rng = np.random.default_rng(3)
+    hits = rng.random(20_000) < 0.8
+    clusters = rng.integers(0, 2_000, hits.size)  # groups that share nothing
+    assert design_effect(hits, clusters, 0.8) == pytest.approx(1.0, abs=0.1)
+    assert design_effect(hits, None) == 1.0
+
+
+def test_design_effect_of_whole_groups_is_their_size():
+    """Every window of a group hits or misses together: the variance is m times the binomial's."""
+    rng = np.random.default_rng(4)
+    groups, m = 2_000, 10
+    hits = np.repeat(rng.random(groups) < 0.8, m)
+    clusters = np.repeat(np.arange(groups), m)
+    assert design_effect(hits, clusters, 0.8) == pytest.approx(m, rel=0.15)
+    cov = coverage(np.where(hits, 1.0, -1.0), np.zeros(hits.size), 0.8, clusters)
+    lo, hi = cov.clustered_interval
+    assert cov.design_effect == pytest.approx(m, rel=0.15)
+    # the clustered range is sqrt(m) times as wide as the binomial one
+    assert (hi - lo) / (cov.nominal_interval[1] - cov.nominal_interval[0]) == pytest.approx(np.sqrt(m), rel=0.15)
+
+
+def test_rao_scott_keeps_an_honest_clustered_pit_below_the_critical_value():
+    """Honest forecasts of clustered windows: the plain chi-square rejects, the corrected one does not."""
+    rng = np.random.default_rng(5)
+    groups, m = 500, 8
+    plain, corrected = [], []
+    for _ in range(40):
+        pit = np.repeat(rng.random(groups), m) + rng.normal(0, 0.02, groups * m)  # a shared level per group
+        pit = np.clip(pit, 0, 1)
+        clusters = np.repeat(np.arange(groups), m)
+        counts = pit_histogram(pit)
+        chi2 = chi_square_flat(counts)
+        plain.append(chi2)
+        corrected.append(chi2 / pit_design_effect(pit, clusters))
+    assert np.mean(plain) > 3 * PIT_CRITICAL  # independence assumed: far above
+    assert np.mean(corrected) == pytest.approx(PIT_BINS - 1, rel=0.3)  # chi-square(9) has mean 9
+    assert np.mean(np.array(corrected) < PIT_CRITICAL) > 0.85

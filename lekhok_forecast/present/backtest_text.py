@@ -23,16 +23,26 @@ def backtest_text(result: BacktestResult, file: str) -> str:
     if s.windows == 0:
         lines.append("No window to score: every group has fewer tasks than history + horizon.")
         return "\n".join(lines)
+    clustered = result.groups > 1
     for c in s.coverage:
-        lo, hi = c.nominal_interval
-        verdict = "honest" if c.honest else ("too high" if c.covered > hi else "too low")
+        lo, hi = c.clustered_interval if clustered else c.nominal_interval
+        honest = c.honest_clustered if clustered else c.honest
+        verdict = "honest" if honest else ("too high" if c.covered > hi else "too low")
+        allowing = (
+            f" (allowing for windows of one group alike, design effect {c.design_effect:.2f})" if clustered else ""
+        )
         lines.append(
             f"  P{round(c.level * 100)} covered {c.covered:.3f} (95% CI {c.interval[0]:.3f}-{c.interval[1]:.3f});"
-            f" an honest forecast: {lo:.3f}-{hi:.3f}: {verdict}"
+            f" an honest forecast{allowing}: {lo:.3f}-{hi:.3f}: {verdict}"
         )
-    flat = "flat" if s.pit_chi_square < PIT_CRITICAL else "not flat"
+    chi2 = s.pit_chi_square_clustered if clustered else s.pit_chi_square
+    flat = "flat" if chi2 < PIT_CRITICAL else "not flat"
     lines.append(f"  PIT histogram (10 bins, 0 to 1): {' '.join(str(c) for c in s.pit_counts)}")
-    lines.append(f"  PIT chi-square against flat {s.pit_chi_square:.1f} (5% critical value {PIT_CRITICAL:.1f}): {flat}")
+    corrected = f", {chi2:.1f} after the groups' design effect {s.pit_design_effect:.2f}" if clustered else ""
+    lines.append(
+        f"  PIT chi-square against flat {s.pit_chi_square:.1f}{corrected}"
+        f" (5% critical value {PIT_CRITICAL:.1f}): {flat}"
+    )
     lines.append(
         f"  Pinball loss {s.pinball:.4f} vs {s.pinball_estimates:.4f} for the plain sum of estimates"
         f" (skill {s.pinball_skill:+.1%}; scale: each window's sum of estimates)"

@@ -222,6 +222,8 @@ def backtest(
         lab = np.asarray(labels, dtype=object)[idx]
         groups = [idx[lab == g] for g in dict.fromkeys(lab.tolist())]  # first-seen order
     wins = windows(groups, history, horizon, expanding=expanding)
+    # each window's group: windows of one group share its level (scoring's design effects)
+    clusters = np.repeat(np.arange(len(groups)), [len(windows([g], history, horizon)) for g in groups])
     sub = None if within is None else np.asarray(within, dtype=object)
     rng = np.random.default_rng(seed)
     qs, pits, outcomes, sums = [], [], [], []
@@ -240,7 +242,7 @@ def backtest(
         outcomes.append(y)
         sums.append(np.array([est[f].sum() for _, f in batch]))
     cat = lambda parts, shape: np.concatenate(parts) if parts else np.empty(shape)  # noqa: E731
-    scores = score_summaries(cat(qs, (0, 0)), cat(pits, 0), cat(outcomes, 0), cat(sums, 0))
+    scores = score_summaries(cat(qs, (0, 0)), cat(pits, 0), cat(outcomes, 0), cat(sums, 0), clusters)
     used = sum(1 for g in groups if len(g) >= history + horizon)
     return BacktestResult(method, by, history, horizon, trials, seed, used, len(groups) - used, scores, expanding)
 
