@@ -17,9 +17,11 @@ medians are quoted and compared within a row.
 - ``solve --vary capacity`` on the Lekhok plan at 50,000 trials;
 - one worker against two (`workers.py`: alternating calls in one process, medians) on the
   100-task network at 10^4, 10^5 and 10^6 trials;
-- one update of the scenario explorer, end to end without a browser (`explorer.py`).
+- one update of the scenario explorer, end to end without a browser (`explorer.py`);
+- where the time of ``simulate --json`` goes, phase by phase (`phases.py`), on the cells
+  of the targets.
 
-``--only simulate,workers,explorer,report,solve`` runs some of them (the table then has
+``--only simulate,phases,workers,explorer,report,solve`` runs some of them (the table then has
 only their rows).
 """
 
@@ -101,6 +103,32 @@ def simulate_rows(folder: Path, runs: int, env: dict[str, str]) -> list[dict]:
             )
             rows.append({"network": net, "trials": trials, **med})
             print(f"  {net} 10^{len(n) - 1}: {med}", file=sys.stderr)
+    return rows
+
+
+PHASE_CELLS = (("net100", 10**4), ("net100", 10**6), ("net1000", 10**4), ("net1000", 10**5))
+
+
+def phase_rows(folder: Path, runs: int, env: dict[str, str]) -> list[dict]:
+    """Per-phase seconds of `simulate --json` (`phases.py`) in fresh processes, the median
+    of `runs` processes per phase, and the interpreter's own start (``python -c pass``)."""
+    rows = []
+    for net, trials in PHASE_CELLS:
+        path = folder / f"{net}.yaml"
+        if not path.exists():
+            plan_yaml.write(net, path)
+        cmd = [PY, str(HERE / "phases.py"), str(path), str(trials), "--json"]
+        subprocess.run(cmd, check=True, capture_output=True, env=env, cwd=ROOT)  # warm: tables stored
+        got: dict[str, list[float]] = {}
+        start = []
+        for _ in range(runs):
+            start.append(timed([PY, "-c", "pass"], env))
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env, cwd=ROOT).stdout
+            for k, v in json.loads(out).items():
+                got.setdefault(k, []).append(v)
+        row = {"network": net, "trials": trials, "interpreter": statistics.median(start)}
+        row.update({k: statistics.median(v) for k, v in got.items()})
+        rows.append(row)
     return rows
 
 
@@ -217,10 +245,24 @@ def markdown(parts: dict, runs: int, minutes: float) -> str:
     lines += ["", "| target | measured | met? |", "|---|---|---|"]
     for text, value, ok in checks:
         lines.append(f"| {text} | {value} | {'yes' if ok else 'no'} |")
+    phases = parts.get("phases", [])
+    if phases:
+        names = [k for k in phases[0] if k not in ("network", "trials")]
+        lines += [
+            "",
+            "Where the time of one `simulate --json` process goes (`benchmarks/phases.py`: each phase timed "
+            f"inside a fresh process; medians of {runs} processes; ms):",
+            "",
+            "| network | trials | " + " | ".join(names) + " |",
+            "|---|---:|" + "---:|" * len(names),
+        ]
+        for r in phases:
+            cells = " | ".join(f"{r[k] * 1000:.0f}" for k in names)
+            lines.append(f"| {r['network']} | 10^{len(str(r['trials'])) - 1} | {cells} |")
     return "\n".join(lines) + "\n"
 
 
-PARTS = ("simulate", "workers", "explorer", "report", "solve")
+PARTS = ("simulate", "phases", "workers", "explorer", "report", "solve")
 
 
 def main() -> None:
@@ -241,6 +283,9 @@ def main() -> None:
         env = dict(os.environ, LEKHOK_CACHE_DIR=str(Path(tmp) / "cache"))
         if "simulate" in only:
             parts["simulate"] = simulate_rows(Path(tmp), args.runs, env)
+        if "phases" in only:
+            print("  phases ...", file=sys.stderr)
+            parts["phases"] = phase_rows(Path(tmp), args.runs, env)
         if "workers" in only:
             print("  workers ...", file=sys.stderr)
             net100 = networks.build("net100")
