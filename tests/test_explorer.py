@@ -90,9 +90,14 @@ def test_widget_updates_on_change():
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     from lekhok_forecast.app.explorer import ScenarioExplorer
 
+    plt.close("all")
     ex = ScenarioExplorer(DEFAULT_PLAN, trials=2_000)
+    # the chart is the widget's own PNG: no pyplot figure left for a notebook backend to show below it
+    assert plt.get_fignums() == []
     first = ex.table.value
     assert "Your settings" in first and "Updated in" in ex.status.value
     chart = ex.chart.value
@@ -100,4 +105,5 @@ def test_widget_updates_on_change():
     ex.hours.value = (30, 30)  # observe() fires update()
     assert ex.table.value != first
     assert ex.chart.value != chart and ex.chart.value[:8] == chart[:8]
+    assert plt.get_fignums() == []
     assert ex.last_seconds is not None and ex.last_seconds < 5

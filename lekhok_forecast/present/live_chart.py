@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -72,6 +73,9 @@ class LiveCdfChart:
 
     def _redraw(self, cdfs, medians, deadlines, far, span) -> None:
         fig, ax = scenario_cdfs(cdfs, medians=medians, deadlines=deadlines, title=None)
+        # out of pyplot's figures: a notebook's inline backend would otherwise show it below the
+        # explorer when the cell ends, and redraw it on a canvas of its own (not the one updated here)
+        plt.close(fig)
         fig.set_size_inches(*self.size)
         fig.set_dpi(self.dpi)
         if span is not None:
