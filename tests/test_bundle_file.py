@@ -80,6 +80,22 @@ def test_a_result_in_two_parts_is_stored_once_and_read_back_in_each(tmp_path):
     _same_arrays(shared, alone["now"])
 
 
+def test_a_later_piece_adds_parts_the_reader_finds(tmp_path):
+    """The report writes the scenarios as a second piece while the first notebooks run."""
+    plan = load_plan(DEFAULT_PLAN)
+    first, later = simulate(plan, 500, 1), simulate(plan, 500, 2)
+    write_bundle(tmp_path, {"weekly": first, "plan": plan})
+    with pytest.raises(BundleError, match="no part 'scenarios'"):
+        read_bundle(tmp_path, "scenarios")
+    write_bundle(tmp_path, {"scenarios": {"now": later}}, piece="scenarios")
+    assert (tmp_path / "bundle.scenarios.json").exists() and (tmp_path / "arrays.scenarios.npz").exists()
+    _same_arrays(later, read_bundle(tmp_path, "scenarios")["scenarios"]["now"])
+    both = read_bundle(tmp_path, "weekly", "scenarios")
+    _same_arrays(first, both["weekly"])
+    _same_arrays(later, both["scenarios"]["now"])
+    assert list(read_bundle(tmp_path)) == ["weekly", "plan", "scenarios"]
+
+
 def test_frames_keep_dtypes_index_and_values(tmp_path):
     df = pd.DataFrame(
         {

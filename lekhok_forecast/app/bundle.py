@@ -50,6 +50,8 @@ from lekhok_forecast.sources.yamlsource import Source, load_yaml
 from lekhok_forecast.tracking.status import ReportWeek, WeeklyStatus, weekly_status_from
 
 PARTS = ("plan", "weekly", "scenarios")
+#: The part only the scenarios notebook reads; the report writes it after the others.
+SCENARIOS = "scenarios"
 #: Where the report puts the bundle in its staging folder (not published with the report).
 BUNDLE_FOLDER = "bundle"
 
@@ -169,21 +171,74 @@ def build_bundle(
         For a scenario that does not fit the plan (every scenario is applied, and so
         validated, before anything is simulated).
     """
+    week = build_week_parts(source, plan, plan_file, report, reported, history, scenarios, trials, seed)
+    return {**week.parts, SCENARIOS: week.scenario_runs()}
+
+
+@dataclass(frozen=True)
+class WeekParts:
+    """`build_bundle`'s first step: the ``plan`` and ``weekly`` parts, and what the scenarios need.
+
+    `scenario_runs` is the second step (the ``scenarios`` part), which the report computes
+    while the first notebooks run.
+    """
+
+    parts: dict[str, Forecast]
+    plans: dict[str, Plan]
+    scenarios: tuple[Scenario, ...]
+    trials: int
+    seed: int
+
+    @property
+    def status(self) -> WeeklyStatus:
+        """The week's tracking results (the ``weekly`` part's)."""
+        status = self.parts["weekly"].status
+        assert status is not None  # build_week_parts always sets it
+        return status
+
+    def scenario_runs(self) -> ScenarioRuns:
+        """The ``scenarios`` part: each scenario from the week's standing (`scenario_runs_from`)."""
+        return scenario_runs_from(self.plans, self.scenarios, self.status, self.trials, self.seed)
+
+
+def build_week_parts(
+    source: Source,
+    plan: Plan,
+    plan_file: str,
+    report: ReportWeek,
+    reported: Sequence[WeeklyActuals],
+    history: pd.DataFrame,
+    scenarios: Sequence[Scenario],
+    trials: int,
+    seed: int,
+) -> WeekParts:
+    """The ``plan`` and ``weekly`` parts of `build_bundle` (same arguments), every scenario checked.
+
+    Raises
+    ------
+    ForecastInputError
+        For a scenario that does not fit the plan (every scenario is applied, and so
+        validated, before anything is simulated).
+    """
     plans = scenario_plans(source, scenarios, plan=plan)  # every scenario checked before any simulation
     status = weekly_status_from(plan, report, reported, history, trials, seed)
     base = status.plan_forecast
     plan_summary = summary_dict(base)
     plan_summary["plan_file"] = plan_file
-    return {
+    parts = {
         "plan": Forecast(plan, base, plan_summary, plan_file),
         "weekly": Forecast(plan, status.headline, weekly_summary(status, plan_file), plan_file, status=status),
-        "scenarios": scenario_runs_from(plans, scenarios, status, trials, seed),
     }
+    return WeekParts(parts, plans, tuple(scenarios), trials, seed)
 
 
-def save_bundle(folder: str | Path, parts: dict[str, Any]) -> Path:
-    """Write `parts` (from `build_bundle`) into `folder`; returns the folder."""
-    return write_bundle(folder, parts)
+def save_bundle(folder: str | Path, parts: dict[str, Any], piece: str = "") -> Path:
+    """Write `parts` (from `build_bundle`, or its steps) into `folder`; returns the folder.
+
+    `piece` names a later piece of the same bundle (`lekhok_forecast.sources.bundle_file`):
+    the report writes the ``scenarios`` part that way, after the others.
+    """
+    return write_bundle(folder, parts, piece)
 
 
 def _part(bundle_path: str | Path, name: str) -> Any:

@@ -234,12 +234,17 @@ def run_notebooks(
     shown_dir: Path,
     workers: Workers,
     say: Callable[[str], None],
+    later: Callable[[], None] | None = None,
+    waits: Callable[[ReportNotebook], bool] = lambda nb: False,
 ) -> list[NotebookOutcome]:
     """Execute and print every notebook into `staging`, in `workers`' kernels and browser.
 
-    The lanes execute; this thread prints each executed notebook as soon as it is ready, so a
-    lane's kernel starts its next notebook while the browser prints the last one. A failed
-    notebook's executed copy is kept in `week_dir` (shown as `shown_dir`).
+    The lanes execute; this thread first runs `later` (work the notebooks for which `waits`
+    is true need, e.g. a bundle part: they start only once it has returned), then prints
+    each executed notebook as soon as it is ready, so a lane's kernel starts its next
+    notebook while the browser prints the last one. A failed notebook's executed copy is
+    kept in `week_dir` (shown as `shown_dir`). An exception from `later` is raised once the
+    lanes are done (the notebooks that waited for it fail first).
     """
     total = len(notebooks)
     todo: queue.Queue[tuple[int, ReportNotebook]] = queue.Queue()
@@ -249,9 +254,13 @@ def run_notebooks(
     # (k, outcome, executed notebook) to print, or None: a lane has no more notebooks
     to_print: queue.Queue[tuple[int, NotebookOutcome, Path] | None] = queue.Queue()
 
+    later_done = threading.Event()
+
     def execute(lane: Lane, k: int, nb: ReportNotebook) -> None:
         outcome = outcomes[k] = NotebookOutcome(nb)
         executed = staging / f"{nb.name}.ipynb"
+        if waits(nb):
+            later_done.wait()
         t = time.perf_counter()
         try:
             with lane.kernel() as (km, kc):
@@ -293,6 +302,14 @@ def run_notebooks(
 
     lanes = workers.pool.lanes[: max(1, min(len(workers.pool.lanes), total))]
     running = [lane.submit(lane_loop, lane) for lane in lanes]
+    failed_later: BaseException | None = None
+    try:
+        if later is not None:
+            later()
+    except BaseException as exc:  # raised below, once the lanes are done
+        failed_later = exc
+    finally:
+        later_done.set()
     with contextlib.suppress(Exception):  # a failure here is met again, and reported, by the first PDF
         warm_html_exporter()  # while the first notebooks run: this thread would only wait
     busy = len(running)
@@ -304,6 +321,8 @@ def run_notebooks(
             print_pdf(*job)
     for done in running:
         done.result()
+    if failed_later is not None:
+        raise failed_later
     return [outcomes[k] for k in sorted(outcomes)]
 
 

@@ -9,7 +9,8 @@ one, else the latest actuals' week when those are far older) the report
    input: one line naming the file, line and field, exit status 2, nothing written);
 2. computes the week's forecast bundle once (`lekhok_forecast.app.bundle`): the plan as
    written, the re-forecast from the latest actuals at or before the week (else the plan's
-   own forecast), the tracking results and each scenario, each variant simulated once;
+   own forecast), the tracking results and each scenario, each variant simulated once (the
+   scenarios while the first notebooks run: only the notebooks that show them wait for them);
 3. checks the output folder (writable, room for a report), takes its lock and removes
    staging folders left by killed runs (`lekhok_forecast.report.staging`);
 4. writes the bundle into a staging folder and executes every notebook in ``notebooks/``
@@ -39,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lekhok_forecast.analysis.summary import strict_json
-from lekhok_forecast.app.bundle import BUNDLE_FOLDER, build_bundle, save_bundle
+from lekhok_forecast.app.bundle import BUNDLE_FOLDER, SCENARIOS, build_week_parts, save_bundle
 from lekhok_forecast.app.forecast import week_basis
 from lekhok_forecast.config import DEFAULT_PLAN, NOTEBOOKS_DIR, REPORT_TRIALS, REPORTS_DIR, display_path
 from lekhok_forecast.report.execute import (
@@ -48,7 +49,7 @@ from lekhok_forecast.report.execute import (
     Workers,
     run_notebooks,
 )
-from lekhok_forecast.report.lane_engine import fast_notebook_imports
+from lekhok_forecast.report.lane_engine import declared_parameters, fast_notebook_imports
 from lekhok_forecast.report.notebooks import report_notebooks
 from lekhok_forecast.report.pdf import PdfError, find_chromium
 from lekhok_forecast.report.staging import (
@@ -179,14 +180,14 @@ def run_report(
     # The kernels start (and import) and the browser starts while the forecasts are computed.
     with Workers(notebooks, workers, chromium) as warm:
         with cached_tables(plan):
-            parts = build_bundle(
+            week_parts = build_week_parts(
                 source, plan, display_path(plan_file), report, reported, history, scenarios, trials, seed
             )
-        weekly = parts["weekly"]
+        weekly = week_parts.parts["weekly"]
         check_output_folder(out, REPORT_BYTES)  # the bundle checks its own room when it is written
         say(
             f"report {week}: {len(notebooks)} notebook{'s' if len(notebooks) != 1 else ''}, plan"
-            f" {weekly.plan_file}, {_basis_note(weekly.status)}, {len(scenarios)} scenarios, {trials:,} trials,"
+            f" {weekly.plan_file}, {_basis_note(week_parts.status)}, {len(scenarios)} scenarios, {trials:,} trials,"
             f" seed {seed} -> {shown_dir}/"
         )
         result = ReportResult(week, out / week, shown_dir, week_rule=choice.rule)
@@ -195,7 +196,15 @@ def run_report(
                 say(f"removed {stale.name}/, left behind by a report that was stopped")
             staging = new_staging(out, week)
             try:
-                bundle = save_bundle(staging / BUNDLE_FOLDER, parts)
+                bundle = save_bundle(staging / BUNDLE_FOLDER, week_parts.parts)
+
+                def scenarios_part() -> None:
+                    # computed and written while the first notebooks run; the notebooks that
+                    # show scenarios (they declare `scenario_dir`) start only once it is written
+                    with cached_tables(plan):
+                        runs = week_parts.scenario_runs()
+                    save_bundle(bundle, {SCENARIOS: runs}, piece=SCENARIOS)
+
                 parameters = {
                     "bundle_path": str(bundle),
                     "plan_path": str(plan_file),
@@ -208,14 +217,24 @@ def run_report(
                     "history_path": str(history_file),
                     "scenario_dir": str(Path(scenario_dir).resolve()) if scenario_dir is not None else "",
                 }
-                result.outcomes = run_notebooks(notebooks, parameters, staging, result.week_dir, shown_dir, warm, say)
+                result.outcomes = run_notebooks(
+                    notebooks,
+                    parameters,
+                    staging,
+                    result.week_dir,
+                    shown_dir,
+                    warm,
+                    say,
+                    later=scenarios_part,
+                    waits=lambda nb: "scenario_dir" in declared_parameters(nb.path),
+                )
                 result.summary = dict(weekly.summary, week=week, week_rule=choice.rule)
                 if all(o.error is None for o in result.outcomes):
                     (staging / "summary.json").write_text(
                         json.dumps(strict_json(result.summary), indent=1) + "\n", encoding="utf-8"
                     )
                     publish(staging, result.week_dir, [nb.name for nb in notebooks], skip=(BUNDLE_FOLDER,))
-                    rows = weekly.status.history_rows
+                    rows = week_parts.status.history_rows
                     if rows:  # last: only a report that succeeded is recorded
                         record_weeks(list(rows), history_file)
                         result.history_file = history_file

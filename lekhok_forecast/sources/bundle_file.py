@@ -5,7 +5,10 @@ read them back instead of simulating again. A bundle is a folder:
 
 * ``bundle.json``: the structure, one entry per named part (a notebook decodes only the
   parts it shows);
-* ``arrays.npz``: every NumPy array, uncompressed, read with ``allow_pickle=False``.
+* ``arrays.npz``: every NumPy array, uncompressed, read with ``allow_pickle=False``;
+* optionally further *pieces* written later, ``bundle.<piece>.json`` with
+  ``arrays.<piece>.npz``, each holding parts of its own (the report writes the scenarios
+  after the notebooks have started); the reader finds a part in whichever piece has it.
 
 What can be stored: ``None``, ``bool``, ``int``, ``float`` (NaN and infinities too), ``str``,
 lists, tuples, sets, dicts (any keys of these kinds), dates and datetimes, paths, NumPy
@@ -185,11 +188,18 @@ def _class_name(cls: type, where: str) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
 
 
-def write_bundle(folder: str | os.PathLike[str], parts: Mapping[str, Any]) -> Path:
+def _piece_files(piece: str) -> tuple[str, str]:
+    """The structure and arrays file names of a piece (``""``: the bundle's first)."""
+    return (STRUCTURE_FILE, ARRAYS_FILE) if not piece else (f"bundle.{piece}.json", f"arrays.{piece}.npz")
+
+
+def write_bundle(folder: str | os.PathLike[str], parts: Mapping[str, Any], piece: str = "") -> Path:
     """Write named parts into `folder` (created; existing bundle files are replaced).
 
     Each file is written under a temporary name and moved into place, the structure last,
-    so a reader never sees a half-written bundle.
+    so a reader never sees a half-written bundle. `piece` (a plain name) writes the parts
+    as a further piece beside the first (``bundle.<piece>.json``, ``arrays.<piece>.npz``);
+    write the first piece before it.
 
     Raises
     ------
@@ -206,8 +216,9 @@ def write_bundle(folder: str | os.PathLike[str], parts: Mapping[str, Any]) -> Pa
     free = shutil.disk_usage(folder).free
     if free < need:  # say so before writing, rather than leave a cut file to clean up
         raise OSError(errno.ENOSPC, f"the bundle needs {need / 2**20:.0f} MB, {free / 2**20:.0f} MB free", str(folder))
-    atomic_write(folder / ARRAYS_FILE, lambda fh: np.savez(fh, allow_pickle=False, **arrays))
-    atomic_write_text(folder / STRUCTURE_FILE, json.dumps(structure, separators=(",", ":")))
+    structure_file, arrays_file = _piece_files(piece)
+    atomic_write(folder / arrays_file, lambda fh: np.savez(fh, allow_pickle=False, **arrays))
+    atomic_write_text(folder / structure_file, json.dumps(structure, separators=(",", ":")))
     return folder
 
 
@@ -324,15 +335,26 @@ def read_bundle(folder: str | os.PathLike[str], *parts: str) -> dict[str, Any]:
         If the folder holds no bundle, another format version, or not the named parts.
     """
     folder = Path(folder)
-    try:
-        structure = json.loads((folder / STRUCTURE_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise BundleError(f"{folder}: not a readable forecast bundle ({exc})") from None
-    if structure.get("format") != FORMAT_VERSION:
-        raise BundleError(f"{folder}: bundle format {structure.get('format')!r}, expected {FORMAT_VERSION}")
-    stored = structure["parts"]
-    missing = [p for p in parts if p not in stored]
+    where: dict[str, tuple[str, Any]] = {}  # part -> (its arrays file, its encoded structure)
+    pieces = [""] + sorted(p.name[len("bundle.") : -len(".json")] for p in folder.glob("bundle.*.json"))
+    for piece in pieces:
+        structure_file, arrays_file = _piece_files(piece)
+        try:
+            structure = json.loads((folder / structure_file).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise BundleError(f"{folder}: not a readable forecast bundle ({exc})") from None
+        if structure.get("format") != FORMAT_VERSION:
+            raise BundleError(f"{folder}: bundle format {structure.get('format')!r}, expected {FORMAT_VERSION}")
+        for name, node in structure["parts"].items():
+            where.setdefault(name, (arrays_file, node))
+    missing = [p for p in parts if p not in where]
     if missing:
-        raise BundleError(f"{folder}: no part {', '.join(map(repr, missing))} in the bundle (has {', '.join(stored)})")
-    with np.load(folder / ARRAYS_FILE, allow_pickle=False) as npz:
-        return {name: _Decoder(npz).value(stored[name]) for name in (parts or tuple(stored))}
+        raise BundleError(f"{folder}: no part {', '.join(map(repr, missing))} in the bundle (has {', '.join(where)})")
+    out: dict[str, Any] = {}
+    wanted = parts or tuple(where)
+    for arrays_file in dict.fromkeys(where[name][0] for name in wanted):
+        with np.load(folder / arrays_file, allow_pickle=False) as npz:
+            for name in wanted:
+                if where[name][0] == arrays_file:
+                    out[name] = _Decoder(npz).value(where[name][1])
+    return {name: out[name] for name in wanted}
