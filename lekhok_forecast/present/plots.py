@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch
-from matplotlib.ticker import MaxNLocator, PercentFormatter
+from matplotlib.ticker import MaxNLocator, MultipleLocator, PercentFormatter
 
 from lekhok_forecast.analysis.schedule import milestone_reached_on_time
 from lekhok_forecast.present.figures import FAR_FACTOR, cdf_layout, figure_and_axes, set_title, wrap_label
@@ -75,7 +75,11 @@ def finish_histogram(
         edgecolor=COLORS["main"],
         linewidth=0.4,
     )
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0 if ax.get_ylim()[1] >= 0.02 else 1))
+    # whole-percent ticks when the tallest bar allows (0.5% steps printed as "2%, 2%" read as a bug)
+    top = 100 * ax.get_ylim()[1]
+    step = next((s for s in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50) if top / s <= 6), 100)
+    ax.yaxis.set_major_locator(MultipleLocator(step / 100))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0 if step >= 1 else 1))
     _deadline_lines(ax, deadlines)
     for key, week in (("p50", p50_week), ("p80", p80_week)):
         if week is not None:
@@ -118,31 +122,35 @@ def finish_cdf(
     if len(deadlines):
         lo = min(float(cdf["week"].min()), min(deadlines) - 2.5)  # room for the labels left of the points
         ax.set_xlim(lo, max(float(cdf["week"].max()), max(deadlines)) + 0.5)
+    ax.set_ylim(0, 1.02)
     if p_by:
         span = float(np.diff(ax.get_xlim())[0]) if len(deadlines) else 1.0
-        prev, lift = None, 0
+        points = 72.0 / fig.dpi  # display pixels -> points
+        prev_week, prev_top = None, -np.inf
         for d in sorted(deadlines):
             p = p_by.get(weeks(d))
             if p is None:
                 continue
             ax.plot([d], [p], "s", color=COLORS["deadline"], ms=4.5, zorder=3)
-            # up and to the left of a rising curve is empty space; labels of deadlines close
-            # in both week and odds (e.g. all near 0%) are stacked instead of overlapping
-            close = prev is not None and abs(p - prev[1]) < 0.12 and d - prev[0] < 0.2 * span
-            lift = lift + 1 if close else 0
-            prev = (d, p)
+            # up and to the left of a rising curve is empty space; a label whose deadline is
+            # close to the previous one's goes at least a line above that label (in points)
+            y = float(ax.transData.transform((d, p))[1]) * points
+            top = y + 5
+            if prev_week is not None and d - prev_week < 0.2 * span:
+                top = max(top, prev_top + 13)  # a label line: 8.5 pt text in a padded box
+            prev_week, prev_top = d, top
+            lift = top - y - 5
             ax.annotate(
                 f"{pct(p)} by wk {weeks(d)}",
                 (d, p),
-                xytext=(-6, 5 + 13 * lift),
+                xytext=(-6, 5 + lift),
                 ha="right",
                 textcoords="offset points",
                 fontsize=8.5,
                 color=COLORS["ink"],
                 bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85),
-                arrowprops=dict(arrowstyle="-", color="0.5", lw=0.6, shrinkA=0, shrinkB=2) if lift else None,
+                arrowprops=dict(arrowstyle="-", color="0.5", lw=0.6, shrinkA=0, shrinkB=2) if lift > 1 else None,
             )
-    ax.set_ylim(0, 1.02)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_xlabel("Finish (weeks from start)")
     ax.set_ylabel("P(finish by week)")
