@@ -125,7 +125,12 @@ def _milestone_words(mid: str, m: dict) -> str:
 
 
 def _frac(f: float) -> str:
-    return f"a {f:.0%} buffer" if f >= 0 else "no buffer"
+    if f < 0:
+        return "no buffer"
+    share = f"{f:.0%}"
+    # "an 8%", "an 11%", "an 18%", "an 80%": said with a vowel first
+    an = share.startswith("8") or share[:-1] in ("11", "18")
+    return f"{'an' if an else 'a'} {share} buffer"
 
 
 def headline_table(fc: ForecastLike) -> HtmlTable:
