@@ -183,28 +183,20 @@ def markdown(parts: dict, runs: int, minutes: float) -> str:
 
     checks = []
     if rows:
-        checks += [
-            (
-                "10^4 trials, 100 tasks: simulate no slower than the plain NumPy script",
-                f"{ratio('net100', 10**4, 'plain'):.2f}x",
-                ratio("net100", 10**4, "plain") <= 1.0,
-            ),
+        for label, net, trials, base, limit in (
+            ("10^4 trials, 100 tasks: simulate no slower than the plain NumPy script", "net100", 10**4, "plain", 1.0),
             (
                 "10^4 trials, 1,000 tasks: simulate no slower than the plain NumPy script",
-                f"{ratio('net1000', 10**4, 'plain'):.2f}x",
-                ratio("net1000", 10**4, "plain") <= 1.0,
+                "net1000",
+                10**4,
+                "plain",
+                1.0,
             ),
-            (
-                "10^6 x 100 tasks: <= 2.5x the uniform floor",
-                f"{ratio('net100', 10**6, 'floor'):.2f}x",
-                ratio("net100", 10**6, "floor") <= 2.5,
-            ),
-            (
-                "10^5 x 1,000 tasks: <= 3x the uniform floor",
-                f"{ratio('net1000', 10**5, 'floor'):.2f}x",
-                ratio("net1000", 10**5, "floor") <= 3.0,
-            ),
-        ]
+            ("10^6 x 100 tasks: <= 2.5x the uniform floor", "net100", 10**6, "floor", 2.5),
+            ("10^5 x 1,000 tasks: <= 3x the uniform floor", "net1000", 10**5, "floor", 3.0),
+        ):
+            measured = ratio(net, trials, base)
+            checks.append((label, f"{measured:.2f}x", measured <= limit))
     for w in parts.get("workers", []):
         text = f"{w['speedup']:.2f}x ({w['one_s']:.3f} s vs {w['two_s']:.3f} s; CPU ratio {w['cpu_ratio']:.2f}; identical: {'yes' if w['identical'] else 'NO'})"
         if w["trials"] == 10**6:

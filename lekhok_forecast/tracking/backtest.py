@@ -221,9 +221,10 @@ def backtest(
     else:
         lab = np.asarray(labels, dtype=object)[idx]
         groups = [idx[lab == g] for g in dict.fromkeys(lab.tolist())]  # first-seen order
-    wins = windows(groups, history, horizon, expanding=expanding)
+    per_group = [windows([g], history, horizon, expanding=expanding) for g in groups]
+    wins = [w for ws in per_group for w in ws]
     # each window's group: windows of one group share its level (scoring's design effects)
-    clusters = np.repeat(np.arange(len(groups)), [len(windows([g], history, horizon)) for g in groups])
+    clusters = np.repeat(np.arange(len(groups)), [len(ws) for ws in per_group])
     sub = None if within is None else np.asarray(within, dtype=object)
     rng = np.random.default_rng(seed)
     qs, pits, outcomes, sums = [], [], [], []
