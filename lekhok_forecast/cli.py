@@ -341,14 +341,14 @@ def _simulate_as_of(args: argparse.Namespace) -> int:
     from lekhok_forecast.app.forecast import as_of_forecast, week_basis
     from lekhok_forecast.config import display_path
     from lekhok_forecast.present.simulate_text import basis_line, summary_text
-    from lekhok_forecast.sources.actuals_file import list_weeks
+    from lekhok_forecast.sources.actuals_file import report_week_choice
     from lekhok_forecast.sources.plan_file import load_plan
     from lekhok_forecast.sources.table_cache import cached_tables
     from lekhok_forecast.sources.weeks import choose_week
 
     choose_week(args.week, ())  # a bad --week before the plan is read
     plan = load_plan(args.plan)
-    choice = choose_week(args.week, list_weeks(args.actuals))  # the report's default-week rule
+    choice = report_week_choice(args.week, args.actuals)
     week = choice.week
     if choice.note:
         sys.stderr.write(choice.note + "\n")

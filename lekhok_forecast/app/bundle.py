@@ -41,11 +41,10 @@ from lekhok_forecast.config import resolve_path
 from lekhok_forecast.core.actuals import WeeklyActuals
 from lekhok_forecast.core.engine import SimulationResult
 from lekhok_forecast.core.plan import Plan
-from lekhok_forecast.sources.actuals_file import list_weeks
+from lekhok_forecast.sources.actuals_file import report_week_choice
 from lekhok_forecast.sources.bundle_file import read_bundle, write_bundle
 from lekhok_forecast.sources.plan_folders import plan_folders
 from lekhok_forecast.sources.scenario_file import Scenario, load_scenario, scenario_paths
-from lekhok_forecast.sources.weeks import choose_week
 from lekhok_forecast.sources.yamlsource import Source, load_yaml
 from lekhok_forecast.tracking.status import ReportWeek, WeeklyStatus, weekly_status_from
 
@@ -299,7 +298,7 @@ def notebook_inputs(
         return str(resolve_path(value)) if value else ""
 
     actuals, scenarios = chosen(actuals_dir, folders.actuals), chosen(scenario_dir, folders.scenarios)
-    choice = choose_week(week or None, list_weeks(actuals) if actuals else ())
+    choice = report_week_choice(week or None, actuals or None)
     return choice.week, actuals, scenarios
 
 

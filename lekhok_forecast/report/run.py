@@ -63,7 +63,7 @@ from lekhok_forecast.report.staging import (
     publish,
     remove_stale_staging,
 )
-from lekhok_forecast.sources.actuals_file import list_weeks
+from lekhok_forecast.sources.actuals_file import report_week_choice
 from lekhok_forecast.sources.history_file import HISTORY_FILE, read_history, record_weeks
 from lekhok_forecast.sources.plan_file import plan_from_source
 from lekhok_forecast.sources.plan_folders import FROM_PLAN, FolderChoice, chosen_folder, plan_folders
@@ -162,7 +162,7 @@ def run_report(
     )
     actuals_dir = chosen_folder(actuals_dir, folders.actuals)
     scenario_dir = chosen_folder(scenario_dir, folders.scenarios)
-    choice = choose_week(week, list_weeks(actuals_dir) if actuals_dir is not None else ())
+    choice = report_week_choice(week, actuals_dir)
     week = choice.week
     if choice.note:
         say(choice.note)

@@ -30,7 +30,7 @@ from lekhok_forecast.core.actuals import STATUSES, Status, TaskActual, WeeklyAct
 from lekhok_forecast.core.plan import Plan
 from lekhok_forecast.errors import ForecastInputError, did_you_mean
 from lekhok_forecast.sources.fields import fmt_number
-from lekhok_forecast.sources.weeks import WEEK_TEXT, as_of_week, iso_week_monday, week_name
+from lekhok_forecast.sources.weeks import WEEK_TEXT, WeekChoice, as_of_week, choose_week, iso_week_monday, week_name
 from lekhok_forecast.sources.yamlsource import read_text
 
 TASK_FILE = re.compile(rf"^({WEEK_TEXT})\.csv$")
@@ -175,6 +175,13 @@ class _Table:
         if minimum is not None and x < minimum:
             raise self.fail(line, column, f"must be >= {fmt_number(minimum)}{what}, got {text}")
         return x
+
+
+def report_week_choice(requested: str | None, actuals_dir: str | Path | None) -> WeekChoice:
+    """The report's week (`lekhok_forecast.sources.weeks.choose_week`) over the weeks of an
+    actuals folder (None: no actuals): the one rule of ``report``, ``simulate --actuals`` and
+    a notebook opened by hand."""
+    return choose_week(requested, list_weeks(actuals_dir) if actuals_dir is not None else ())
 
 
 def actuals_from_text(
